@@ -1,0 +1,19 @@
+/** What this binary can run on: the CPU always, CUDA when compiled in and a GPU answers. */
+import { fromNativeError } from './errors.js';
+import { type BackendInfo, nativeAddon } from './native.js';
+
+export type { BackendInfo, CudaDevice } from './native.js';
+
+/** The version of the native addon (equal to the package version when the build is current). */
+export function nativeVersion(): string {
+  return nativeAddon().version();
+}
+
+/** Lists the compute backends of this binary and whether each can run on this machine. */
+export function backends(): BackendInfo[] {
+  try {
+    return nativeAddon().backends();
+  } catch (error) {
+    throw fromNativeError(error);
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * deepseek-vl2: run the DeepSeek-VL2 vision-language models inside Node.js.
+ * This file is the whole public API; everything not re-exported here is internal.
+ */
+export { type BackendInfo, backends, type CudaDevice, nativeVersion } from './backends.js';
+export {
+  AbortError,
+  CheckpointError,
+  ContextOverflowError,
+  fromNativeError,
+  ImageError,
+  InvalidArgumentError,
+  NativeMissingError,
+  UnsupportedError,
+  Vl2Error,
+  type Vl2ErrorCode,
+} from './errors.js';

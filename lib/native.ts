@@ -1,0 +1,87 @@
+/**
+ * Loads the native addon (prebuilt binary first, then a local build) and declares the typed
+ * surface it exports. Everything else in lib/ reaches native code through {@link nativeAddon}.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { NativeMissingError } from './errors.js';
+
+/** One device the CUDA runtime reported. */
+export interface CudaDevice {
+  index: number;
+  name: string;
+  totalMemoryBytes: number;
+  freeMemoryBytes: number;
+  /** "major.minor", e.g. "9.0" for Hopper. */
+  computeCapability: string;
+  multiprocessorCount: number;
+}
+
+/** A compute backend of this binary and whether it can run here. */
+export type BackendInfo =
+  | { name: 'cpu'; compiled: true; available: true; threads: number }
+  | {
+      name: 'cuda';
+      compiled: boolean;
+      available: boolean;
+      /** Why CUDA cannot be used, when it cannot. */
+      reason?: string;
+      driverVersion: number;
+      runtimeVersion: number;
+      devices: CudaDevice[];
+    };
+
+/** The functions and classes the addon exports (native/napi/). */
+export interface NativeAddon {
+  version(): string;
+  backends(): BackendInfo[];
+}
+
+/** The package root: the folder holding our package.json, whether we run from lib/ or dist/. */
+export function packageRoot(): string {
+  let dir = __dirnameOfThisModule();
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
+      if (name === 'deepseek-vl2') return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new NativeMissingError('cannot find the deepseek-vl2 package root');
+    dir = parent;
+  }
+}
+
+function __dirnameOfThisModule(): string {
+  // Works in both module systems: CommonJS defines __dirname, ESM has import.meta (not
+  // expressible in a file that also compiles to CommonJS), so fall back to the stack.
+  if (typeof __dirname === 'string') return __dirname;
+  const line = new Error().stack?.split('\n').find((l) => l.includes('native.'));
+  const match = line?.match(/(?:file:\/\/)?(\/[^:)]+)\/native\.[jt]s/);
+  if (!match?.[1]) throw new NativeMissingError('cannot locate the deepseek-vl2 module folder');
+  return match[1];
+}
+
+let cached: NativeAddon | undefined;
+
+/** The loaded addon; throws {@link NativeMissingError} saying how to build it when none loads. */
+export function nativeAddon(): NativeAddon {
+  if (cached) return cached;
+  const root = packageRoot();
+  const require = createRequire(join(root, 'package.json'));
+  try {
+    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+    cached = load(root);
+  } catch (error) {
+    throw new NativeMissingError(
+      `the deepseek-vl2 native addon is not built for ${process.platform}-${process.arch} ` +
+        `(Node-API 8; looked in ${join(root, 'prebuilds')} and ${join(root, 'build', 'Release')}). ` +
+        'Build it from the package folder with `npm run build:native` (needs cmake and a C++17 compiler; ' +
+        'nvcc adds the CUDA backend), or install a release that ships a prebuild for this platform. ' +
+        `Cause: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  return cached;
+}

@@ -1,0 +1,11 @@
+// Module entry: each binding file registers its functions and classes here.
+#include <napi.h>
+
+#include "napi/backends.h"
+
+static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
+  vl2::napi::registerBackends(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(deepseek_vl2, initAddon)
