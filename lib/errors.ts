@@ -97,7 +97,8 @@ export function fromNativeError(error: unknown): Vl2Error {
   if (error instanceof Vl2Error) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown })?.code;
-  if (typeof code !== 'string' || !nativeCodes.has(code)) return new Vl2Error('VL2_INTERNAL', message, { cause: error });
+  if (typeof code !== 'string' || !nativeCodes.has(code))
+    return new Vl2Error('VL2_INTERNAL', message, { cause: error });
   switch (code) {
     case 'VL2_INVALID_ARGUMENT':
       return new InvalidArgumentError(message, { cause: error });

@@ -10,7 +10,10 @@ rmSync('dist', { recursive: true, force: true });
 const run = (args) => execFileSync(process.execPath, [tsc, ...args], { stdio: 'inherit' });
 run(['-p', 'tsconfig.json']);
 run(['-p', 'tsconfig.json', '--module', 'CommonJS', '--moduleResolution', 'Node10', '--outDir', 'dist/cjs']);
-for (const [dir, type] of [['dist/esm', 'module'], ['dist/cjs', 'commonjs']]) {
+for (const [dir, type] of [
+  ['dist/esm', 'module'],
+  ['dist/cjs', 'commonjs'],
+]) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/package.json`, `${JSON.stringify({ type }, null, 2)}\n`);
 }

@@ -3,7 +3,9 @@
 import { Command } from 'commander';
 import { registerBackendsCommand } from './backends-command.js';
 
-const program = new Command('vl2').description('Run DeepSeek-VL2 vision-language models from the command line');
+const program = new Command('vl2').description(
+  'Run DeepSeek-VL2 vision-language models from the command line',
+);
 registerBackendsCommand(program);
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string })?.code;

@@ -1,0 +1,86 @@
+/**
+ * The one loader every golden test uses: paths into ../shared/golden and typed readers for its
+ * JSON and float32 files (format: ../shared/golden/README.md). Expected values come only from there.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** ../shared/golden next to this checkout, or $VL2_GOLDEN_DIR (the GPU machine carries a copy). */
+export const goldenDir = resolve(
+  process.env.VL2_GOLDEN_DIR ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'golden'),
+);
+
+if (!existsSync(goldenDir)) {
+  throw new Error(
+    `golden fixtures not found at ${goldenDir}; set VL2_GOLDEN_DIR or put shared/ beside the checkout`,
+  );
+}
+
+export const goldenPath = (...parts: string[]) => join(goldenDir, ...parts);
+
+export const modelVariants = ['tiny', 'small', 'base'] as const;
+export type ModelVariant = (typeof modelVariants)[number];
+export const caseNames = ['text', 'one-image', 'two-images', 'three-images', 'multi-turn', 'wide'] as const;
+
+export interface TopK {
+  ids: number[];
+  values: number[];
+  logsumexp: number;
+}
+
+/** cases/<model>-<case>.json, the fields the README documents. */
+export interface GoldenCase {
+  name: string;
+  variant: ModelVariant;
+  /** Python repr of the official conversation list (display only). */
+  conversation: string;
+  system_prompt: string;
+  images: string[];
+  sft_format: string;
+  input_ids: number[];
+  image_token_positions: number[];
+  images_spatial_crop: [number, number][];
+  num_image_tokens: number[];
+  num_tiles: number;
+  tiles_file?: string;
+  vision0_shape?: [number, number];
+  projector0_shape?: [number, number];
+  seq_len: number;
+  tail_positions: number[];
+  tail_topk: TopK[];
+  greedy_tokens: number[];
+  greedy_step_topk: TopK[];
+  greedy_top2_margins: number[];
+}
+
+export function readJson<T>(...parts: string[]): T {
+  return JSON.parse(readFileSync(goldenPath(...parts), 'utf8')) as T;
+}
+
+export function readF32(...parts: string[]): Float32Array {
+  const bytes = readFileSync(goldenPath(...parts));
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+export function readU8(...parts: string[]): Uint8Array {
+  return new Uint8Array(readFileSync(goldenPath(...parts)));
+}
+
+export function goldenCase(variant: ModelVariant, name: string): GoldenCase {
+  return readJson<GoldenCase>('cases', `${variant}-${name}.json`);
+}
+
+/** The README's error measure: ||a - b|| / ||b||. */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length)
+    throw new Error(`length ${actual.length} != expected ${expected.length}`);
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i] as number;
+    const d = (actual[i] as number) - e;
+    diff += d * d;
+    norm += e * e;
+  }
+  return Math.sqrt(diff) / Math.sqrt(norm);
+}
