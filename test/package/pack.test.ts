@@ -1,0 +1,69 @@
+/**
+ * The published package must work without a compiler: pack it with its prebuild, install the
+ * tarball into an empty project, and load it from there. The install must not build anything.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const work = mkdtempSync(join(tmpdir(), 'vl2-pack-'));
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('npm pack tarball', () => {
+  it('installs into an empty project from its prebuild and loads', () => {
+    execFileSync(process.execPath, ['scripts/prebuild.mjs'], { cwd: root, stdio: 'pipe' });
+    const packed = execFileSync(npm, ['pack', '--pack-destination', work, '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    const [{ filename, files }] = JSON.parse(packed.slice(packed.indexOf('['))) as [
+      { filename: string; files: { path: string }[] },
+    ];
+    const paths = files.map((f) => f.path);
+    expect(paths.some((p) => /^prebuilds\/linux-x64\/.+\.node$/.test(p))).toBe(true);
+    expect(paths).toContain('dist/esm/index.js');
+    expect(paths).toContain('dist/cjs/index.js');
+    expect(paths.some((p) => p.startsWith('test/') || p.startsWith('node_modules/'))).toBe(false);
+
+    const project = join(work, 'consumer');
+    execFileSync('mkdir', ['-p', project]);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    execFileSync(npm, ['install', '--no-audit', '--no-fund', join(work, filename)], {
+      cwd: project,
+      stdio: 'pipe',
+    });
+
+    const installed = join(project, 'node_modules', 'deepseek-vl2');
+    expect(existsSync(join(installed, 'build'))).toBe(false); // loaded from the prebuild: nothing compiled
+    const esm = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { backends } from 'deepseek-vl2'; console.log(JSON.stringify(backends()))",
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect((JSON.parse(esm) as { name: string }[]).map((b) => b.name)).toEqual(['cpu', 'cuda']);
+    const cjs = execFileSync(
+      process.execPath,
+      ['-e', "console.log(require('deepseek-vl2').nativeVersion())"],
+      {
+        cwd: project,
+        encoding: 'utf8',
+      },
+    );
+    expect(cjs.trim()).toBe(
+      execFileSync(process.execPath, ['-p', "require('./package.json').version"], {
+        cwd: root,
+        encoding: 'utf8',
+      }).trim(),
+    );
+    expect(readdirSync(join(installed, 'prebuilds'))).toContain(`${process.platform}-${process.arch}`);
+  });
+});
