@@ -5,6 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { CheckpointTable } from './checkpoint/index.js';
+import type { EngineOptions, NativeModelHandle } from './engine/native-model.js';
 import { NativeMissingError } from './errors.js';
 
 /** One device the CUDA runtime reported. */
@@ -36,6 +38,8 @@ export type BackendInfo =
 export interface NativeAddon {
   version(): string;
   backends(): BackendInfo[];
+  /** Maps and loads a validated checkpoint on a worker thread. */
+  loadModel(checkpoint: CheckpointTable, options: EngineOptions): Promise<NativeModelHandle>;
 }
 
 /** The package root: the folder holding our package.json, whether we run from lib/ or dist/. */

@@ -2,9 +2,11 @@
 #include <napi.h>
 
 #include "napi/backends.h"
+#include "napi/model_binding.h"
 
 static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
   vl2::napi::registerBackends(env, exports);
+  vl2::napi::registerModel(env, exports);
   return exports;
 }
 

@@ -1,0 +1,35 @@
+#include "backend/cpu/matmul.h"
+
+#include <vector>
+
+namespace vl2::cpu {
+
+bool cpuHasAvx2() {
+#if defined(VL2_X86_DISPATCH)
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+#else
+  return false;
+#endif
+}
+
+void matmulBf16(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
+                std::int64_t N, const float* bias, float* y, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+#if defined(VL2_X86_DISPATCH)
+  kernels::MatmulRange kernel = cpuHasAvx2() ? kernels::matmulRangeAvx2 : kernels::matmulRangeGeneric;
+#else
+  kernels::MatmulRange kernel = kernels::matmulRangeGeneric;
+#endif
+  pool.parallelFor(N, kMatmulRowsPerTask, [&](std::int64_t n0, std::int64_t n1) {
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < static_cast<std::size_t>(kMatmulRowsPerTask * K))
+      scratch.resize(kMatmulRowsPerTask * K);
+    for (std::int64_t start = n0; start < n1; start += kMatmulRowsPerTask) {
+      std::int64_t end = start + kMatmulRowsPerTask < n1 ? start + kMatmulRowsPerTask : n1;
+      kernel(x, M, K, w, start, end, N, bias, y, accumulate, scratch.data());
+    }
+  });
+}
+
+}  // namespace vl2::cpu

@@ -1,0 +1,36 @@
+// y = x W^T on the CPU: fp32 activations, bf16 weights used in place, fp32 sums.
+#pragma once
+
+#include <cstdint>
+
+#include "core/thread_pool.h"
+
+namespace vl2::cpu {
+
+// x: [M, K] fp32 row-major; w: [N, K] bf16 (a Linear weight as stored);
+// bias: [N] fp32 or null; y: [M, N] fp32 (overwritten, or += when accumulate).
+void matmulBf16(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
+                std::int64_t N, const float* bias, float* y, bool accumulate = false);
+
+// The inner kernels, one per instruction set (matmul_generic.cc, matmul_avx2.cc).
+// They compute rows [n0, n1) of y for all M rows of x.
+namespace kernels {
+using MatmulRange = void (*)(const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
+                             std::int64_t n0, std::int64_t n1, std::int64_t N, const float* bias, float* y,
+                             bool accumulate, float* scratch);
+void matmulRangeGeneric(const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
+                        std::int64_t n0, std::int64_t n1, std::int64_t N, const float* bias, float* y,
+                        bool accumulate, float* scratch);
+void matmulRangeAvx2(const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w, std::int64_t n0,
+                     std::int64_t n1, std::int64_t N, const float* bias, float* y, bool accumulate,
+                     float* scratch);
+}  // namespace kernels
+
+// Weight rows per parallel task: 64 rows of K fp32 stay in L2 while every x row
+// streams past them.
+constexpr std::int64_t kMatmulRowsPerTask = 64;
+
+// Whether this CPU runs the AVX2+FMA kernels (decided once).
+bool cpuHasAvx2();
+
+}  // namespace vl2::cpu

@@ -1,0 +1,52 @@
+// The paged KV cache: fixed blocks of kKvBlockTokens tokens, handed out by a free
+// list, and a block table per sequence. One block holds every layer's entries
+// for its tokens, so freeing a sequence returns whole blocks. What a token keeps
+// per layer is `width` values: the MLA latent plus the rope key
+// (kv_lora_rank + qk_rope_head_dim), or K and V for plain multi-head attention.
+// The CPU backend stores fp32 (the reference's precision); the CUDA backend bf16.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace vl2 {
+
+constexpr int kKvBlockTokens = 64;
+
+struct SequenceBlocks {
+  std::vector<std::int32_t> blockTable;  // logical block i of the sequence -> physical block
+  std::int64_t length = 0;               // tokens cached
+};
+
+class KvCache {
+ public:
+  KvCache(int layers, int width, std::int64_t blocks);
+
+  std::int64_t totalBlocks() const { return totalBlocks_; }
+  std::int64_t freeBlockCount() const { return static_cast<std::int64_t>(freeBlocks_.size()); }
+  std::int64_t capacityTokens() const { return totalBlocks() * kKvBlockTokens; }
+  std::int64_t bytesPerToken() const { return static_cast<std::int64_t>(layers_) * width_ * sizeof(float); }
+  int width() const { return width_; }
+
+  // Grows the sequence's table to hold `tokens` tokens; false (and no change) when
+  // too few blocks are free.
+  bool reserve(SequenceBlocks& sequence, std::int64_t tokens);
+  void release(SequenceBlocks& sequence);
+
+  // The `width` values of token `position` of a sequence at `layer`.
+  float* slot(const SequenceBlocks& sequence, int layer, std::int64_t position) {
+    const std::int32_t block = sequence.blockTable[static_cast<std::size_t>(position / kKvBlockTokens)];
+    return storage_.data() + ((static_cast<std::int64_t>(block) * layers_ + layer) * kKvBlockTokens +
+                              position % kKvBlockTokens) *
+                                 width_;
+  }
+
+ private:
+  int layers_;
+  int width_;
+  std::int64_t totalBlocks_;
+  std::vector<float> storage_;
+  std::vector<std::int32_t> freeBlocks_;
+};
+
+}  // namespace vl2

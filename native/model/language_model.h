@@ -1,0 +1,47 @@
+// The DeepSeekMoE decoder (SPEC section 6): embeddings, layers of attention and
+// feed-forward with pre-RMSNorm, final norm and the lm head.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/model_config.h"
+#include "model/attention_block.h"
+#include "model/feed_forward.h"
+
+namespace vl2 {
+
+// Optional intermediate values, for tests and debugging (golden `hidden_last`).
+struct StepCaptures {
+  bool hiddenLast = false;
+  std::vector<float>
+      hidden;  // [layers + 1, hidden] at the batch's last row; the last row after the final norm
+};
+
+class LanguageModel {
+ public:
+  LanguageModel(const WeightStore& store, const LanguageConfig& config);
+  const LanguageConfig& config() const { return config_; }
+
+  // out: [count, hidden] embedding rows of the ids (ids already validated).
+  void embed(const std::int32_t* ids, std::int64_t count, float* out) const;
+  // x: [rows, hidden] input embeddings (overwritten). Returns the logits of
+  // the last row of each segment: [segments, vocab].
+  std::vector<float> forward(ThreadPool& pool, KvCache& cache, const StepBatch& batch, float* x,
+                             StepCaptures* captures) const;
+
+ private:
+  struct Layer {
+    std::vector<float> inputNorm, postAttentionNorm;
+    std::unique_ptr<AttentionBlock> attention;
+    std::unique_ptr<GatedMlp> dense;
+    std::unique_ptr<MoeBlock> moe;
+  };
+  LanguageConfig config_;
+  const std::uint16_t* embeddings_ = nullptr;  // [vocab, hidden] bf16
+  std::vector<Layer> layers_;
+  std::vector<float> finalNorm_;
+  Linear lmHead_;
+};
+
+}  // namespace vl2

@@ -1,0 +1,223 @@
+#include "model/model.h"
+
+#include "core/errors.h"
+
+namespace vl2 {
+
+namespace {
+constexpr int kTileSide = 384;  // processor tiles are 384x384 RGB
+constexpr std::int64_t kTileBytes = static_cast<std::int64_t>(kTileSide) * kTileSide * 3;
+}  // namespace
+
+Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, const ModelOptions& options)
+    : config_(config),
+      store_(std::move(store)),
+      pool_(options.threads),
+      vision_(*store_, config.vision),
+      projector_(*store_, config),
+      language_(*store_, config.language) {
+  if (options.cacheTokens <= 0) fail(ErrorCode::kInvalidArgument, "cacheTokens must be positive");
+  const std::int64_t blocks = (options.cacheTokens + kKvBlockTokens - 1) / kKvBlockTokens;
+  try {
+    cache_ = std::make_unique<KvCache>(config.language.numLayers, config.language.kvCacheWidth(), blocks);
+  } catch (const std::bad_alloc&) {
+    fail(ErrorCode::kOutOfMemory, "cannot allocate a KV cache of " + std::to_string(blocks * kKvBlockTokens) +
+                                      " tokens; ask for fewer cacheTokens");
+  }
+  if (config_.vision.imageSize != kTileSide) {
+    fail(ErrorCode::kUnsupported,
+         "vision image_size " + std::to_string(config_.vision.imageSize) + " (expected 384)");
+  }
+}
+
+std::int64_t Model::freeCacheTokens() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cache_->freeBlockCount() * kKvBlockTokens;
+}
+
+std::int64_t Model::createSequence() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::int64_t id = nextSequence_++;
+  sequences_.emplace(id, SequenceBlocks{});
+  return id;
+}
+
+void Model::freeSequence(std::int64_t sequence) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = sequences_.find(sequence);
+  if (it == sequences_.end()) return;
+  cache_->release(it->second);
+  sequences_.erase(it);
+}
+
+std::int64_t Model::sequenceLength(std::int64_t sequence) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sequenceOrThrow(sequence).length;
+}
+
+SequenceBlocks& Model::sequenceOrThrow(std::int64_t sequence) {
+  auto it = sequences_.find(sequence);
+  if (it == sequences_.end())
+    fail(ErrorCode::kInvalidArgument, "unknown sequence " + std::to_string(sequence));
+  return it->second;
+}
+
+void Model::reserveOrThrow(SequenceBlocks& blocks, std::int64_t tokens) {
+  if (!cache_->reserve(blocks, tokens)) {
+    fail(ErrorCode::kOutOfMemory, "the KV cache is full (" + std::to_string(cache_->capacityTokens()) +
+                                      " tokens, " +
+                                      std::to_string(cache_->freeBlockCount() * kKvBlockTokens) +
+                                      " free; this needs " + std::to_string(tokens) + ")");
+  }
+}
+
+void Model::validatePrompt(const PromptInput& prompt, std::int64_t alreadyCached) const {
+  const std::int64_t count = static_cast<std::int64_t>(prompt.inputIds.size());
+  if (count == 0) fail(ErrorCode::kInvalidArgument, "inputIds is empty");
+  if (alreadyCached != 0) fail(ErrorCode::kInvalidArgument, "prefill needs a fresh sequence");
+  if (count > config_.language.maxPositions) {
+    fail(ErrorCode::kContextOverflow, "the prompt has " + std::to_string(count) +
+                                          " tokens; the context holds " +
+                                          std::to_string(config_.language.maxPositions));
+  }
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int32_t id = prompt.inputIds[i];
+    if (id < 0 || id >= config_.language.vocabSize) {
+      fail(ErrorCode::kInvalidArgument, "inputIds[" + std::to_string(i) + "] = " + std::to_string(id) +
+                                            " is outside the vocabulary (0.." +
+                                            std::to_string(config_.language.vocabSize - 1) + ")");
+    }
+  }
+  std::int64_t tiles = 0, imageTokens = 0;
+  for (auto [across, down] : prompt.imagesSpatialCrop) {
+    if (across < 1 || down < 1 || across * down > 81) {
+      fail(ErrorCode::kInvalidArgument, "invalid images_spatial_crop entry [" + std::to_string(across) +
+                                            ", " + std::to_string(down) + "]");
+    }
+    tiles += 1 + across * down;
+    imageTokens += imageTokenCount(config_, across, down);
+  }
+  if (prompt.tileBytes != tiles * kTileBytes) {
+    fail(ErrorCode::kInvalidArgument, "tiles hold " + std::to_string(prompt.tileBytes) +
+                                          " bytes; the spatial crops need " + std::to_string(tiles) +
+                                          " tiles of 384x384x3 = " + std::to_string(tiles * kTileBytes));
+  }
+  if (static_cast<std::int64_t>(prompt.imageTokenPositions.size()) != imageTokens) {
+    fail(ErrorCode::kInvalidArgument, "imageTokenPositions has " +
+                                          std::to_string(prompt.imageTokenPositions.size()) +
+                                          " entries; the images need " + std::to_string(imageTokens));
+  }
+  std::int64_t previous = -1;
+  for (std::int32_t position : prompt.imageTokenPositions) {
+    if (position <= previous || position >= count) {
+      fail(ErrorCode::kInvalidArgument,
+           "imageTokenPositions must ascend inside the prompt (got " + std::to_string(position) + ")");
+    }
+    previous = position;
+  }
+}
+
+void Model::placeImageFeatures(const PromptInput& prompt, float* embeddings, PromptCaptures* captures) {
+  const std::int64_t hidden = config_.language.hiddenSize;
+  const std::int64_t patches = config_.vision.patches(), width = config_.vision.width;
+  const int side = projector_.side();
+  const std::vector<float> newline = widenToFloat(store_->get("image_newline", {hidden}));
+  const std::vector<float> separator = widenToFloat(store_->get("view_seperator", {hidden}));
+  std::vector<float> visionOut(static_cast<std::size_t>(patches * width));
+  std::size_t nextPosition = 0;
+  auto emit = [&](const float* row) {
+    const std::int32_t position = prompt.imageTokenPositions[nextPosition++];
+    std::copy(row, row + hidden, embeddings + position * hidden);
+  };
+  std::int64_t tileIndex = 0;
+  for (auto [across, down] : prompt.imagesSpatialCrop) {
+    const std::int64_t tiles = 1 + static_cast<std::int64_t>(across) * down;
+    std::vector<float> features(
+        static_cast<std::size_t>(tiles * side * side * hidden));  // [tile][side*side][hidden]
+    for (std::int64_t t = 0; t < tiles; ++t, ++tileIndex) {
+      vision_.encodeTile(pool_, prompt.tiles + tileIndex * kTileBytes, visionOut.data());
+      float* projected = features.data() + t * side * side * hidden;
+      projector_.project(pool_, visionOut.data(), projected);
+      if (captures && captures->wanted && tileIndex == 0) {
+        captures->vision0 = visionOut;
+        captures->projector0.assign(projected, projected + side * side * hidden);
+      }
+    }
+    auto feature = [&](std::int64_t tile, int row, int column) {
+      return features.data() + ((tile * side + row) * side + column) * hidden;
+    };
+    for (int r = 0; r < side; ++r) {  // global view: rows with a newline each
+      for (int c = 0; c < side; ++c) emit(feature(0, r, c));
+      emit(newline.data());
+    }
+    emit(separator.data());
+    for (int R = 0; R < side * down; ++R) {  // local tiles stitched into one grid, row by row
+      for (int C = 0; C < side * across; ++C)
+        emit(feature(1 + (R / side) * across + C / side, R % side, C % side));
+      emit(newline.data());
+    }
+  }
+}
+
+std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prompt,
+                                  PromptCaptures* captures) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  SequenceBlocks& blocks = sequenceOrThrow(sequence);
+  validatePrompt(prompt, blocks.length);
+  const std::int64_t count = static_cast<std::int64_t>(prompt.inputIds.size());
+  reserveOrThrow(blocks, count);
+  const std::int64_t hidden = config_.language.hiddenSize;
+  std::vector<float> x(static_cast<std::size_t>(count * hidden));
+  language_.embed(prompt.inputIds.data(), count, x.data());
+  if (!prompt.imagesSpatialCrop.empty()) placeImageFeatures(prompt, x.data(), captures);
+  if (captures && captures->wanted) captures->embeds = x;
+
+  StepBatch batch;
+  batch.segments.push_back(BatchSegment{&blocks, 0, count, 0});
+  batch.positions.resize(static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; i < count; ++i) batch.positions[i] = static_cast<std::int32_t>(i);
+  StepCaptures stepCaptures;
+  stepCaptures.hiddenLast = captures && captures->wanted;
+  std::vector<float> logits = language_.forward(pool_, *cache_, batch, x.data(), &stepCaptures);
+  blocks.length = count;
+  if (captures && captures->wanted) captures->hiddenLast = std::move(stepCaptures.hidden);
+  return logits;
+}
+
+std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (requests.empty()) return {};
+  StepBatch batch;
+  std::vector<std::int32_t> tokens;
+  for (const DecodeRequest& request : requests) {
+    SequenceBlocks& blocks = sequenceOrThrow(request.sequence);
+    if (blocks.length == 0)
+      fail(ErrorCode::kInvalidArgument,
+           "decode before prefill on sequence " + std::to_string(request.sequence));
+    if (request.token < 0 || request.token >= config_.language.vocabSize) {
+      fail(ErrorCode::kInvalidArgument,
+           "token " + std::to_string(request.token) + " is outside the vocabulary");
+    }
+    if (blocks.length + 1 > config_.language.maxPositions) {
+      fail(ErrorCode::kContextOverflow, "sequence " + std::to_string(request.sequence) +
+                                            " is at the context limit (" +
+                                            std::to_string(config_.language.maxPositions) + " tokens)");
+    }
+    for (const BatchSegment& s : batch.segments) {
+      if (s.sequence == &blocks)
+        fail(ErrorCode::kInvalidArgument, "a sequence appears twice in one decode step");
+    }
+    reserveOrThrow(blocks, blocks.length + 1);
+    batch.segments.push_back(BatchSegment{&blocks, blocks.length, 1, batch.rows()});
+    batch.positions.push_back(static_cast<std::int32_t>(blocks.length));
+    tokens.push_back(request.token);
+  }
+  const std::int64_t hidden = config_.language.hiddenSize;
+  std::vector<float> x(static_cast<std::size_t>(batch.rows() * hidden));
+  language_.embed(tokens.data(), batch.rows(), x.data());
+  std::vector<float> logits = language_.forward(pool_, *cache_, batch, x.data(), nullptr);
+  for (BatchSegment& segment : batch.segments) segment.sequence->length += 1;
+  return logits;
+}
+
+}  // namespace vl2

@@ -1,0 +1,90 @@
+// A loaded DeepSeek-VL2 model: vision tower, projector, language model, the
+// paged KV cache and the sequences living in it. The entry point for the N-API
+// layer and for the generation engine.
+//
+// Threading: every public method may be called from any thread; calls are
+// serialised (one forward at a time uses the whole thread pool). Batching many
+// sequences into one step() is how throughput scales, not concurrent calls.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/model_config.h"
+#include "core/thread_pool.h"
+#include "core/weight_store.h"
+#include "engine/kv_cache.h"
+#include "model/language_model.h"
+#include "model/projector.h"
+#include "model/vision_tower.h"
+
+namespace vl2 {
+
+struct ModelOptions {
+  int threads = 0;                  // 0: all hardware threads
+  std::int64_t cacheTokens = 8192;  // KV cache capacity, rounded up to whole blocks
+};
+
+// One prompt: token ids with `<image>` placeholders, and the images' tiles.
+struct PromptInput {
+  std::vector<std::int32_t> inputIds;
+  const std::uint8_t* tiles = nullptr;  // [tiles][384][384][3], global view first per image
+  std::int64_t tileBytes = 0;
+  std::vector<std::pair<int, int>> imagesSpatialCrop;  // per image: tiles across, tiles down
+  std::vector<std::int32_t> imageTokenPositions;       // ascending; one per image feature row
+};
+
+struct PromptCaptures {
+  bool wanted = false;
+  std::vector<float> embeds;      // [seq, hidden]
+  std::vector<float> vision0;     // [patches, width] of the first tile
+  std::vector<float> projector0;  // [196, hidden] of the first tile
+  std::vector<float> hiddenLast;  // [layers + 1, hidden]
+};
+
+struct DecodeRequest {
+  std::int64_t sequence;
+  std::int32_t token;
+};
+
+class Model {
+ public:
+  Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, const ModelOptions& options);
+
+  const ModelConfig& config() const { return config_; }
+  std::int64_t cacheCapacityTokens() const { return cache_->capacityTokens(); }
+  std::int64_t cacheBytesPerToken() const { return cache_->bytesPerToken(); }
+  std::int64_t freeCacheTokens();
+  std::uint64_t mappedBytes() const { return store_->mappedBytes(); }
+
+  std::int64_t createSequence();
+  void freeSequence(std::int64_t sequence);  // unknown ids are ignored
+  std::int64_t sequenceLength(std::int64_t sequence);
+
+  // Runs the prompt into an empty sequence; returns the last position's logits [vocab].
+  std::vector<float> prefill(std::int64_t sequence, const PromptInput& prompt, PromptCaptures* captures);
+  // One token for each of several sequences in one batched step; logits [requests, vocab].
+  std::vector<float> decode(const std::vector<DecodeRequest>& requests);
+
+ private:
+  SequenceBlocks& sequenceOrThrow(std::int64_t sequence);
+  void validatePrompt(const PromptInput& prompt, std::int64_t alreadyCached) const;
+  void placeImageFeatures(const PromptInput& prompt, float* embeddings, PromptCaptures* captures);
+  void reserveOrThrow(SequenceBlocks& blocks, std::int64_t tokens);
+
+  ModelConfig config_;
+  std::unique_ptr<WeightStore> store_;
+  ThreadPool pool_;
+  VisionTower vision_;
+  Projector projector_;
+  LanguageModel language_;
+  std::unique_ptr<KvCache> cache_;
+  std::unordered_map<std::int64_t, SequenceBlocks> sequences_;
+  std::int64_t nextSequence_ = 1;
+  std::mutex mutex_;
+};
+
+}  // namespace vl2

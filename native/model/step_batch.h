@@ -1,0 +1,26 @@
+// The rows one forward step runs: several sequences' new tokens stacked into one
+// [rows, hidden] matrix, so every projection is one GEMM over all of them
+// (continuous batching), while attention reads each sequence's own cache.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/kv_cache.h"
+
+namespace vl2 {
+
+struct BatchSegment {
+  SequenceBlocks* sequence = nullptr;
+  std::int64_t start = 0;     // position of the first new token (tokens already cached)
+  std::int64_t count = 0;     // new tokens of this sequence in this step
+  std::int64_t firstRow = 0;  // their first row in the stacked matrix
+};
+
+struct StepBatch {
+  std::vector<BatchSegment> segments;
+  std::vector<std::int32_t> positions;  // [rows]
+  std::int64_t rows() const { return static_cast<std::int64_t>(positions.size()); }
+};
+
+}  // namespace vl2

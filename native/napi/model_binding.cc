@@ -1,0 +1,217 @@
+// NativeModel: the JS handle of a loaded model. Translation only: arguments in,
+// typed arrays and errors out; every forward pass runs on a worker thread.
+#include "napi/model_binding.h"
+
+#include <memory>
+
+#include "model/model_loader.h"
+#include "napi/async_task.h"
+#include "napi/config_from_js.h"
+#include "napi/js_values.h"
+
+namespace vl2::napi {
+namespace {
+
+Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& values) {
+  Napi::Float32Array array = Napi::Float32Array::New(env, values.size());
+  std::copy(values.begin(), values.end(), array.Data());
+  return array;
+}
+
+class NativeModel : public Napi::ObjectWrap<NativeModel> {
+ public:
+  static Napi::FunctionReference* constructor;
+
+  static void define(Napi::Env env, Napi::Object exports) {
+    Napi::Function cls = DefineClass(env, "NativeModel",
+                                     {
+                                         InstanceMethod("info", &NativeModel::info),
+                                         InstanceMethod("createSequence", &NativeModel::createSequence),
+                                         InstanceMethod("freeSequence", &NativeModel::freeSequence),
+                                         InstanceMethod("prefill", &NativeModel::prefill),
+                                         InstanceMethod("decode", &NativeModel::decode),
+                                         InstanceMethod("close", &NativeModel::close),
+                                     });
+    constructor = new Napi::FunctionReference(Napi::Persistent(cls));
+    exports.Set("NativeModel", cls);
+  }
+
+  explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      Napi::TypeError::New(info.Env(), "NativeModel is created by loadModel()").ThrowAsJavaScriptException();
+      return;
+    }
+    auto* holder = info[0].As<Napi::External<std::shared_ptr<Model>>>().Data();
+    model_ = *holder;
+  }
+
+ private:
+  std::shared_ptr<Model> live() {
+    if (!model_) fail(ErrorCode::kInvalidArgument, "the model is closed");
+    return model_;
+  }
+
+  Napi::Value info(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      std::shared_ptr<Model> model = live();
+      Napi::Object out = Napi::Object::New(info.Env());
+      out.Set("backend", "cpu");
+      out.Set("cacheCapacityTokens", static_cast<double>(model->cacheCapacityTokens()));
+      out.Set("cacheFreeTokens", static_cast<double>(model->freeCacheTokens()));
+      out.Set("cacheBytesPerToken", static_cast<double>(model->cacheBytesPerToken()));
+      out.Set("mappedBytes", static_cast<double>(model->mappedBytes()));
+      out.Set("vocabSize", model->config().language.vocabSize);
+      out.Set("hiddenSize", model->config().language.hiddenSize);
+      out.Set("numLayers", model->config().language.numLayers);
+      out.Set("maxPositions", model->config().language.maxPositions);
+      out.Set("visionWidth", model->config().vision.width);
+      return out;
+    });
+  }
+
+  Napi::Value createSequence(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return Napi::Number::New(info.Env(), static_cast<double>(live()->createSequence()));
+    });
+  }
+
+  Napi::Value freeSequence(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      if (!info[0].IsNumber())
+        fail(ErrorCode::kInvalidArgument, "freeSequence(sequence) takes a sequence id");
+      if (model_) model_->freeSequence(info[0].As<Napi::Number>().Int64Value());
+      return info.Env().Undefined();
+    });
+  }
+
+  // prefill(sequence, { inputIds, tiles, imagesSpatialCrop, imageTokenPositions }, { capture })
+  Napi::Value prefill(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      std::shared_ptr<Model> model = live();
+      if (!info[0].IsNumber() || !info[1].IsObject()) {
+        fail(ErrorCode::kInvalidArgument,
+             "prefill(sequence, prompt, options?) takes a sequence id and a prompt");
+      }
+      const std::int64_t sequence = info[0].As<Napi::Number>().Int64Value();
+      Napi::Object prompt = info[1].As<Napi::Object>();
+      auto input = std::make_shared<PromptInput>();
+      input->inputIds = int32ArrayField(prompt, "inputIds", "prompt");
+      input->imageTokenPositions = isAbsent(prompt.Get("imageTokenPositions"))
+                                       ? std::vector<std::int32_t>{}
+                                       : int32ArrayField(prompt, "imageTokenPositions", "prompt");
+      std::vector<std::int32_t> crops = isAbsent(prompt.Get("imagesSpatialCrop"))
+                                            ? std::vector<std::int32_t>{}
+                                            : int32ArrayField(prompt, "imagesSpatialCrop", "prompt");
+      if (crops.size() % 2)
+        fail(ErrorCode::kInvalidArgument, "prompt.imagesSpatialCrop holds [across, down] pairs");
+      for (std::size_t i = 0; i < crops.size(); i += 2)
+        input->imagesSpatialCrop.emplace_back(crops[i], crops[i + 1]);
+      Napi::Reference<Napi::Value> tilesRef;
+      Napi::Value tiles = prompt.Get("tiles");
+      if (!isAbsent(tiles)) {
+        if (!tiles.IsTypedArray() || tiles.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+          fail(ErrorCode::kInvalidArgument, "prompt.tiles must be a Uint8Array (or Buffer)");
+        }
+        Napi::Uint8Array array = tiles.As<Napi::Uint8Array>();
+        input->tiles = array.Data();
+        input->tileBytes = static_cast<std::int64_t>(array.ByteLength());
+        tilesRef = Napi::Persistent(tiles);  // keeps the tile memory alive while the worker reads it in place
+      }
+      const bool capture =
+          info[2].IsObject() && boolFieldOr(info[2].As<Napi::Object>(), "capture", false, "options");
+      auto keepAlive = std::make_shared<Napi::Reference<Napi::Value>>(std::move(tilesRef));
+      struct Output {
+        std::vector<float> logits;
+        PromptCaptures captures;
+      };
+      return runAsync<Output>(
+          info.Env(),
+          [model, sequence, input, capture]() {
+            Output out;
+            out.captures.wanted = capture;
+            out.logits = model->prefill(sequence, *input, &out.captures);
+            return out;
+          },
+          [keepAlive](Napi::Env env, Output& out) -> Napi::Value {
+            keepAlive->Reset();
+            Napi::Object result = Napi::Object::New(env);
+            result.Set("logits", toFloat32Array(env, out.logits));
+            if (out.captures.wanted) {
+              result.Set("embeds", toFloat32Array(env, out.captures.embeds));
+              result.Set("hiddenLast", toFloat32Array(env, out.captures.hiddenLast));
+              if (!out.captures.vision0.empty())
+                result.Set("vision0", toFloat32Array(env, out.captures.vision0));
+              if (!out.captures.projector0.empty()) {
+                result.Set("projector0", toFloat32Array(env, out.captures.projector0));
+              }
+            }
+            return result;
+          });
+    });
+  }
+
+  // decode([{ sequence, token }, ...]) -> Promise<Float32Array [requests * vocab]>
+  Napi::Value decode(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      std::shared_ptr<Model> model = live();
+      if (!info[0].IsArray())
+        fail(ErrorCode::kInvalidArgument, "decode(requests) takes an array of {sequence, token}");
+      Napi::Array array = info[0].As<Napi::Array>();
+      std::vector<DecodeRequest> requests;
+      for (std::uint32_t i = 0; i < array.Length(); ++i) {
+        if (!array.Get(i).IsObject()) fail(ErrorCode::kInvalidArgument, "decode requests must be objects");
+        Napi::Object item = array.Get(i).As<Napi::Object>();
+        requests.push_back(DecodeRequest{static_cast<std::int64_t>(numberField(item, "sequence", "request")),
+                                         static_cast<std::int32_t>(numberField(item, "token", "request"))});
+      }
+      return runAsync<std::vector<float>>(
+          info.Env(), [model, requests]() { return model->decode(requests); },
+          [](Napi::Env env, std::vector<float>& logits) -> Napi::Value {
+            return toFloat32Array(env, logits);
+          });
+    });
+  }
+
+  // Drops this handle's reference; work in flight keeps the model alive until it ends.
+  Napi::Value close(const Napi::CallbackInfo& info) {
+    model_.reset();
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<Model> model_;
+};
+
+Napi::FunctionReference* NativeModel::constructor = nullptr;
+
+// loadModel(checkpointTable, { threads, cacheTokens }) -> Promise<NativeModel>
+Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (!info[0].IsObject())
+      fail(ErrorCode::kInvalidArgument, "loadModel(checkpoint, options) takes a checkpoint table");
+    auto checkpoint = std::make_shared<CheckpointFromJs>(checkpointFromJs(info[0].As<Napi::Object>()));
+    ModelOptions options;
+    if (info[1].IsObject()) {
+      Napi::Object o = info[1].As<Napi::Object>();
+      options.threads = static_cast<int>(numberFieldOr(o, "threads", 0, "options"));
+      options.cacheTokens = static_cast<std::int64_t>(numberFieldOr(o, "cacheTokens", 8192, "options"));
+    }
+    using Loaded = std::shared_ptr<Model>;
+    return runAsync<Loaded>(
+        info.Env(),
+        [checkpoint, options]() -> Loaded {
+          return loadModel(checkpoint->files, std::move(checkpoint->records), checkpoint->config, options);
+        },
+        [](Napi::Env env, Loaded& model) -> Napi::Value {
+          return NativeModel::constructor->New({Napi::External<Loaded>::New(env, &model)});
+        });
+  });
+}
+
+}  // namespace
+
+void registerModel(Napi::Env env, Napi::Object exports) {
+  NativeModel::define(env, exports);
+  exports.Set("loadModel", Napi::Function::New(env, loadModelJs, "loadModel"));
+}
+
+}  // namespace vl2::napi
