@@ -1,0 +1,134 @@
+/**
+ * Incremental decoding through the paged KV cache against the official reference: the last prompt
+ * positions fed one token at a time, then the golden greedy continuation, each step's top-16 logits
+ * compared with the reference (which recomputed the whole sequence every step, without a cache).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineModel, type EnginePrompt } from '../../lib/engine/native-model.js';
+import {
+  caseNames,
+  type GoldenCase,
+  goldenCase,
+  goldenPath,
+  type ModelVariant,
+  modelVariants,
+  readU8,
+  relativeError,
+  type TopK,
+} from '../support/golden.js';
+
+const fp32Tolerance = 1e-4;
+/** Below this gap between the two best logits a different greedy choice is no error (golden README). */
+const greedyMarginFloor = 1e-3;
+
+const models = new Map<ModelVariant, EngineModel>();
+beforeAll(async () => {
+  for (const variant of modelVariants) {
+    models.set(variant, await EngineModel.load(goldenPath('models', variant), { cacheTokens: 4096 }));
+  }
+});
+afterAll(() => {
+  for (const model of models.values()) model.close();
+});
+
+function logsumexp(logits: Float32Array): number {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  return max + Math.log(sum);
+}
+
+function argmax(logits: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
+  return best;
+}
+
+/** Our top-16 ids are the reference's, and our logits at those ids and the logsumexp agree. */
+function expectTopK(logits: Float32Array, expected: TopK, where: string): void {
+  const ours = Array.from(logits.keys())
+    .sort((a, b) => (logits[b] as number) - (logits[a] as number))
+    .slice(0, expected.ids.length);
+  expect(new Set(ours), where).toEqual(new Set(expected.ids));
+  const values = expected.ids.map((id) => logits[id] as number);
+  expect(relativeError(values, expected.values), where).toBeLessThan(fp32Tolerance);
+  expect(Math.abs(logsumexp(logits) - expected.logsumexp) / Math.abs(expected.logsumexp), where).toBeLessThan(
+    fp32Tolerance,
+  );
+}
+
+function promptOf(golden: GoldenCase, tokens: number): EnginePrompt {
+  return {
+    inputIds: golden.input_ids.slice(0, tokens),
+    tiles: golden.tiles_file ? readU8(golden.tiles_file) : undefined,
+    imagesSpatialCrop: golden.images_spatial_crop.flat(),
+    imageTokenPositions: golden.image_token_positions,
+  };
+}
+
+describe.each(modelVariants)('%s model, cached decoding', (variant) => {
+  it.each(caseNames)('%s: tail positions and greedy steps match the reference', async (name) => {
+    const golden = goldenCase(variant, name);
+    const model = models.get(variant) as EngineModel;
+    const vocab = model.info().vocabSize;
+    const first = golden.tail_positions[0] as number;
+    const sequence = model.createSequence();
+    try {
+      // Prefill up to the first tail position, then feed the remaining prompt tokens one by one.
+      let logits = (await model.prefill(sequence, promptOf(golden, first + 1))).logits;
+      expectTopK(logits, golden.tail_topk[0] as TopK, `${name} tail 0`);
+      for (let i = 1; i < golden.tail_positions.length; i++) {
+        const token = golden.input_ids[golden.tail_positions[i] as number] as number;
+        logits = await model.decode([{ sequence, token }]);
+        expect(logits.length).toBe(vocab);
+        expectTopK(logits, golden.tail_topk[i] as TopK, `${name} tail ${i}`);
+      }
+      let greedyChecked = 0;
+      for (let i = 0; i < golden.greedy_tokens.length; i++) {
+        if ((golden.greedy_top2_margins[i] as number) > greedyMarginFloor) {
+          expect(argmax(logits), `${name} greedy token ${i}`).toBe(golden.greedy_tokens[i]);
+          greedyChecked++;
+        }
+        if (i === golden.greedy_step_topk.length) break;
+        logits = await model.decode([{ sequence, token: golden.greedy_tokens[i] as number }]);
+        expectTopK(logits, golden.greedy_step_topk[i] as TopK, `${name} greedy step ${i}`);
+      }
+      expect(greedyChecked).toBeGreaterThan(0);
+    } finally {
+      model.freeSequence(sequence);
+    }
+  });
+});
+
+describe.each(modelVariants)('%s model, batched decoding', (variant) => {
+  it('decodes every case in one batched step each and still matches the reference', async () => {
+    const model = models.get(variant) as EngineModel;
+    const cases = caseNames.map((name) => goldenCase(variant, name));
+    const sequences: number[] = [];
+    try {
+      for (const golden of cases) {
+        const sequence = model.createSequence();
+        sequences.push(sequence);
+        await model.prefill(sequence, promptOf(golden, golden.input_ids.length));
+      }
+      const vocab = model.info().vocabSize;
+      const steps = Math.min(...cases.map((c) => c.greedy_step_topk.length));
+      for (let step = 0; step < steps; step++) {
+        const logits = await model.decode(
+          cases.map((golden, i) => ({
+            sequence: sequences[i] as number,
+            token: golden.greedy_tokens[step] as number,
+          })),
+        );
+        expect(logits.length).toBe(vocab * cases.length);
+        cases.forEach((golden, i) => {
+          const row = logits.subarray(i * vocab, (i + 1) * vocab);
+          expectTopK(row, golden.greedy_step_topk[step] as TopK, `${golden.name} batched step ${step}`);
+        });
+      }
+    } finally {
+      for (const sequence of sequences) model.freeSequence(sequence);
+    }
+  });
+});
