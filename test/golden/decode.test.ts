@@ -21,10 +21,13 @@ const fp32Tolerance = 1e-4;
 /** Below this gap between the two best logits a different greedy choice is no error (golden README). */
 const greedyMarginFloor = 1e-3;
 
+/** Room for all six cases of a variant at once (the batched test). */
+const cacheTokens = 16384;
+
 const models = new Map<ModelVariant, EngineModel>();
 beforeAll(async () => {
   for (const variant of modelVariants) {
-    models.set(variant, await EngineModel.load(goldenPath('models', variant), { cacheTokens: 4096 }));
+    models.set(variant, await EngineModel.load(goldenPath('models', variant), { cacheTokens }));
   }
 });
 afterAll(() => {
