@@ -135,7 +135,7 @@ function parseEntry(
 }
 
 function checkNoOverlap(path: string, tensors: ShardTensor[]): void {
-  const sorted = [...tensors].sort((a, b) => a.offset - b.offset);
+  const sorted = tensors.filter((t) => t.byteLength > 0).sort((a, b) => a.offset - b.offset);
   for (let i = 1; i < sorted.length; i++) {
     const previous = sorted[i - 1] as ShardTensor;
     const current = sorted[i] as ShardTensor;

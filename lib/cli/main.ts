@@ -2,11 +2,13 @@
 /** The `vl2` command line: one subcommand per file under lib/cli/. */
 import { Command } from 'commander';
 import { registerBackendsCommand } from './backends-command.js';
+import { registerSynthCommand } from './synth-command.js';
 
 const program = new Command('vl2').description(
   'Run DeepSeek-VL2 vision-language models from the command line',
 );
 registerBackendsCommand(program);
+registerSynthCommand(program);
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string })?.code;
   console.error(`vl2: ${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : ''}`);

@@ -1,0 +1,132 @@
+/**
+ * Writes a synthetic DeepSeek-VL2 checkpoint in the published layout: config, processor config,
+ * tokenizer files, bf16 safetensors shards with an index. Tensors are generated and written in
+ * fixed-size chunks, so memory stays bounded whatever the model size.
+ */
+
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseModelConfig } from '../checkpoint/config.js';
+import { type ExpectedTensor, expectedTensors } from '../checkpoint/expected-tensors.js';
+import { InvalidArgumentError } from '../errors.js';
+import { initRule } from './init-scales.js';
+import { bf16Bits, Random } from './random.js';
+import { writeTokenizerFiles } from './tokenizer-files.js';
+import { processorConfig, type VariantName, variantConfig, variantNames } from './variants.js';
+
+export interface SynthOptions {
+  variant: VariantName;
+  out: string;
+  /** Language layers (default: the variant's full depth); the first is dense, the rest MoE. */
+  layers?: number;
+  seed?: number;
+  /** The fixture tokenizer.json the tokenizer files derive from. */
+  tokenizerJson: string;
+  /** Largest shard in bytes (the published checkpoints use a few GB). */
+  maxShardBytes?: number;
+  onProgress?: (writtenBytes: number, totalBytes: number) => void;
+}
+
+/** Values generated per write: 8 MiB of bf16 keeps memory flat and writes large. */
+const chunkElements = 4 * 1024 * 1024;
+
+export async function writeSyntheticCheckpoint(
+  options: SynthOptions,
+): Promise<{ totalBytes: number; shards: string[] }> {
+  if (!variantNames.includes(options.variant)) {
+    throw new InvalidArgumentError(
+      `variant must be one of ${variantNames.join(', ')}, got ${options.variant}`,
+    );
+  }
+  if (options.layers !== undefined && (!Number.isInteger(options.layers) || options.layers < 1)) {
+    throw new InvalidArgumentError(`layers must be a positive integer, got ${options.layers}`);
+  }
+  const configJson = variantConfig(options.variant, options.layers);
+  const config = parseModelConfig(configJson);
+  const tensors = expectedTensors(config);
+  const seed = options.seed ?? 0;
+  const maxShardBytes = options.maxShardBytes ?? 4 * 1024 ** 3;
+
+  const shards: ExpectedTensor[][] = [[]];
+  let shardBytes = 0;
+  for (const tensor of tensors) {
+    const bytes = tensor.shape.reduce((a, d) => a * d, 2);
+    if (shardBytes > 0 && shardBytes + bytes > maxShardBytes) {
+      shards.push([]);
+      shardBytes = 0;
+    }
+    (shards[shards.length - 1] as ExpectedTensor[]).push(tensor);
+    shardBytes += bytes;
+  }
+  await mkdir(options.out, { recursive: true });
+  const totalBytes = tensors.reduce((sum, t) => sum + t.shape.reduce((a, d) => a * d, 2), 0);
+  const names = shards.map(
+    (_, i) =>
+      `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`,
+  );
+  const weightMap: Record<string, string> = {};
+  let written = 0;
+  const languageLayers = config.language.numHiddenLayers;
+  for (let s = 0; s < shards.length; s++) {
+    const shard = shards[s] as ExpectedTensor[];
+    for (const t of shard) weightMap[t.name] = names[s] as string;
+    const stream = createWriteStream(join(options.out, names[s] as string));
+    const write = async (data: Uint8Array) => {
+      if (!stream.write(data)) await once(stream, 'drain');
+    };
+    await write(safetensorsHeader(shard));
+    for (const tensor of shard) {
+      // One generator per tensor, seeded by the tensor's name: values do not depend on sharding.
+      const random = new Random(seed ^ hashName(tensor.name));
+      const rule = initRule(tensor.name, tensor.shape, languageLayers, config.vision.layers);
+      let remaining = tensor.shape.reduce((a, d) => a * d, 1);
+      while (remaining > 0) {
+        const chunk = new Uint16Array(Math.min(chunkElements, remaining));
+        if (rule.kind === 'constant') chunk.fill(bf16Bits(rule.value));
+        else random.fillBf16(chunk, rule.std);
+        await write(new Uint8Array(chunk.buffer));
+        remaining -= chunk.length;
+        written += chunk.byteLength;
+        options.onProgress?.(written, totalBytes);
+      }
+    }
+    stream.end();
+    await once(stream, 'close');
+  }
+  await writeFile(
+    join(options.out, 'model.safetensors.index.json'),
+    `${JSON.stringify({ metadata: { total_size: totalBytes }, weight_map: weightMap }, null, 2)}\n`,
+  );
+  await writeFile(join(options.out, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
+  await writeFile(
+    join(options.out, 'processor_config.json'),
+    `${JSON.stringify(processorConfig(), null, 2)}\n`,
+  );
+  await writeTokenizerFiles(options.tokenizerJson, options.out, config.language.vocabSize);
+  return { totalBytes, shards: names };
+}
+
+function safetensorsHeader(tensors: ExpectedTensor[]): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const t of tensors) {
+    const bytes = t.shape.reduce((a, d) => a * d, 2);
+    header[t.name] = { dtype: 'BF16', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8); // data starts 8-byte aligned, as safetensors writes it
+  const body = Buffer.from(json, 'utf8');
+  const out = Buffer.alloc(8 + body.length);
+  out.writeBigUInt64LE(BigInt(body.length), 0);
+  body.copy(out, 8);
+  return out;
+}
+
+function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
