@@ -4,6 +4,22 @@
  */
 export { type BackendInfo, backends, type CudaDevice, nativeVersion } from './backends.js';
 export {
+  type CheckpointTable,
+  type LanguageConfig,
+  type ModelConfig,
+  openCheckpoint,
+  type ProjectorConfig,
+  type TensorEntry,
+  type VisionConfig,
+} from './checkpoint/index.js';
+export {
+  type EngineInfo,
+  EngineModel,
+  type EngineOptions,
+  type EnginePrompt,
+  type PrefillResult,
+} from './engine/native-model.js';
+export {
   AbortError,
   CheckpointError,
   ContextOverflowError,
