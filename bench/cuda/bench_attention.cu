@@ -219,15 +219,15 @@ void benchMla(int batch, int seqLen, int heads) {
   PagedSetup s = makePaged(std::vector<int32_t>(batch, seqLen));
   const size_t cacheValues = static_cast<size_t>(s.blocks) * kPage * 576;
   const int copies = rotationCount(cacheValues * 2);
-  std::vector<Bf16Tensor> caches;
-  for (int i = 0; i < copies; ++i) caches.push_back(randomBf16(cacheValues, 1.0f));
+  std::vector<DeviceBuffer<bf16>> caches;
+  for (int i = 0; i < copies; ++i) caches.push_back(randomDevice(cacheValues, 1.0f));
   Bf16Tensor qLatent = randomBf16(static_cast<size_t>(batch) * heads * 512, 2.0f);
   Bf16Tensor qRope = randomBf16(static_cast<size_t>(batch) * heads * 64, 2.0f);
   DeviceBuffer<bf16> out(static_cast<size_t>(batch) * heads * 512);
   const size_t workspaceBytes = vl2::cuda::decodeWorkspaceBytes(batch, heads, 512);
   DeviceBuffer<char> workspace(workspaceBytes);
   const double us = timeMedianUs([&](int i) {
-    vl2::cuda::mlaDecode(qLatent.device.get(), qRope.device.get(), caches[i % copies].device.get(), s.cache(), batch,
+    vl2::cuda::mlaDecode(qLatent.device.get(), qRope.device.get(), caches[i % copies].get(), s.cache(), batch,
                          heads, 0.07f, out.get(), workspace.get(), workspaceBytes, nullptr);
   });
   const double bytes = static_cast<double>(batch) * seqLen * 1152 + batch * heads * (576 + 512) * 2.0;
@@ -239,17 +239,17 @@ void benchMha(int batch, int seqLen, int heads) {
   PagedSetup s = makePaged(std::vector<int32_t>(batch, seqLen));
   const size_t cacheValues = static_cast<size_t>(s.blocks) * kPage * heads * 128;
   const int copies = rotationCount(cacheValues * 4);
-  std::vector<Bf16Tensor> ks, vs;
+  std::vector<DeviceBuffer<bf16>> ks, vs;
   for (int i = 0; i < copies; ++i) {
-    ks.push_back(randomBf16(cacheValues, 1.0f));
-    vs.push_back(randomBf16(cacheValues, 1.0f));
+    ks.push_back(randomDevice(cacheValues, 1.0f));
+    vs.push_back(randomDevice(cacheValues, 1.0f));
   }
   Bf16Tensor q = randomBf16(static_cast<size_t>(batch) * heads * 128, 2.0f);
   DeviceBuffer<bf16> out(static_cast<size_t>(batch) * heads * 128);
   const size_t workspaceBytes = vl2::cuda::decodeWorkspaceBytes(batch, heads, 128);
   DeviceBuffer<char> workspace(workspaceBytes);
   const double us = timeMedianUs([&](int i) {
-    vl2::cuda::mhaDecode(q.device.get(), ks[i % copies].device.get(), vs[i % copies].device.get(), s.cache(), batch,
+    vl2::cuda::mhaDecode(q.device.get(), ks[i % copies].get(), vs[i % copies].get(), s.cache(), batch,
                          heads, heads, 0.088f, out.get(), workspace.get(), workspaceBytes, nullptr);
   });
   const double bytes = static_cast<double>(batch) * seqLen * heads * 512 + batch * heads * 512.0;

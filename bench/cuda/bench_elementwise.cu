@@ -173,12 +173,17 @@ void runElementwise(bool quick) {
   });
   record("layernorm", shapeOf({visionRows, width}), us, 4.0 * visionSlice, 0);
   const size_t geluCount = static_cast<size_t>(visionRows) * 4304;
-  us = timeMedianUs([&](int i) { vl2::cuda::gelu(out.get() + (i % 2) * geluCount, geluCount, GeluKind::kTanh, nullptr); });
+  DeviceBuffer<bf16> activations = randomDevice(2 * geluCount, 3.0f);
+  us = timeMedianUs([&](int i) { vl2::cuda::gelu(activations.get() + (i % 2) * geluCount, geluCount, GeluKind::kTanh, nullptr); });
   record("gelu tanh", shapeOf({visionRows, 4304}), us, 4.0 * geluCount, 0);
+  std::vector<int32_t> positionsHost(rows);
+  for (int t = 0; t < rows; ++t) positionsHost[t] = t;
   DeviceBuffer<int32_t> positions(rows);
-  VL2_CUDA_CHECK(cudaMemset(positions.get(), 0, positions.bytes()));
+  VL2_CUDA_CHECK(cudaMemcpy(positions.get(), positionsHost.data(), rows * 4, cudaMemcpyHostToDevice));
+  const size_t queryValues = static_cast<size_t>(rows) * 16 * 192;
+  DeviceBuffer<bf16> queries = randomDevice(2 * queryValues, 1.0f);
   us = timeMedianUs([&](int i) {
-    vl2::cuda::rope(x.device.get() + (i % 4) * slice, rows, 16, 16 * 192, 192, 128, 64, positions.get(), 10000.0f,
+    vl2::cuda::rope(queries.get() + (i % 2) * queryValues, rows, 16, 16 * 192, 192, 128, 64, positions.get(), 10000.0f,
                     RopeLayout::kInterleaved, nullptr);
   });
   record("rope interleaved q_pe", shapeOf({rows, 16, 64}), us, 4.0 * rows * 16 * 64, 0);

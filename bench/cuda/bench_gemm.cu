@@ -91,12 +91,12 @@ void checkGateUp(int m, int n, int k) {
 void benchGemm(const std::string& label, int m, int n, int k) {
   const size_t weightCount = static_cast<size_t>(n) * k;
   const int copies = rotationCount(weightCount * 2);
-  std::vector<Bf16Tensor> weights;
-  for (int i = 0; i < copies; ++i) weights.push_back(randomBf16(weightCount, 0.03f));
-  Bf16Tensor x = randomBf16(static_cast<size_t>(m) * k, 1.0f);
+  std::vector<DeviceBuffer<bf16>> weights;
+  for (int i = 0; i < copies; ++i) weights.push_back(randomDevice(weightCount, 0.03f));
+  DeviceBuffer<bf16> x = randomDevice(static_cast<size_t>(m) * k, 1.0f);
   DeviceBuffer<bf16> y(static_cast<size_t>(m) * n);
   const double us = timeMedianUs([&](int i) {
-    vl2::cuda::gemm(x.device.get(), weights[i % copies].device.get(), y.get(), m, n, k, n, {}, nullptr);
+    vl2::cuda::gemm(x.get(), weights[i % copies].get(), y.get(), m, n, k, n, {}, nullptr);
   });
   const double bytes = 2.0 * (static_cast<double>(n) * k + static_cast<double>(m) * k + static_cast<double>(m) * n);
   record("gemm " + label, shapeOf({m, n, k}), us, bytes, 2.0 * m * n * k, "gemm " + shapeOf({m, n, k}));
@@ -105,15 +105,15 @@ void benchGemm(const std::string& label, int m, int n, int k) {
 void benchGateUp(const std::string& label, int m, int n, int k) {
   const size_t weightCount = static_cast<size_t>(n) * k;
   const int copies = rotationCount(weightCount * 4);
-  std::vector<Bf16Tensor> gates, ups;
+  std::vector<DeviceBuffer<bf16>> gates, ups;
   for (int i = 0; i < copies; ++i) {
-    gates.push_back(randomBf16(weightCount, 0.03f));
-    ups.push_back(randomBf16(weightCount, 0.03f));
+    gates.push_back(randomDevice(weightCount, 0.03f));
+    ups.push_back(randomDevice(weightCount, 0.03f));
   }
-  Bf16Tensor x = randomBf16(static_cast<size_t>(m) * k, 1.0f);
+  DeviceBuffer<bf16> x = randomDevice(static_cast<size_t>(m) * k, 1.0f);
   DeviceBuffer<bf16> h(static_cast<size_t>(m) * n);
   const double us = timeMedianUs([&](int i) {
-    vl2::cuda::gemmGateUpSilu(x.device.get(), gates[i % copies].device.get(), ups[i % copies].device.get(), h.get(),
+    vl2::cuda::gemmGateUpSilu(x.get(), gates[i % copies].get(), ups[i % copies].get(), h.get(),
                               m, n, k, nullptr);
   });
   const double bytes = 2.0 * (2.0 * n * k + static_cast<double>(m) * k + static_cast<double>(m) * n);

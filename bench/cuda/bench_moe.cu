@@ -66,12 +66,21 @@ struct Experts {
   DeviceBuffer<const bf16*> gatePointers, upPointers, downPointers;
 };
 
-Experts makeExperts(int experts, int intermediate, int hidden) {
+// hostCopy: keep the values on the host for a reference (checks); benches skip that.
+Experts makeExperts(int experts, int intermediate, int hidden, bool hostCopy) {
   Experts x{experts, intermediate, hidden, {}, {}, {}, {}, {}, {}};
   const size_t per = static_cast<size_t>(intermediate) * hidden;
-  x.gate = randomBf16(per * experts, 1.7f / std::sqrt(static_cast<float>(hidden)));
-  x.up = randomBf16(per * experts, 1.7f / std::sqrt(static_cast<float>(hidden)));
-  x.down = randomBf16(per * experts, 1.7f / std::sqrt(static_cast<float>(intermediate)));
+  const float inScale = 1.7f / std::sqrt(static_cast<float>(hidden));
+  const float outScale = 1.7f / std::sqrt(static_cast<float>(intermediate));
+  if (hostCopy) {
+    x.gate = randomBf16(per * experts, inScale);
+    x.up = randomBf16(per * experts, inScale);
+    x.down = randomBf16(per * experts, outScale);
+  } else {
+    x.gate.device = randomDevice(per * experts, inScale);
+    x.up.device = randomDevice(per * experts, inScale);
+    x.down.device = randomDevice(per * experts, outScale);
+  }
   std::vector<const bf16*> g(experts), u(experts), d(experts);
   for (int i = 0; i < experts; ++i) {
     g[i] = x.gate.device.get() + per * i;
@@ -130,7 +139,7 @@ std::string methodName(const MoeRouting& r) {
 }
 
 void checkMoe(int tokens, const MoeRouting& r, int intermediate, int hidden, bool fullPipeline) {
-  Experts e = makeExperts(r.experts, intermediate, hidden);
+  Experts e = makeExperts(r.experts, intermediate, hidden, true);
   MoeBuffers b(tokens, r.topK, e);
   const std::vector<float> logits = randomLogits(static_cast<size_t>(tokens) * r.experts, 4.0f);
   VL2_CUDA_CHECK(cudaMemcpy(b.logits.get(), logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
@@ -195,7 +204,7 @@ void checkMoe(int tokens, const MoeRouting& r, int intermediate, int hidden, boo
 }
 
 void benchMoe(const std::string& label, int tokens, const MoeRouting& r, int intermediate, int hidden) {
-  Experts e = makeExperts(r.experts, intermediate, hidden);
+  Experts e = makeExperts(r.experts, intermediate, hidden, false);
   MoeBuffers b(tokens, r.topK, e);
   const std::vector<float> logits = randomLogits(static_cast<size_t>(tokens) * r.experts, 4.0f);
   VL2_CUDA_CHECK(cudaMemcpy(b.logits.get(), logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));

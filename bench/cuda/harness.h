@@ -92,6 +92,28 @@ inline Bf16Tensor randomBf16(size_t count, float scale) {
   return t;
 }
 
+namespace {
+// Bench inputs: uniform in [-scale, scale) from a hash of the index, made on the device
+// (hundreds of MB of expert weights would take the host seconds).
+__global__ void fillRandomKernel(bf16* out, size_t count, unsigned long long seed, float scale) {
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
+    unsigned long long h = (i + 1) * 0x9e3779b97f4a7c15ull ^ seed;
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+    out[i] = __float2bfloat16_rn((static_cast<float>(h >> 40) / 16777216.0f * 2.0f - 1.0f) * scale);
+  }
+}
+}  // namespace
+
+inline DeviceBuffer<bf16> randomDevice(size_t count, float scale) {
+  DeviceBuffer<bf16> buffer(count);
+  fillRandomKernel<<<1024, 256>>>(buffer.get(), count, rng()(), scale);
+  vl2::cuda::checkLaunch("fillRandomKernel");
+  return buffer;
+}
+
 inline std::vector<float> download(const bf16* device, size_t count) {
   std::vector<uint16_t> bits(count);
   VL2_CUDA_CHECK(cudaMemcpy(bits.data(), device, count * 2, cudaMemcpyDeviceToHost));

@@ -2,7 +2,8 @@
 // then times them on the models' real shapes: median of repeats with CUDA events, inputs
 // rotated past the L2. Prints a table with achieved TB/s and TFLOP/s and % of the copy
 // bandwidth measured in this run; writes the rows as TSV for torch_ref.py, which adds
-// torch's time on the same shapes. Usage: kernels [--quick] [--tsv FILE]
+// torch's time on the same shapes. Usage: kernels [--quick] [--only FAMILY] [--tsv FILE]
+// (FAMILY: elementwise, gemm, moe, attention).
 #include <cstdlib>
 
 #include "harness.h"
@@ -32,20 +33,24 @@ void printTable(double copyTBs, FILE* tsv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // a killed run still leaves its lines
   bool quick = false;
   const char* tsvPath = nullptr;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strcmp(argv[i], "--tsv") == 0 && i + 1 < argc) tsvPath = argv[++i];
+    if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
   }
+  auto wanted = [&](const char* family) { return only.empty() || only == family; };
   try {
     cudaDeviceProp prop{};
     VL2_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     std::printf("device %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize >> 20);
-    bench::runElementwise(quick);
-    bench::runGemm(quick);
-    bench::runMoe(quick);
-    bench::runAttention(quick);
+    if (wanted("elementwise")) bench::runElementwise(quick);
+    if (wanted("gemm")) bench::runGemm(quick);
+    if (wanted("moe")) bench::runMoe(quick);
+    if (wanted("attention")) bench::runAttention(quick);
     int failed = 0;
     for (const auto& c : bench::checks()) failed += c.passed ? 0 : 1;
     std::printf("\nchecks: %zu run, %d failed\n", bench::checks().size(), failed);

@@ -63,15 +63,25 @@ __global__ void __launch_bounds__(kMhaDecodeThreads) mhaDecodeKernel(const MhaDe
   for (int d = 0; d < kMhaDimsPerLane; ++d) qv[d] *= p.scale;
 
   float runningMax = -INFINITY, runningSum = 0.0f, acc[kMhaDimsPerLane] = {};
-  for (int t = tokenBegin + group; t < tokenEnd; t += kMhaGroups) {
-    const int32_t block = table[t / kPageTokens];
-    const size_t offset =
-        ((static_cast<size_t>(block) * kPageTokens + t % kPageTokens) * p.kvHeads + kvHead) * kMhaHeadDim +
-        sub * kMhaDimsPerLane;
-    const uint4 k0 = *reinterpret_cast<const uint4*>(p.kCache + offset);
-    const uint4 k1 = *reinterpret_cast<const uint4*>(p.kCache + offset + 8);
-    const uint4 v0 = *reinterpret_cast<const uint4*>(p.vCache + offset);
-    const uint4 v1 = *reinterpret_cast<const uint4*>(p.vCache + offset + 8);
+  // The loop runs the same count on all lanes of a warp (the shuffles need every lane);
+  // a group whose token lies past the end computes on zeros and keeps its state.
+  const int warpFirstGroup = (threadIdx.x / 32) * (32 / kMhaLanesPerToken);
+  const int groupInWarp = group - warpFirstGroup;
+  for (int t0 = tokenBegin + warpFirstGroup; t0 < tokenEnd; t0 += kMhaGroups) {
+    const int t = t0 + groupInWarp;
+    const bool valid = t < tokenEnd;
+    const uint4 zero = make_uint4(0, 0, 0, 0);
+    uint4 k0 = zero, k1 = zero, v0 = zero, v1 = zero;
+    if (valid) {
+      const int32_t block = table[t / kPageTokens];
+      const size_t offset =
+          ((static_cast<size_t>(block) * kPageTokens + t % kPageTokens) * p.kvHeads + kvHead) * kMhaHeadDim +
+          sub * kMhaDimsPerLane;
+      k0 = *reinterpret_cast<const uint4*>(p.kCache + offset);
+      k1 = *reinterpret_cast<const uint4*>(p.kCache + offset + 8);
+      v0 = *reinterpret_cast<const uint4*>(p.vCache + offset);
+      v1 = *reinterpret_cast<const uint4*>(p.vCache + offset + 8);
+    }
     float kv[kMhaDimsPerLane];
     unpackBf16x8(k0, kv);
     unpackBf16x8(k1, kv + 8);
@@ -81,6 +91,7 @@ __global__ void __launch_bounds__(kMhaDecodeThreads) mhaDecodeKernel(const MhaDe
 #pragma unroll
     for (int o = kMhaLanesPerToken / 2; o > 0; o >>= 1)
       score += __shfl_xor_sync(0xffffffffu, score, o);
+    if (!valid) continue;
     const float newMax = fmaxf(runningMax, score);
     const float alpha = __expf(runningMax - newMax), weight = __expf(score - newMax);
     runningSum = runningSum * alpha + weight;
