@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "backend/cpu/matmul.h"
+
 namespace vl2::cpu {
 namespace {
 
@@ -46,20 +48,31 @@ void weightedSum(const std::vector<float>& p, std::int64_t n, int dim, RowOf row
 
 void denseAttention(ThreadPool& pool, const float* q, const float* k, const float* v, std::int64_t rowStride,
                     std::int64_t tokens, int heads, int headDim, float scale, float* out) {
-  pool.parallelFor(tokens * heads, 8, [&](std::int64_t begin, std::int64_t end) {
-    std::vector<float> scores(static_cast<std::size_t>(tokens));
-    for (std::int64_t item = begin; item < end; ++item) {
-      const std::int64_t r = item / heads;
-      const int h = static_cast<int>(item % heads);
-      const float* qr = q + r * rowStride + h * headDim;
-      for (std::int64_t t = 0; t < tokens; ++t)
-        scores[t] = dot(qr, k + t * rowStride + h * headDim, headDim) * scale;
-      softmax(scores, tokens);
-      weightedSum(
-          scores, tokens, headDim, [&](std::int64_t t) { return v + t * rowStride + h * headDim; },
-          out + (r * heads + h) * headDim);
+  // Per head, two GEMMs: scores = Q K^T, then out = P V (V transposed so both run as x W^T).
+  std::vector<float> qh(static_cast<std::size_t>(tokens * headDim)), kh(qh.size()), vhT(qh.size());
+  std::vector<float> scores(static_cast<std::size_t>(tokens * tokens)), oh(qh.size());
+  for (int h = 0; h < heads; ++h) {
+    for (std::int64_t t = 0; t < tokens; ++t) {
+      for (int d = 0; d < headDim; ++d) {
+        qh[t * headDim + d] = q[t * rowStride + h * headDim + d] * scale;
+        kh[t * headDim + d] = k[t * rowStride + h * headDim + d];
+        vhT[d * tokens + t] = v[t * rowStride + h * headDim + d];
+      }
     }
-  });
+    matmulF32(pool, qh.data(), tokens, headDim, kh.data(), tokens, scores.data());
+    pool.parallelFor(tokens, 16, [&](std::int64_t begin, std::int64_t end) {
+      std::vector<float> row;
+      for (std::int64_t r = begin; r < end; ++r) {
+        row.assign(scores.begin() + r * tokens, scores.begin() + (r + 1) * tokens);
+        softmax(row, tokens);
+        std::copy(row.begin(), row.end(), scores.begin() + r * tokens);
+      }
+    });
+    matmulF32(pool, scores.data(), tokens, tokens, vhT.data(), headDim, oh.data());
+    for (std::int64_t t = 0; t < tokens; ++t) {
+      std::copy(oh.begin() + t * headDim, oh.begin() + (t + 1) * headDim, out + (t * heads + h) * headDim);
+    }
+  }
 }
 
 void cachedMultiHeadAttention(ThreadPool& pool, KvCache& cache, const SequenceBlocks& sequence, int layer,

@@ -13,13 +13,17 @@ bool cpuHasAvx2() {
 #endif
 }
 
-void matmulBf16(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
-                std::int64_t N, const float* bias, float* y, bool accumulate) {
+namespace {
+
+template <typename Weight>
+void matmul(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const Weight* w, std::int64_t N,
+            const float* bias, float* y, bool accumulate) {
   if (M <= 0 || N <= 0) return;
 #if defined(VL2_X86_DISPATCH)
-  kernels::MatmulRange kernel = cpuHasAvx2() ? kernels::matmulRangeAvx2 : kernels::matmulRangeGeneric;
+  kernels::MatmulRange<Weight> kernel =
+      cpuHasAvx2() ? kernels::matmulRangeAvx2<Weight> : kernels::matmulRangeGeneric<Weight>;
 #else
-  kernels::MatmulRange kernel = kernels::matmulRangeGeneric;
+  kernels::MatmulRange<Weight> kernel = kernels::matmulRangeGeneric<Weight>;
 #endif
   pool.parallelFor(N, kMatmulRowsPerTask, [&](std::int64_t n0, std::int64_t n1) {
     thread_local std::vector<float> scratch;
@@ -30,6 +34,18 @@ void matmulBf16(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K
       kernel(x, M, K, w, start, end, N, bias, y, accumulate, scratch.data());
     }
   });
+}
+
+}  // namespace
+
+void matmulBf16(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
+                std::int64_t N, const float* bias, float* y, bool accumulate) {
+  matmul(pool, x, M, K, w, N, bias, y, accumulate);
+}
+
+void matmulF32(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const float* w,
+               std::int64_t N, float* y) {
+  matmul(pool, x, M, K, w, N, nullptr, y, false);
 }
 
 }  // namespace vl2::cpu

@@ -1,9 +1,9 @@
 // AVX2+FMA kernel (compiled with -mavx2 -mfma, called only after cpuHasAvx2()).
 // Few rows of x (decode): bf16 weights are widened in registers as they stream
-// by, read once. Many rows (prefill, vision): the task's weight rows are widened
-// once into scratch (L2-resident) and a 2x4 register tile of dot products runs
-// over them, so each loaded x vector feeds four FMAs.
+// by, read once. Many rows (prefill, vision): packed panels, see matmulRangeAvx2.
 #include <immintrin.h>
+
+#include <vector>
 
 #include "backend/cpu/matmul.h"
 #include "core/dtype.h"
@@ -11,7 +11,9 @@
 namespace vl2::cpu::kernels {
 namespace {
 
-inline __m256 loadBf16(const std::uint16_t* p) {
+inline __m256 loadWide(const float* p) { return _mm256_loadu_ps(p); }
+
+inline __m256 loadWide(const std::uint16_t* p) {
   __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
 }
@@ -35,111 +37,119 @@ inline void store(float* y, std::int64_t N, std::int64_t m, std::int64_t n, floa
 // Rows of x few enough that widening the weights once would cost more than it saves.
 constexpr std::int64_t kDirectMaxRows = 4;
 
-void directRows(const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w, std::int64_t n0,
+template <typename Weight>
+void directRows(const float* x, std::int64_t M, std::int64_t K, const Weight* w, std::int64_t n0,
                 std::int64_t n1, std::int64_t N, const float* bias, float* y, bool accumulate) {
   const std::int64_t K8 = K & ~std::int64_t{7};
   for (std::int64_t n = n0; n < n1; ++n) {
-    const std::uint16_t* wr = w + n * K;
+    const Weight* wr = w + n * K;
     for (std::int64_t m = 0; m < M; ++m) {
       const float* xr = x + m * K;
       __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
       std::int64_t k = 0;
       for (; k + 16 <= K8; k += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k), loadBf16(wr + k), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k + 8), loadBf16(wr + k + 8), acc1);
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k), loadWide(wr + k), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k + 8), loadWide(wr + k + 8), acc1);
       }
-      for (; k < K8; k += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k), loadBf16(wr + k), acc0);
+      for (; k < K8; k += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k), loadWide(wr + k), acc0);
       float sum = horizontalSum(_mm256_add_ps(acc0, acc1));
-      for (; k < K; ++k) sum += xr[k] * bf16ToFloat(wr[k]);
+      for (; k < K; ++k) sum += xr[k] * widen(wr[k]);
       store(y, N, m, n, sum, bias, accumulate);
     }
   }
 }
 
+// Columns of y per packed panel: two 8-wide vectors.
+constexpr std::int64_t kPanelColumns = 16;
+// Rows of x per register tile: 6 x 2 accumulators + 2 panel vectors + 1 broadcast fit the 16 ymm registers.
+constexpr int kTileRows = 6;
+
+// y rows [m, m + rows) x panel columns [0, valid) from x rows at x (row stride K).
+// Twelve named accumulators: an array of __m256 here makes GCC spill every FMA
+// result to the stack.
+void panelTile(const float* x, std::int64_t K, const float* panel, std::int64_t n, std::int64_t valid,
+               int rows, std::int64_t N, const float* bias, float* y, bool accumulate) {
+  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
+         a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+  const float* x0 = x;
+  const float* x1 = x0 + K;
+  const float* x2 = x1 + K;
+  const float* x3 = x2 + K;
+  const float* x4 = x3 + K;
+  const float* x5 = x4 + K;
+  for (std::int64_t k = 0; k < K; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(panel + k * kPanelColumns);
+    const __m256 b1 = _mm256_loadu_ps(panel + k * kPanelColumns + 8);
+    __m256 a = _mm256_broadcast_ss(x0 + k);
+    a00 = _mm256_fmadd_ps(a, b0, a00);
+    a01 = _mm256_fmadd_ps(a, b1, a01);
+    a = _mm256_broadcast_ss(x1 + k);
+    a10 = _mm256_fmadd_ps(a, b0, a10);
+    a11 = _mm256_fmadd_ps(a, b1, a11);
+    a = _mm256_broadcast_ss(x2 + k);
+    a20 = _mm256_fmadd_ps(a, b0, a20);
+    a21 = _mm256_fmadd_ps(a, b1, a21);
+    a = _mm256_broadcast_ss(x3 + k);
+    a30 = _mm256_fmadd_ps(a, b0, a30);
+    a31 = _mm256_fmadd_ps(a, b1, a31);
+    a = _mm256_broadcast_ss(x4 + k);
+    a40 = _mm256_fmadd_ps(a, b0, a40);
+    a41 = _mm256_fmadd_ps(a, b1, a41);
+    a = _mm256_broadcast_ss(x5 + k);
+    a50 = _mm256_fmadd_ps(a, b0, a50);
+    a51 = _mm256_fmadd_ps(a, b1, a51);
+  }
+  alignas(32) float sums[kTileRows][kPanelColumns];
+  const __m256 results[kTileRows][2] = {{a00, a01}, {a10, a11}, {a20, a21},
+                                        {a30, a31}, {a40, a41}, {a50, a51}};
+  for (int r = 0; r < rows; ++r) {
+    _mm256_store_ps(sums[r], results[r][0]);
+    _mm256_store_ps(sums[r] + 8, results[r][1]);
+    for (std::int64_t j = 0; j < valid; ++j) store(y, N, r, n + j, sums[r][j], bias, accumulate);
+  }
+}
+
 }  // namespace
 
-void matmulRangeAvx2(const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w, std::int64_t n0,
+// Many rows (prefill, vision): the classic packed-panel GEMM. Sixteen weight
+// rows are widened and transposed once into a [K][16] panel (L2-resident); a
+// 6x16 register tile then broadcasts x values against it, two FMAs per load.
+template <typename Weight>
+void matmulRangeAvx2(const float* x, std::int64_t M, std::int64_t K, const Weight* w, std::int64_t n0,
                      std::int64_t n1, std::int64_t N, const float* bias, float* y, bool accumulate,
                      float* scratch) {
   if (M <= kDirectMaxRows) {
     directRows(x, M, K, w, n0, n1, N, bias, y, accumulate);
     return;
   }
-  const std::int64_t rows = n1 - n0;
-  const std::int64_t K8 = K & ~std::int64_t{7};
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const std::uint16_t* src = w + (n0 + r) * K;
-    float* dst = scratch + r * K;
-    std::int64_t k = 0;
-    for (; k < K8; k += 8) _mm256_storeu_ps(dst + k, loadBf16(src + k));
-    for (; k < K; ++k) dst[k] = bf16ToFloat(src[k]);
-  }
-  std::int64_t m = 0;
-  for (; m + 2 <= M; m += 2) {
-    const float* x0 = x + m * K;
-    const float* x1 = x0 + K;
-    std::int64_t r = 0;
-    for (; r + 4 <= rows; r += 4) {
-      const float* w0 = scratch + r * K;
-      const float* w1 = w0 + K;
-      const float* w2 = w1 + K;
-      const float* w3 = w2 + K;
-      __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a02 = _mm256_setzero_ps(),
-             a03 = _mm256_setzero_ps(), a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(),
-             a12 = _mm256_setzero_ps(), a13 = _mm256_setzero_ps();
-      for (std::int64_t k = 0; k < K8; k += 8) {
-        __m256 v0 = _mm256_loadu_ps(x0 + k), v1 = _mm256_loadu_ps(x1 + k);
-        __m256 b = _mm256_loadu_ps(w0 + k);
-        a00 = _mm256_fmadd_ps(v0, b, a00);
-        a10 = _mm256_fmadd_ps(v1, b, a10);
-        b = _mm256_loadu_ps(w1 + k);
-        a01 = _mm256_fmadd_ps(v0, b, a01);
-        a11 = _mm256_fmadd_ps(v1, b, a11);
-        b = _mm256_loadu_ps(w2 + k);
-        a02 = _mm256_fmadd_ps(v0, b, a02);
-        a12 = _mm256_fmadd_ps(v1, b, a12);
-        b = _mm256_loadu_ps(w3 + k);
-        a03 = _mm256_fmadd_ps(v0, b, a03);
-        a13 = _mm256_fmadd_ps(v1, b, a13);
+  thread_local std::vector<float> tail;
+  for (std::int64_t n = n0; n < n1; n += kPanelColumns) {
+    const std::int64_t valid = n1 - n < kPanelColumns ? n1 - n : kPanelColumns;
+    for (std::int64_t j = 0; j < kPanelColumns; ++j) {
+      if (j >= valid) {
+        for (std::int64_t k = 0; k < K; ++k) scratch[k * kPanelColumns + j] = 0.0f;
+        continue;
       }
-      float s[2][4] = {{horizontalSum(a00), horizontalSum(a01), horizontalSum(a02), horizontalSum(a03)},
-                       {horizontalSum(a10), horizontalSum(a11), horizontalSum(a12), horizontalSum(a13)}};
-      for (std::int64_t k = K8; k < K; ++k) {
-        for (int j = 0; j < 4; ++j) {
-          s[0][j] += x0[k] * scratch[(r + j) * K + k];
-          s[1][j] += x1[k] * scratch[(r + j) * K + k];
-        }
-      }
-      for (int j = 0; j < 4; ++j) {
-        store(y, N, m, n0 + r + j, s[0][j], bias, accumulate);
-        store(y, N, m + 1, n0 + r + j, s[1][j], bias, accumulate);
-      }
+      const Weight* src = w + (n + j) * K;
+      for (std::int64_t k = 0; k < K; ++k) scratch[k * kPanelColumns + j] = widen(src[k]);
     }
-    for (; r < rows; ++r) {
-      const float* wr = scratch + r * K;
-      for (int i = 0; i < 2; ++i) {
-        const float* xr = x0 + i * K;
-        __m256 acc = _mm256_setzero_ps();
-        for (std::int64_t k = 0; k < K8; k += 8)
-          acc = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k), _mm256_loadu_ps(wr + k), acc);
-        float sum = horizontalSum(acc);
-        for (std::int64_t k = K8; k < K; ++k) sum += xr[k] * wr[k];
-        store(y, N, m + i, n0 + r, sum, bias, accumulate);
-      }
+    std::int64_t m = 0;
+    for (; m + kTileRows <= M; m += kTileRows) {
+      panelTile(x + m * K, K, scratch, n, valid, kTileRows, N, bias, y + m * N, accumulate);
     }
-  }
-  for (; m < M; ++m) {
-    const float* xr = x + m * K;
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const float* wr = scratch + r * K;
-      __m256 acc = _mm256_setzero_ps();
-      for (std::int64_t k = 0; k < K8; k += 8)
-        acc = _mm256_fmadd_ps(_mm256_loadu_ps(xr + k), _mm256_loadu_ps(wr + k), acc);
-      float sum = horizontalSum(acc);
-      for (std::int64_t k = K8; k < K; ++k) sum += xr[k] * wr[k];
-      store(y, N, m, n0 + r, sum, bias, accumulate);
+    if (m < M) {
+      // The last rows go through the same tile from a zero-padded copy.
+      tail.assign(static_cast<std::size_t>(kTileRows * K), 0.0f);
+      std::copy(x + m * K, x + M * K, tail.begin());
+      panelTile(tail.data(), K, scratch, n, valid, static_cast<int>(M - m), N, bias, y + m * N, accumulate);
     }
   }
 }
+
+template void matmulRangeAvx2<std::uint16_t>(const float*, std::int64_t, std::int64_t, const std::uint16_t*,
+                                             std::int64_t, std::int64_t, std::int64_t, const float*, float*,
+                                             bool, float*);
+template void matmulRangeAvx2<float>(const float*, std::int64_t, std::int64_t, const float*, std::int64_t,
+                                     std::int64_t, std::int64_t, const float*, float*, bool, float*);
 
 }  // namespace vl2::cpu::kernels

@@ -5,13 +5,14 @@
 
 namespace vl2::cpu::kernels {
 
-void matmulRangeGeneric(const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
-                        std::int64_t n0, std::int64_t n1, std::int64_t N, const float* bias, float* y,
-                        bool accumulate, float* scratch) {
+template <typename Weight>
+void matmulRangeGeneric(const float* x, std::int64_t M, std::int64_t K, const Weight* w, std::int64_t n0,
+                        std::int64_t n1, std::int64_t N, const float* bias, float* y, bool accumulate,
+                        float* scratch) {
   const std::int64_t rows = n1 - n0;
   for (std::int64_t r = 0; r < rows; ++r) {
-    const std::uint16_t* src = w + (n0 + r) * K;
-    for (std::int64_t k = 0; k < K; ++k) scratch[r * K + k] = bf16ToFloat(src[k]);
+    const Weight* src = w + (n0 + r) * K;
+    for (std::int64_t k = 0; k < K; ++k) scratch[r * K + k] = widen(src[k]);
   }
   for (std::int64_t m = 0; m < M; ++m) {
     const float* xr = x + m * K;
@@ -32,5 +33,11 @@ void matmulRangeGeneric(const float* x, std::int64_t M, std::int64_t K, const st
     }
   }
 }
+
+template void matmulRangeGeneric<std::uint16_t>(const float*, std::int64_t, std::int64_t,
+                                                const std::uint16_t*, std::int64_t, std::int64_t,
+                                                std::int64_t, const float*, float*, bool, float*);
+template void matmulRangeGeneric<float>(const float*, std::int64_t, std::int64_t, const float*, std::int64_t,
+                                        std::int64_t, std::int64_t, const float*, float*, bool, float*);
 
 }  // namespace vl2::cpu::kernels
