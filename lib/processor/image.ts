@@ -4,12 +4,12 @@
  * composited), palette and greyscale expanded. EXIF orientation is NOT applied, as in the reference.
  */
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { ImageError, InvalidArgumentError } from '../errors.js';
 import type { RgbImage } from './resample.js';
 
 /** Anything an image can be given as. */
-export type ImageInput = string | Buffer | Uint8Array | sharp.Sharp;
+export type ImageInput = string | Buffer | Uint8Array | Sharp;
 
 export interface ImageLoadOptions {
   /** Allow http(s) URLs to be fetched (default false). */
@@ -50,7 +50,7 @@ async function bytesOf(input: string, options: ImageLoadOptions): Promise<Buffer
 /** Decodes an image to 8-bit RGB. Throws ImageError for unreadable, empty or oversized images. */
 export async function loadImage(input: ImageInput, options: ImageLoadOptions = {}): Promise<RgbImage> {
   const maxPixels = options.maxPixels ?? defaultMaxPixels;
-  let pipeline: sharp.Sharp;
+  let pipeline: Sharp;
   if (typeof input === 'string') {
     const bytes = await bytesOf(input, options);
     if (bytes.length === 0)
@@ -59,8 +59,8 @@ export async function loadImage(input: ImageInput, options: ImageLoadOptions = {
   } else if (input instanceof Uint8Array) {
     if (input.length === 0) throw new ImageError('image buffer is empty');
     pipeline = sharp(input, { limitInputPixels: maxPixels });
-  } else if (input && typeof (input as sharp.Sharp).toBuffer === 'function') {
-    pipeline = (input as sharp.Sharp).clone();
+  } else if (input && typeof (input as Sharp).toBuffer === 'function') {
+    pipeline = (input as Sharp).clone();
   } else {
     throw new InvalidArgumentError(
       'an image must be a file path, a data: URL, a Buffer/Uint8Array or a sharp instance',
