@@ -32,8 +32,8 @@ export interface TopK {
 export interface GoldenCase {
   name: string;
   variant: ModelVariant;
-  /** Python repr of the official conversation list (display only). */
-  conversation: string;
+  /** The official conversation: roles '<|User|>' / '<|Assistant|>', the last one open (empty). */
+  conversation: { role: string; content: string }[];
   system_prompt: string;
   images: string[];
   sft_format: string;

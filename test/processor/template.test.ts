@@ -1,0 +1,55 @@
+/**
+ * Whole conversations through the processor against the official one: the prompt string, input ids,
+ * image token positions and spatial crops of every golden case, and the tiles themselves.
+ */
+import { describe, expect, it } from 'vitest';
+import { ByteTokenizer, type ChatMessage, HfTokenizer, Processor } from '../../lib/processor/index.js';
+import {
+  caseNames,
+  type GoldenCase,
+  goldenCase,
+  goldenPath,
+  modelVariants,
+  readU8,
+} from '../support/golden.js';
+
+/** The golden conversation in our message form; images handed out in placeholder order. */
+function conversationOf(golden: GoldenCase): ChatMessage[] {
+  const images = golden.images.map((name) => goldenPath('images', name));
+  const messages: ChatMessage[] = [];
+  if (golden.system_prompt) messages.push({ role: 'system', content: golden.system_prompt });
+  for (const { role, content } of golden.conversation) {
+    if (role === '<|Assistant|>' && content === '') continue; // the open turn
+    const count = content.split('<image>').length - 1;
+    messages.push({
+      role: role === '<|User|>' ? 'user' : 'assistant',
+      content,
+      images: images.splice(0, count),
+    });
+  }
+  return messages;
+}
+
+const hfTokenizer = await HfTokenizer.load(goldenPath('tokenizer', 'tokenizer.json'));
+
+describe.each(modelVariants)('%s processor', (variant) => {
+  it.each(caseNames)('%s reproduces the official prompt exactly', async (name) => {
+    const golden = goldenCase(variant, name);
+    const tokenizer = variant === 'tiny' ? hfTokenizer : new ByteTokenizer(1024);
+    const processor = await Processor.fromModelDir(goldenPath('models', variant), tokenizer);
+    const prompt = await processor.process(conversationOf(golden));
+    expect(prompt.promptText).toBe(golden.sft_format);
+    expect(Array.from(prompt.inputIds)).toEqual(golden.input_ids);
+    expect(Array.from(prompt.imageTokenPositions)).toEqual(golden.image_token_positions);
+    expect(Array.from(prompt.imagesSpatialCrop)).toEqual(golden.images_spatial_crop.flat());
+    expect(prompt.numImageTokens).toEqual(golden.num_image_tokens);
+    if (golden.tiles_file) {
+      const expected = readU8(golden.tiles_file);
+      expect(prompt.tiles.length).toBe(expected.length);
+      let diff = 0;
+      for (let i = 0; i < expected.length; i++)
+        diff += Math.abs((prompt.tiles[i] as number) - (expected[i] as number));
+      expect(diff / expected.length).toBeLessThanOrEqual(1.5);
+    }
+  });
+});
