@@ -11,7 +11,13 @@ import { printTable, timeMs } from './support/table.js';
 
 const golden = resolve(import.meta.dirname, '..', '..', 'shared', 'golden');
 const jpeg = await sharp({
-  create: { width: 2000, height: 1500, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } },
+  create: {
+    width: 2000,
+    height: 1500,
+    channels: 3,
+    background: '#000',
+    noise: { type: 'gaussian', mean: 128, sigma: 60 },
+  },
 })
   .jpeg({ quality: 90 })
   .toBuffer();

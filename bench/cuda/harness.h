@@ -178,27 +178,32 @@ inline std::vector<Row>& rows() {
   return all;
 }
 
-// Median device time in microseconds of launch(i), i counting up (rotate inputs with it).
+// Median device time in microseconds of one launch(i), i counting up (rotate inputs with
+// it). Launches go in batches between two events so the GPU never waits on the host's launch
+// gap (a lone short kernel would count it); the median is over the batches' averages.
 inline double timeMedianUs(const std::function<void(int)>& launch, int warmup = 5, int repeats = 25) {
-  for (int i = 0; i < warmup; ++i) launch(i);
+  constexpr int kRounds = 5;
+  const int perRound = std::max(1, repeats / kRounds);
+  int counter = 0;
+  for (int i = 0; i < warmup; ++i) launch(counter++);
   VL2_CUDA_CHECK(cudaDeviceSynchronize());
-  std::vector<cudaEvent_t> events(2 * repeats);
+  cudaEvent_t events[2 * kRounds];
   for (auto& e : events) VL2_CUDA_CHECK(cudaEventCreate(&e));
-  for (int i = 0; i < repeats; ++i) {
-    VL2_CUDA_CHECK(cudaEventRecord(events[2 * i]));
-    launch(warmup + i);
-    VL2_CUDA_CHECK(cudaEventRecord(events[2 * i + 1]));
+  for (int r = 0; r < kRounds; ++r) {
+    VL2_CUDA_CHECK(cudaEventRecord(events[2 * r]));
+    for (int i = 0; i < perRound; ++i) launch(counter++);
+    VL2_CUDA_CHECK(cudaEventRecord(events[2 * r + 1]));
   }
   VL2_CUDA_CHECK(cudaDeviceSynchronize());
-  std::vector<double> us(repeats);
-  for (int i = 0; i < repeats; ++i) {
+  std::vector<double> us(kRounds);
+  for (int r = 0; r < kRounds; ++r) {
     float ms = 0.0f;
-    VL2_CUDA_CHECK(cudaEventElapsedTime(&ms, events[2 * i], events[2 * i + 1]));
-    us[i] = ms * 1e3;
+    VL2_CUDA_CHECK(cudaEventElapsedTime(&ms, events[2 * r], events[2 * r + 1]));
+    us[r] = ms * 1e3 / perRound;
   }
   for (auto& e : events) cudaEventDestroy(e);
   std::sort(us.begin(), us.end());
-  return us[repeats / 2];
+  return us[kRounds / 2];
 }
 
 inline void record(const std::string& kernel, const std::string& shape, double us, double bytes, double flops,
@@ -224,5 +229,6 @@ void runGemm(bool quick);
 void runMoe(bool quick);
 void runAttention(bool quick);
 void runElementwise(bool quick);
+void runSweep();
 
 }  // namespace bench

@@ -3,7 +3,7 @@
 // rotated past the L2. Prints a table with achieved TB/s and TFLOP/s and % of the copy
 // bandwidth measured in this run; writes the rows as TSV for torch_ref.py, which adds
 // torch's time on the same shapes. Usage: kernels [--quick] [--only FAMILY] [--tsv FILE]
-// (FAMILY: elementwise, gemm, moe, attention).
+// (FAMILY: elementwise, gemm, moe, attention; sweep: tile-shape variants only).
 #include <cstdlib>
 
 #include "harness.h"
@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     if (wanted("gemm")) bench::runGemm(quick);
     if (wanted("moe")) bench::runMoe(quick);
     if (wanted("attention")) bench::runAttention(quick);
+    if (only == "sweep") bench::runSweep();
     int failed = 0;
     for (const auto& c : bench::checks()) failed += c.passed ? 0 : 1;
     std::printf("\nchecks: %zu run, %d failed\n", bench::checks().size(), failed);

@@ -12,18 +12,24 @@ import torch
 import torch.nn.functional as F
 
 
-def median_us(fn, warmup=5, repeats=25):
-    for i in range(warmup):
-        fn(i)
+def median_us(fn, warmup=5, repeats=25, rounds=5):
+    """Median over rounds of the mean time of back-to-back calls (as the C++ bench does)."""
+    counter = 0
+    for _ in range(warmup):
+        fn(counter)
+        counter += 1
     torch.cuda.synchronize()
+    per_round = max(1, repeats // rounds)
     times = []
-    for i in range(repeats):
+    for _ in range(rounds):
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
-        fn(warmup + i)
+        for _ in range(per_round):
+            fn(counter)
+            counter += 1
         end.record()
         end.synchronize()
-        times.append(start.elapsed_time(end) * 1e3)
+        times.append(start.elapsed_time(end) * 1e3 / per_round)
     times.sort()
     return times[len(times) // 2]
 
