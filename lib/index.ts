@@ -31,3 +31,15 @@ export {
   Vl2Error,
   type Vl2ErrorCode,
 } from './errors.js';
+export { drawGrounding, type GroundedObject, type GroundingBox, parseGrounding } from './grounding.js';
+export {
+  ByteTokenizer,
+  type ChatMessage,
+  type ContentPart,
+  HfTokenizer,
+  type ImageInput,
+  type ProcessedPrompt,
+  type ProcessOptions,
+  Processor,
+  type TextTokenizer,
+} from './processor/index.js';
