@@ -7,16 +7,6 @@ namespace vl2::cuda {
 
 namespace {
 
-template <int kQk, int kV>
-void launchFlash(const attention::FlashParams& p, int batch, cudaStream_t stream) {
-  constexpr int kSmem = attention::flashSmemBytes<kQk, kV>();
-  auto kernel = attention::flashPrefillKernel<kQk, kV>;
-  VL2_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem));
-  const dim3 grid((p.qLen + attention::kFlashQueries - 1) / attention::kFlashQueries, p.heads, batch);
-  kernel<<<grid, attention::kFlashWarps * 32, kSmem, stream>>>(p);
-  checkLaunch("flashPrefillKernel");
-}
-
 bool aligned16(const void* pointer) { return reinterpret_cast<uintptr_t>(pointer) % 16 == 0; }
 
 }  // namespace
@@ -58,9 +48,9 @@ void flashPrefill(const FlashTensor& q, const FlashTensor& k, const FlashTensor&
   p.vDim = vDim;
   p.scale = scale;
   p.causal = causal;
-  if (qkDim == 72 && vDim == 72) return launchFlash<80, 80>(p, batch, stream);
-  if (qkDim == 128 && vDim == 128) return launchFlash<128, 128>(p, batch, stream);
-  if (qkDim == 192 && vDim == 128) return launchFlash<192, 128>(p, batch, stream);
+  if (qkDim == 72 && vDim == 72) return attention::launchFlashPrefill<80, 80, attention::kFlashWarpsSmallHead>(p, batch, stream);
+  if (qkDim == 128 && vDim == 128) return attention::launchFlashPrefill<128, 128, attention::kFlashWarps>(p, batch, stream);
+  if (qkDim == 192 && vDim == 128) return attention::launchFlashPrefill<192, 128, attention::kFlashWarps>(p, batch, stream);
   fail(ErrorCode::kUnsupported, "flash prefill: unsupported head dims (72/72, 128/128, 192/128)");
 }
 

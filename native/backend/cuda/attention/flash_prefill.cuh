@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cuda_bf16.h>
+#include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "backend/cuda/attention/config.h"
+#include "backend/cuda/check.h"
 #include "backend/cuda/ptx.cuh"
 
 namespace vl2::cuda::attention {
@@ -27,9 +29,9 @@ struct FlashParams {
   bool causal;
 };
 
-template <int kQk, int kV>
+template <int kQk, int kV, int kWarps>
 constexpr int flashSmemBytes() {
-  return (kFlashQueries * (kQk + 8) + 2 * kFlashKeys * (kQk + 8) + 2 * kFlashKeys * (kV + 8)) * 2;
+  return (kWarps * 16 * (kQk + 8) + 2 * kFlashKeys * (kQk + 8) + 2 * kFlashKeys * (kV + 8)) * 2;
 }
 
 // Copies rows [row0, row0 + rows) of a [tokens, dim] slice into smem rows of `pad` values,
@@ -47,27 +49,28 @@ __device__ __forceinline__ void copyTile(__nv_bfloat16* dst, const __nv_bfloat16
   }
 }
 
-// grid: (ceil(qLen / 64), heads, batch); block: 128; smem: flashSmemBytes<kQk, kV>().
-template <int kQk, int kV>
-__global__ void __launch_bounds__(kFlashWarps * 32) flashPrefillKernel(const FlashParams p) {
+// grid: (ceil(qLen / (16 kWarps)), heads, batch); block: 32 kWarps; smem: flashSmemBytes.
+template <int kQk, int kV, int kWarps>
+__global__ void __launch_bounds__(kWarps * 32) flashPrefillKernel(const FlashParams p) {
+  constexpr int kQueries = kWarps * 16;
   constexpr int kQkStride = kQk + 8, kVStride = kV + 8;
   constexpr int kSteps = kQk / 16, kVTiles = kV / 8, kKeyTiles = kFlashKeys / 8;
   extern __shared__ uint4 smemRaw[];
   __nv_bfloat16* smemQ = reinterpret_cast<__nv_bfloat16*>(smemRaw);
-  __nv_bfloat16* smemK = smemQ + kFlashQueries * kQkStride;
+  __nv_bfloat16* smemK = smemQ + kQueries * kQkStride;
   __nv_bfloat16* smemV = smemK + 2 * kFlashKeys * kQkStride;
 
-  const int q0 = blockIdx.x * kFlashQueries, h = blockIdx.y, b = blockIdx.z;
+  const int q0 = blockIdx.x * kQueries, h = blockIdx.y, b = blockIdx.z;
   const int kvHead = h / (p.heads / p.kvHeads);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, qd = lane & 3;
   const __nv_bfloat16* q = p.q + b * p.qBatch + h * p.qHead;
   const __nv_bfloat16* k = p.k + b * p.kBatch + kvHead * p.kHead;
   const __nv_bfloat16* v = p.v + b * p.vBatch + kvHead * p.vHead;
   const int offset = p.kvLen - p.qLen;  // queries are the last qLen positions
-  const int keyEnd = p.causal ? min(p.kvLen, q0 + kFlashQueries + offset) : p.kvLen;
+  const int keyEnd = p.causal ? min(p.kvLen, q0 + kQueries + offset) : p.kvLen;
   const int keyTiles = (keyEnd + kFlashKeys - 1) / kFlashKeys;
 
-  copyTile<kQk>(smemQ, q, p.qToken, q0, kFlashQueries, p.qLen, p.qkDim);
+  copyTile<kQk>(smemQ, q, p.qToken, q0, kQueries, p.qLen, p.qkDim);
   copyTile<kQk>(smemK, k, p.kToken, 0, kFlashKeys, p.kvLen, p.qkDim);
   copyTile<kV>(smemV, v, p.vToken, 0, kFlashKeys, p.kvLen, p.vDim);
   ptx::cpAsyncCommit();
@@ -186,6 +189,16 @@ __global__ void __launch_bounds__(kFlashWarps * 32) flashPrefillKernel(const Fla
           __floats2bfloat162_rn(o[j][2 * r] * inverse, o[j][2 * r + 1] * inverse);
     }
   }
+}
+
+template <int kQk, int kV, int kWarps>
+void launchFlashPrefill(const FlashParams& p, int batch, cudaStream_t stream) {
+  constexpr int kSmem = flashSmemBytes<kQk, kV, kWarps>();
+  auto kernel = flashPrefillKernel<kQk, kV, kWarps>;
+  VL2_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem));
+  const dim3 grid((p.qLen + kWarps * 16 - 1) / (kWarps * 16), p.heads, batch);
+  kernel<<<grid, kWarps * 32, kSmem, stream>>>(p);
+  checkLaunch("flashPrefillKernel");
 }
 
 }  // namespace vl2::cuda::attention

@@ -49,7 +49,7 @@ void runDense(const GemmParams& p, cudaStream_t stream) {
   if (p.m <= kSkinnyMaxTokens) return launchSkinny<2, false, kGateUp, OutT>(p, stream);
   const int largeBlocks =
       ((p.m + LargeTile::BM - 1) / LargeTile::BM) * ((p.n + LargeTile::BN - 1) / LargeTile::BN);
-  if (largeBlocks >= multiprocessorCount()) return launchTiled<LargeTile, false, kGateUp, OutT>(p, stream);
+  if (largeBlocks >= kLargeTileMinWaves * multiprocessorCount()) return launchTiled<LargeTile, false, kGateUp, OutT>(p, stream);
   launchTiled<MediumTile, false, kGateUp, OutT>(p, stream);
 }
 
@@ -61,7 +61,7 @@ void runGrouped(const GemmParams& p, int tokens, cudaStream_t stream) {
   require(p.groups > 0 && p.groupOffsets != nullptr, "grouped GEMM needs group offsets");
   if (p.m == 0) return;
   if (tokens <= kSkinnyMaxTokens) return launchSkinny<2, true, kGateUp, OutT>(p, stream);
-  launchTiled<MediumTile, true, kGateUp, OutT>(p, stream);
+  launchTiled<GroupedTile, true, kGateUp, OutT>(p, stream);
 }
 
 }  // namespace vl2::cuda::gemmk
