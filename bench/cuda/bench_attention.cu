@@ -65,8 +65,8 @@ void checkMla(const std::vector<int32_t>& lens, int heads) {
   poison(out.get(), out.bytes());
   const size_t workspaceBytes = vl2::cuda::decodeWorkspaceBytes(batch, heads, 512);
   DeviceBuffer<char> workspace(workspaceBytes);
-  vl2::cuda::mlaDecode(qLatent.device.get(), qRope.device.get(), cache.device.get(), s.cache(), batch, heads, scale,
-                       out.get(), workspace.get(), workspaceBytes, nullptr);
+  vl2::cuda::mlaDecode(qLatent.device.get(), qRope.device.get(), cache.device.get(), s.cache(), batch, heads,
+                       scale, out.get(), workspace.get(), workspaceBytes, nullptr);
   const std::vector<float> got = download(out.get(), out.count());
   std::vector<double> want;
   for (int b = 0; b < batch; ++b) {
@@ -115,8 +115,8 @@ void checkMha(const std::vector<int32_t>& lens, int heads, int kvHeads) {
   poison(out.get(), out.bytes());
   const size_t workspaceBytes = vl2::cuda::decodeWorkspaceBytes(batch, heads, 128);
   DeviceBuffer<char> workspace(workspaceBytes);
-  vl2::cuda::mhaDecode(q.device.get(), k.device.get(), v.device.get(), s.cache(), batch, heads, kvHeads, scale,
-                       out.get(), workspace.get(), workspaceBytes, nullptr);
+  vl2::cuda::mhaDecode(q.device.get(), k.device.get(), v.device.get(), s.cache(), batch, heads, kvHeads,
+                       scale, out.get(), workspace.get(), workspaceBytes, nullptr);
   const std::vector<float> got = download(out.get(), out.count());
   std::vector<double> want;
   for (int b = 0; b < batch; ++b) {
@@ -143,7 +143,8 @@ void checkMha(const std::vector<int32_t>& lens, int heads, int kvHeads) {
     }
   }
   checkClose("mha decode heads " + std::to_string(heads) + "/" + std::to_string(kvHeads) + " batch " +
-                 std::to_string(batch) + " max len " + std::to_string(*std::max_element(lens.begin(), lens.end())),
+                 std::to_string(batch) + " max len " +
+                 std::to_string(*std::max_element(lens.begin(), lens.end())),
              std::vector<double>(got.begin(), got.end()), want);
 }
 
@@ -173,8 +174,8 @@ void checkFlash(const FlashCase& c) {
   vl2::cuda::FlashTensor k{kSrc.device.get() + kOffset, kRow, c.qkDim, c.kvLen * kRow};
   vl2::cuda::FlashTensor v{vSrc.device.get() + vOffset, vRow, c.vDim, c.kvLen * vRow};
   vl2::cuda::FlashOutput o{out.get(), oRow, c.vDim, c.qLen * oRow};
-  vl2::cuda::flashPrefill(q, k, v, o, c.batch, c.heads, c.kvHeads, c.qLen, c.kvLen, c.qkDim, c.vDim, scale, c.causal,
-                          nullptr);
+  vl2::cuda::flashPrefill(q, k, v, o, c.batch, c.heads, c.kvHeads, c.qLen, c.kvLen, c.qkDim, c.vDim, scale,
+                          c.causal, nullptr);
   const std::vector<float> got = download(out.get(), out.count());
   std::vector<double> gotSampled, want;
   for (float x : got)
@@ -184,7 +185,8 @@ void checkFlash(const FlashCase& c) {
     for (int i = 0; i < c.qLen; i += std::max(1, c.qLen / 40)) {
       for (int h = 0; h < c.heads; ++h) {
         const int kvh = h / (c.heads / c.kvHeads);
-        const float* qr = &qBuf.host[(static_cast<size_t>(b) * c.qLen + i) * qRow + static_cast<size_t>(h) * c.qkDim];
+        const float* qr =
+            &qBuf.host[(static_cast<size_t>(b) * c.qLen + i) * qRow + static_cast<size_t>(h) * c.qkDim];
         const int keys = c.causal ? i + offset + 1 : c.kvLen;
         std::vector<double> scores(keys);
         double maxScore = -1e300;
@@ -202,15 +204,18 @@ void checkFlash(const FlashCase& c) {
           double acc = 0.0;
           for (int j = 0; j < keys; ++j)
             acc += scores[j] / total *
-                   vSrc.host[(static_cast<size_t>(b) * c.kvLen + j) * vRow + vOffset + static_cast<size_t>(kvh) * c.vDim + d];
+                   vSrc.host[(static_cast<size_t>(b) * c.kvLen + j) * vRow + vOffset +
+                             static_cast<size_t>(kvh) * c.vDim + d];
           want.push_back(acc);
-          gotSampled.push_back(got[(static_cast<size_t>(b) * c.qLen + i) * oRow + static_cast<size_t>(h) * c.vDim + d]);
+          gotSampled.push_back(
+              got[(static_cast<size_t>(b) * c.qLen + i) * oRow + static_cast<size_t>(h) * c.vDim + d]);
         }
       }
     }
   }
   want.resize(gotSampled.size(), 0.0);
-  checkClose("flash " + std::string(c.causal ? "causal " : "full ") + shapeOf({c.batch, c.qLen, c.kvLen, c.heads, c.kvHeads, c.qkDim, c.vDim}) +
+  checkClose("flash " + std::string(c.causal ? "causal " : "full ") +
+                 shapeOf({c.batch, c.qLen, c.kvLen, c.heads, c.kvHeads, c.qkDim, c.vDim}) +
                  (c.packed ? " packed" : ""),
              gotSampled, want);
 }
@@ -249,11 +254,12 @@ void benchMha(int batch, int seqLen, int heads) {
   const size_t workspaceBytes = vl2::cuda::decodeWorkspaceBytes(batch, heads, 128);
   DeviceBuffer<char> workspace(workspaceBytes);
   const double us = timeMedianUs([&](int i) {
-    vl2::cuda::mhaDecode(q.device.get(), ks[i % copies].get(), vs[i % copies].get(), s.cache(), batch,
-                         heads, heads, 0.088f, out.get(), workspace.get(), workspaceBytes, nullptr);
+    vl2::cuda::mhaDecode(q.device.get(), ks[i % copies].get(), vs[i % copies].get(), s.cache(), batch, heads,
+                         heads, 0.088f, out.get(), workspace.get(), workspaceBytes, nullptr);
   });
   const double bytes = static_cast<double>(batch) * seqLen * heads * 512 + batch * heads * 512.0;
-  record("mha decode h" + std::to_string(heads), shapeOf({batch, seqLen}), us, bytes, 4.0 * batch * heads * seqLen * 128);
+  record("mha decode h" + std::to_string(heads), shapeOf({batch, seqLen}), us, bytes,
+         4.0 * batch * heads * seqLen * 128);
 }
 
 void benchFlash(const std::string& label, const FlashCase& c) {
@@ -268,13 +274,14 @@ void benchFlash(const std::string& label, const FlashCase& c) {
   vl2::cuda::FlashTensor v{vBuf.device.get(), vRow, c.vDim, c.kvLen * vRow};
   vl2::cuda::FlashOutput o{out.get(), vRow, c.vDim, c.qLen * vRow};
   const double us = timeMedianUs([&](int) {
-    vl2::cuda::flashPrefill(q, k, v, o, c.batch, c.heads, c.kvHeads, c.qLen, c.kvLen, c.qkDim, c.vDim, 0.1f, c.causal,
-                            nullptr);
+    vl2::cuda::flashPrefill(q, k, v, o, c.batch, c.heads, c.kvHeads, c.qLen, c.kvLen, c.qkDim, c.vDim, 0.1f,
+                            c.causal, nullptr);
   });
   const double pairs = c.causal ? 0.5 * c.qLen * c.kvLen : static_cast<double>(c.qLen) * c.kvLen;
   const double flops = 2.0 * pairs * (c.qkDim + c.vDim) * c.heads * c.batch;
   const std::string shape = shapeOf({c.batch, c.qLen, c.heads, c.qkDim, c.vDim});
-  record("flash " + label, shape, us, 0.0, flops, std::string("flash ") + (c.causal ? "causal " : "full ") + shape);
+  record("flash " + label, shape, us, 0.0, flops,
+         std::string("flash ") + (c.causal ? "causal " : "full ") + shape);
 }
 
 }  // namespace

@@ -19,9 +19,12 @@ void checkRmsNorm(int rows, int dim, int stride) {
   std::vector<double> want;
   for (int r = 0; r < rows; ++r) {
     double squares = 0.0;
-    for (int i = 0; i < dim; ++i) squares += static_cast<double>(x.host[static_cast<size_t>(r) * stride + i]) * x.host[static_cast<size_t>(r) * stride + i];
+    for (int i = 0; i < dim; ++i)
+      squares += static_cast<double>(x.host[static_cast<size_t>(r) * stride + i]) *
+                 x.host[static_cast<size_t>(r) * stride + i];
     const double inverse = 1.0 / std::sqrt(squares / dim + 1e-6);
-    for (int i = 0; i < dim; ++i) want.push_back(x.host[static_cast<size_t>(r) * stride + i] * inverse * w.host[i]);
+    for (int i = 0; i < dim; ++i)
+      want.push_back(x.host[static_cast<size_t>(r) * stride + i] * inverse * w.host[i]);
   }
   checkClose("rmsnorm " + shapeOf({rows, dim, stride}), std::vector<double>(got.begin(), got.end()), want);
 }
@@ -54,15 +57,16 @@ void checkRope(int tokens, int heads, int headStride, int offset, int rotary, Ro
   for (int t = 0; t < tokens; ++t) positions[t] = (t * 397) % 4096;
   DeviceBuffer<int32_t> positionsDevice(tokens);
   VL2_CUDA_CHECK(cudaMemcpy(positionsDevice.get(), positions.data(), tokens * 4, cudaMemcpyHostToDevice));
-  vl2::cuda::rope(x.device.get(), tokens, heads, tokenStride, headStride, offset, rotary, positionsDevice.get(), 10000.0f,
-                  layout, nullptr);
+  vl2::cuda::rope(x.device.get(), tokens, heads, tokenStride, headStride, offset, rotary,
+                  positionsDevice.get(), 10000.0f, layout, nullptr);
   const std::vector<float> got = download(x.device.get(), x.host.size());
   std::vector<double> want(x.host.begin(), x.host.end());
   for (int t = 0; t < tokens; ++t)
     for (int h = 0; h < heads; ++h)
       for (int i = 0; i < rotary / 2; ++i) {
         const double angle = positions[t] * std::pow(10000.0, -2.0 * i / rotary);
-        const size_t base = static_cast<size_t>(t) * tokenStride + static_cast<size_t>(h) * headStride + offset;
+        const size_t base =
+            static_cast<size_t>(t) * tokenStride + static_cast<size_t>(h) * headStride + offset;
         const size_t i0 = base + (layout == RopeLayout::kInterleaved ? 2 * i : i);
         const size_t i1 = base + (layout == RopeLayout::kInterleaved ? 2 * i + 1 : i + rotary / 2);
         const double a = x.host[i0], b = x.host[i1];
@@ -86,17 +90,20 @@ void checkFlat() {
     std::vector<double> want;
     for (float v : a.host) {
       const double d = v;
-      want.push_back(kind == GeluKind::kTanh ? 0.5 * d * (1.0 + std::tanh(0.7978845608028654 * (d + 0.044715 * d * d * d)))
-                                             : 0.5 * d * (1.0 + std::erf(d / std::sqrt(2.0))));
+      want.push_back(kind == GeluKind::kTanh
+                         ? 0.5 * d * (1.0 + std::tanh(0.7978845608028654 * (d + 0.044715 * d * d * d)))
+                         : 0.5 * d * (1.0 + std::erf(d / std::sqrt(2.0))));
     }
-    checkClose(std::string("gelu ") + (kind == GeluKind::kTanh ? "tanh" : "erf"), std::vector<double>(got.begin(), got.end()), want);
+    checkClose(std::string("gelu ") + (kind == GeluKind::kTanh ? "tanh" : "erf"),
+               std::vector<double>(got.begin(), got.end()), want);
   }
   DeviceBuffer<bf16> out(count);
   poison(out.get(), out.bytes());
   vl2::cuda::siluMul(a.device.get(), b.device.get(), out.get(), count, nullptr);
   std::vector<float> got = download(out.get(), count);
   std::vector<double> want;
-  for (size_t i = 0; i < count; ++i) want.push_back(a.host[i] / (1.0 + std::exp(-static_cast<double>(a.host[i]))) * b.host[i]);
+  for (size_t i = 0; i < count; ++i)
+    want.push_back(a.host[i] / (1.0 + std::exp(-static_cast<double>(a.host[i]))) * b.host[i]);
   checkClose("silu-mul", std::vector<double>(got.begin(), got.end()), want);
   poison(out.get(), out.bytes());
   vl2::cuda::add(a.device.get(), b.device.get(), out.get(), count, nullptr);
@@ -161,8 +168,8 @@ void runElementwise(bool quick) {
   DeviceBuffer<bf16> out(static_cast<size_t>(rows) * hidden * 4);
   const size_t slice = static_cast<size_t>(rows) * hidden;
   double us = timeMedianUs([&](int i) {
-    vl2::cuda::rmsNorm(x.device.get() + (i % 4) * slice, hidden, w.device.get(), out.get() + (i % 4) * slice, hidden,
-                       rows, hidden, 1e-6f, nullptr);
+    vl2::cuda::rmsNorm(x.device.get() + (i % 4) * slice, hidden, w.device.get(), out.get() + (i % 4) * slice,
+                       hidden, rows, hidden, 1e-6f, nullptr);
   });
   record("rmsnorm", shapeOf({rows, hidden}), us, 4.0 * slice, 0);
   const int visionRows = 729 * 7, width = 1152;
@@ -174,7 +181,9 @@ void runElementwise(bool quick) {
   record("layernorm", shapeOf({visionRows, width}), us, 4.0 * visionSlice, 0);
   const size_t geluCount = static_cast<size_t>(visionRows) * 4304;
   DeviceBuffer<bf16> activations = randomDevice(2 * geluCount, 3.0f);
-  us = timeMedianUs([&](int i) { vl2::cuda::gelu(activations.get() + (i % 2) * geluCount, geluCount, GeluKind::kTanh, nullptr); });
+  us = timeMedianUs([&](int i) {
+    vl2::cuda::gelu(activations.get() + (i % 2) * geluCount, geluCount, GeluKind::kTanh, nullptr);
+  });
   record("gelu tanh", shapeOf({visionRows, 4304}), us, 4.0 * geluCount, 0);
   std::vector<int32_t> positionsHost(rows);
   for (int t = 0; t < rows; ++t) positionsHost[t] = t;
@@ -183,8 +192,8 @@ void runElementwise(bool quick) {
   const size_t queryValues = static_cast<size_t>(rows) * 16 * 192;
   DeviceBuffer<bf16> queries = randomDevice(2 * queryValues, 1.0f);
   us = timeMedianUs([&](int i) {
-    vl2::cuda::rope(queries.get() + (i % 2) * queryValues, rows, 16, 16 * 192, 192, 128, 64, positions.get(), 10000.0f,
-                    RopeLayout::kInterleaved, nullptr);
+    vl2::cuda::rope(queries.get() + (i % 2) * queryValues, rows, 16, 16 * 192, 192, 128, 64, positions.get(),
+                    10000.0f, RopeLayout::kInterleaved, nullptr);
   });
   record("rope interleaved q_pe", shapeOf({rows, 16, 64}), us, 4.0 * rows * 16 * 64, 0);
   std::vector<int32_t> ids(rows);

@@ -9,7 +9,8 @@ namespace {
 std::vector<int> sampleRows(int m) {
   std::vector<int> picked;
   const int wanted = std::min(m, 48);
-  for (int i = 0; i < wanted; ++i) picked.push_back(static_cast<int>(static_cast<long long>(i) * (m - 1) / std::max(wanted - 1, 1)));
+  for (int i = 0; i < wanted; ++i)
+    picked.push_back(static_cast<int>(static_cast<long long>(i) * (m - 1) / std::max(wanted - 1, 1)));
   picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
   return picked;
 }
@@ -95,10 +96,10 @@ void benchGemm(const std::string& label, int m, int n, int k) {
   for (int i = 0; i < copies; ++i) weights.push_back(randomDevice(weightCount, 0.03f));
   DeviceBuffer<bf16> x = randomDevice(static_cast<size_t>(m) * k, 1.0f);
   DeviceBuffer<bf16> y(static_cast<size_t>(m) * n);
-  const double us = timeMedianUs([&](int i) {
-    vl2::cuda::gemm(x.get(), weights[i % copies].get(), y.get(), m, n, k, n, {}, nullptr);
-  });
-  const double bytes = 2.0 * (static_cast<double>(n) * k + static_cast<double>(m) * k + static_cast<double>(m) * n);
+  const double us = timeMedianUs(
+      [&](int i) { vl2::cuda::gemm(x.get(), weights[i % copies].get(), y.get(), m, n, k, n, {}, nullptr); });
+  const double bytes =
+      2.0 * (static_cast<double>(n) * k + static_cast<double>(m) * k + static_cast<double>(m) * n);
   record("gemm " + label, shapeOf({m, n, k}), us, bytes, 2.0 * m * n * k, "gemm " + shapeOf({m, n, k}));
 }
 
@@ -113,11 +114,12 @@ void benchGateUp(const std::string& label, int m, int n, int k) {
   DeviceBuffer<bf16> x = randomDevice(static_cast<size_t>(m) * k, 1.0f);
   DeviceBuffer<bf16> h(static_cast<size_t>(m) * n);
   const double us = timeMedianUs([&](int i) {
-    vl2::cuda::gemmGateUpSilu(x.get(), gates[i % copies].get(), ups[i % copies].get(), h.get(),
-                              m, n, k, nullptr);
+    vl2::cuda::gemmGateUpSilu(x.get(), gates[i % copies].get(), ups[i % copies].get(), h.get(), m, n, k,
+                              nullptr);
   });
   const double bytes = 2.0 * (2.0 * n * k + static_cast<double>(m) * k + static_cast<double>(m) * n);
-  record("gemm gate-up " + label, shapeOf({m, n, k}), us, bytes, 4.0 * m * n * k, "gateup " + shapeOf({m, n, k}));
+  record("gemm gate-up " + label, shapeOf({m, n, k}), us, bytes, 4.0 * m * n * k,
+         "gateup " + shapeOf({m, n, k}));
 }
 
 }  // namespace

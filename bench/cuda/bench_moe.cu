@@ -16,14 +16,15 @@ using vl2::cuda::MoeScoring;
 using vl2::cuda::MoeTopkMethod;
 
 // SPEC 6 in fp64; ties to the lower id (the random logits have none).
-void routeHost(const float* logits, const std::vector<float>& bias, const MoeRouting& r, std::vector<int>& ids,
-               std::vector<double>& weights) {
+void routeHost(const float* logits, const std::vector<float>& bias, const MoeRouting& r,
+               std::vector<int>& ids, std::vector<double>& weights) {
   const int e = r.experts;
   std::vector<double> score(e), choice(e);
   double maxLogit = -1e300, total = 0.0;
   for (int i = 0; i < e; ++i) maxLogit = std::max(maxLogit, static_cast<double>(logits[i]));
   for (int i = 0; i < e; ++i) {
-    score[i] = r.scoring == MoeScoring::kSoftmax ? std::exp(logits[i] - maxLogit) : 1.0 / (1.0 + std::exp(-logits[i]));
+    score[i] = r.scoring == MoeScoring::kSoftmax ? std::exp(logits[i] - maxLogit)
+                                                 : 1.0 / (1.0 + std::exp(-logits[i]));
     total += score[i];
   }
   for (int i = 0; i < e; ++i) {
@@ -57,7 +58,8 @@ void routeHost(const float* logits, const std::vector<float>& bias, const MoeRou
     sum += score[id];
   }
   for (double& w : weights)
-    w = (r.topK > 1 && r.normTopkProb) ? w / (sum + 1e-20) * r.routedScalingFactor : w * r.routedScalingFactor;
+    w = (r.topK > 1 && r.normTopkProb) ? w / (sum + 1e-20) * r.routedScalingFactor
+                                       : w * r.routedScalingFactor;
 }
 
 struct Experts {
@@ -112,17 +114,17 @@ struct MoeBuffers {
         out(static_cast<size_t>(tokens) * e.hidden) {}
 };
 
-void runPipeline(const Experts& e, const MoeRouting& r, int tokens, const float* correctionBias, const bf16* x,
-                 const bf16* shared, const bf16* residual, MoeBuffers& b) {
+void runPipeline(const Experts& e, const MoeRouting& r, int tokens, const float* correctionBias,
+                 const bf16* x, const bf16* shared, const bf16* residual, MoeBuffers& b) {
   vl2::cuda::moeRoute(b.logits.get(), correctionBias, tokens, r, b.ids.get(), b.weights.get(), nullptr);
-  vl2::cuda::moePermute(b.ids.get(), tokens, r.topK, e.experts, b.offsets.get(), b.rowSource.get(), b.slotRow.get(),
-                        nullptr);
-  vl2::cuda::moeGateUp(x, b.rowSource.get(), b.offsets.get(), e.gatePointers.get(), e.upPointers.get(), b.h.get(),
-                       tokens, r.topK, e.experts, e.intermediate, e.hidden, nullptr);
-  vl2::cuda::moeDown(b.h.get(), b.offsets.get(), e.downPointers.get(), b.y.get(), tokens, r.topK, e.experts, e.hidden,
-                     e.intermediate, nullptr);
-  vl2::cuda::moeCombine(b.y.get(), b.slotRow.get(), b.weights.get(), shared, residual, b.out.get(), tokens, r.topK,
-                        e.hidden, nullptr);
+  vl2::cuda::moePermute(b.ids.get(), tokens, r.topK, e.experts, b.offsets.get(), b.rowSource.get(),
+                        b.slotRow.get(), nullptr);
+  vl2::cuda::moeGateUp(x, b.rowSource.get(), b.offsets.get(), e.gatePointers.get(), e.upPointers.get(),
+                       b.h.get(), tokens, r.topK, e.experts, e.intermediate, e.hidden, nullptr);
+  vl2::cuda::moeDown(b.h.get(), b.offsets.get(), e.downPointers.get(), b.y.get(), tokens, r.topK, e.experts,
+                     e.hidden, e.intermediate, nullptr);
+  vl2::cuda::moeCombine(b.y.get(), b.slotRow.get(), b.weights.get(), shared, residual, b.out.get(), tokens,
+                        r.topK, e.hidden, nullptr);
 }
 
 std::vector<float> randomLogits(size_t count, float scale) {
@@ -133,9 +135,11 @@ std::vector<float> randomLogits(size_t count, float scale) {
 }
 
 std::string methodName(const MoeRouting& r) {
-  const char* m = r.method == MoeTopkMethod::kGreedy ? "greedy" : r.method == MoeTopkMethod::kNoauxTc ? "noaux_tc" : "group_limited";
-  return std::string(r.scoring == MoeScoring::kSoftmax ? "softmax " : "sigmoid ") + m + " g" + std::to_string(r.groups) +
-         "/" + std::to_string(r.topkGroups) + (r.normTopkProb ? " norm" : "");
+  const char* m = r.method == MoeTopkMethod::kGreedy    ? "greedy"
+                  : r.method == MoeTopkMethod::kNoauxTc ? "noaux_tc"
+                                                        : "group_limited";
+  return std::string(r.scoring == MoeScoring::kSoftmax ? "softmax " : "sigmoid ") + m + " g" +
+         std::to_string(r.groups) + "/" + std::to_string(r.topkGroups) + (r.normTopkProb ? " norm" : "");
 }
 
 void checkMoe(int tokens, const MoeRouting& r, int intermediate, int hidden, bool fullPipeline) {
@@ -170,7 +174,8 @@ void checkMoe(int tokens, const MoeRouting& r, int intermediate, int hidden, boo
     }
   }
   if (idMismatches > 0) gotW.push_back(NAN);  // a different expert choice fails the check
-  checkClose("moe route " + methodName(r) + " T" + std::to_string(tokens) + " ids+weights", gotW, wantW, 1e-5);
+  checkClose("moe route " + methodName(r) + " T" + std::to_string(tokens) + " ids+weights", gotW, wantW,
+             1e-5);
   if (!fullPipeline) return;
 
   const std::vector<float> out = download(b.out.get(), b.out.count());
@@ -194,13 +199,15 @@ void checkMoe(int tokens, const MoeRouting& r, int intermediate, int hidden, boo
       }
       for (int c = 0; c < hidden; ++c) {
         double y = 0.0;
-        for (int i = 0; i < intermediate; ++i) y += h[i] * e.down.host[base + static_cast<size_t>(c) * intermediate + i];
+        for (int i = 0; i < intermediate; ++i)
+          y += h[i] * e.down.host[base + static_cast<size_t>(c) * intermediate + i];
         acc[c] += refWeights[t][j] * y;
       }
     }
     want.insert(want.end(), acc.begin(), acc.end());
   }
-  checkClose("moe pipeline " + methodName(r) + " " + shapeOf({tokens, r.experts, intermediate, hidden}), got, want);
+  checkClose("moe pipeline " + methodName(r) + " " + shapeOf({tokens, r.experts, intermediate, hidden}), got,
+             want);
 }
 
 void benchMoe(const std::string& label, int tokens, const MoeRouting& r, int intermediate, int hidden) {
@@ -220,13 +227,14 @@ void benchMoe(const std::string& label, int tokens, const MoeRouting& r, int int
   const double flops = 6.0 * tokens * r.topK * intermediate * hidden;
   const std::string shape = shapeOf({tokens, r.experts, r.topK, intermediate, hidden});
   const double gateUpUs = timeMedianUs([&](int) {
-    vl2::cuda::moeGateUp(x.device.get(), b.rowSource.get(), b.offsets.get(), e.gatePointers.get(), e.upPointers.get(),
-                         b.h.get(), tokens, r.topK, e.experts, intermediate, hidden, nullptr);
+    vl2::cuda::moeGateUp(x.device.get(), b.rowSource.get(), b.offsets.get(), e.gatePointers.get(),
+                         e.upPointers.get(), b.h.get(), tokens, r.topK, e.experts, intermediate, hidden,
+                         nullptr);
   });
   record("moe gate-up " + label, shape, gateUpUs, weightBytes * 2 / 3, flops * 2 / 3, "moe_gateup " + shape);
   const double downUs = timeMedianUs([&](int) {
-    vl2::cuda::moeDown(b.h.get(), b.offsets.get(), e.downPointers.get(), b.y.get(), tokens, r.topK, e.experts, hidden,
-                       intermediate, nullptr);
+    vl2::cuda::moeDown(b.h.get(), b.offsets.get(), e.downPointers.get(), b.y.get(), tokens, r.topK, e.experts,
+                       hidden, intermediate, nullptr);
   });
   record("moe down " + label, shape, downUs, weightBytes / 3, flops / 3, "moe_down " + shape);
   const double allUs = timeMedianUs([&](int) {

@@ -22,11 +22,13 @@ double relativeDifference(const std::vector<float>& a, const std::vector<float>&
 }
 
 template <class Cfg>
-void sweepTile(const char* name, GemmParams p, const std::vector<float>& reference, const DeviceBuffer<bf16>& out) {
+void sweepTile(const char* name, GemmParams p, const std::vector<float>& reference,
+               const DeviceBuffer<bf16>& out) {
   poison(out.get(), out.bytes());
   vl2::cuda::gemmk::launchTiled<Cfg, false, false, bf16>(p, nullptr);
   const double error = relativeDifference(download(out.get(), out.count()), reference);
-  const double us = timeMedianUs([&](int) { vl2::cuda::gemmk::launchTiled<Cfg, false, false, bf16>(p, nullptr); });
+  const double us =
+      timeMedianUs([&](int) { vl2::cuda::gemmk::launchTiled<Cfg, false, false, bf16>(p, nullptr); });
   record(std::string("sweep gemm ") + name + (error < 1e-2 ? "" : " WRONG"), shapeOf({p.m, p.n, p.k}), us, 0,
          2.0 * p.m * p.n * p.k, "gemm " + shapeOf({p.m, p.n, p.k}));
 }
@@ -56,7 +58,8 @@ void sweepGemm(int m, int n, int k) {
     poison(out.get(), out.bytes());
     vl2::cuda::gemmk::launchSkinny<2, false, false, bf16>(p, nullptr);
     const double error = relativeDifference(download(out.get(), out.count()), reference);
-    const double us = timeMedianUs([&](int) { vl2::cuda::gemmk::launchSkinny<2, false, false, bf16>(p, nullptr); });
+    const double us =
+        timeMedianUs([&](int) { vl2::cuda::gemmk::launchSkinny<2, false, false, bf16>(p, nullptr); });
     record(std::string("sweep gemm skinny passes") + (error < 1e-2 ? "" : " WRONG"), shapeOf({m, n, k}), us,
            2.0 * n * k, 2.0 * m * n * k);
   }
@@ -100,10 +103,12 @@ void sweepFlash(int batch, int len, int heads, bool causal) {
   poison(out.get(), out.bytes());
   vl2::cuda::attention::launchFlashPrefill<kQk, kV, kWarps>(p, batch, nullptr);
   const double error = relativeDifference(download(out.get(), out.count()), reference);
-  const double us = timeMedianUs([&](int) { vl2::cuda::attention::launchFlashPrefill<kQk, kV, kWarps>(p, batch, nullptr); });
+  const double us = timeMedianUs(
+      [&](int) { vl2::cuda::attention::launchFlashPrefill<kQk, kV, kWarps>(p, batch, nullptr); });
   const double pairs = causal ? 0.5 * len * len : static_cast<double>(len) * len;
   record("sweep flash warps " + std::to_string(kWarps) + (error < 1e-2 ? "" : " WRONG"),
-         shapeOf({batch, len, heads, p.qkDim, p.vDim}), us, 0, 2.0 * pairs * (p.qkDim + p.vDim) * heads * batch);
+         shapeOf({batch, len, heads, p.qkDim, p.vDim}), us, 0,
+         2.0 * pairs * (p.qkDim + p.vDim) * heads * batch);
 }
 
 }  // namespace

@@ -48,7 +48,9 @@ class DeviceBuffer {
   ~DeviceBuffer() {
     if (data_ != nullptr) cudaFree(data_);
   }
-  DeviceBuffer(DeviceBuffer&& other) noexcept : data_(other.data_), count_(other.count_) { other.data_ = nullptr; }
+  DeviceBuffer(DeviceBuffer&& other) noexcept : data_(other.data_), count_(other.count_) {
+    other.data_ = nullptr;
+  }
   DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
     std::swap(data_, other.data_);
     std::swap(count_, other.count_);
@@ -141,8 +143,8 @@ inline std::vector<CheckResult>& checks() {
 }
 
 // ||out - ref|| / ||ref|| over the given pairs; NaN or Inf anywhere fails.
-inline void checkClose(const std::string& name, const std::vector<double>& out, const std::vector<double>& ref,
-                       double tolerance = 1e-2) {
+inline void checkClose(const std::string& name, const std::vector<double>& out,
+                       const std::vector<double>& ref, double tolerance = 1e-2) {
   double diff = 0.0, norm = 0.0;
   bool finite = out.size() == ref.size();
   for (size_t i = 0; i < out.size() && i < ref.size(); ++i) {
@@ -157,8 +159,8 @@ inline void checkClose(const std::string& name, const std::vector<double>& out, 
 }
 
 struct Ceilings {
-  double copyTBs = 0.0;          // device-to-device copy, bytes read + written
-  double torchPeakTflops = 0.0;  // torch bf16 matmul 8192^3
+  double copyTBs = 0.0;                   // device-to-device copy, bytes read + written
+  double torchPeakTflops = 0.0;           // torch bf16 matmul 8192^3
   std::map<std::string, double> torchUs;  // torch time of the same op, by key
 };
 inline Ceilings& ceilings() {
@@ -208,8 +210,8 @@ inline double timeMedianUs(const std::function<void(int)>& launch, int warmup = 
 
 inline void record(const std::string& kernel, const std::string& shape, double us, double bytes, double flops,
                    const std::string& torchKey = "") {
-  rows().push_back({kernel, shape, us, bytes > 0 ? bytes / us * 1e-6 : 0.0, flops > 0 ? flops / us * 1e-6 : 0.0,
-                    torchKey});
+  rows().push_back({kernel, shape, us, bytes > 0 ? bytes / us * 1e-6 : 0.0,
+                    flops > 0 ? flops / us * 1e-6 : 0.0, torchKey});
 }
 
 inline std::string shapeOf(std::initializer_list<long long> dims) {

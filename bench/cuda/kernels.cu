@@ -15,7 +15,8 @@ double measureCopyTBs() {
   bench::DeviceBuffer<char> a(bytes), b(bytes);
   VL2_CUDA_CHECK(cudaMemset(a.get(), 1, bytes));
   const double us = bench::timeMedianUs(
-      [&](int) { VL2_CUDA_CHECK(cudaMemcpyAsync(b.get(), a.get(), bytes, cudaMemcpyDeviceToDevice)); }, 3, 10);
+      [&](int) { VL2_CUDA_CHECK(cudaMemcpyAsync(b.get(), a.get(), bytes, cudaMemcpyDeviceToDevice)); }, 3,
+      10);
   return 2.0 * bytes / us * 1e-6;
 }
 
@@ -25,8 +26,8 @@ void printTable(double copyTBs, FILE* tsv) {
     std::printf("%-34s %-26s %10.2f %8.3f %6.1f%% %9.2f\n", r.kernel.c_str(), r.shape.c_str(), r.us, r.tbs,
                 100.0 * r.tbs / copyTBs, r.tflops);
     if (tsv != nullptr)
-      std::fprintf(tsv, "%s\t%s\t%.3f\t%.4f\t%.3f\t%s\n", r.kernel.c_str(), r.shape.c_str(), r.us, r.tbs, r.tflops,
-                   r.torchKey.c_str());
+      std::fprintf(tsv, "%s\t%s\t%.3f\t%.4f\t%.3f\t%s\n", r.kernel.c_str(), r.shape.c_str(), r.us, r.tbs,
+                   r.tflops, r.torchKey.c_str());
   }
 }
 

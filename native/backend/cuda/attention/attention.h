@@ -28,16 +28,15 @@ size_t decodeWorkspaceBytes(int batch, int heads, int valueDim);
 // qLatent: [batch, heads, 512] (q_nope with W_UK folded in), qRope: [batch, heads, 64]
 // (rotated). out: [batch, heads, 512] bf16 = softmax((qL.c + qR.kpe) * scale) . c.
 // heads <= 32.
-void mlaDecode(const __nv_bfloat16* qLatent, const __nv_bfloat16* qRope,
-               const __nv_bfloat16* kvCache, const PagedCache& cache, int batch, int heads,
-               float scale, __nv_bfloat16* out, void* workspace, size_t workspaceBytes,
-               cudaStream_t stream);
+void mlaDecode(const __nv_bfloat16* qLatent, const __nv_bfloat16* qRope, const __nv_bfloat16* kvCache,
+               const PagedCache& cache, int batch, int heads, float scale, __nv_bfloat16* out,
+               void* workspace, size_t workspaceBytes, cudaStream_t stream);
 
 // Multi-head decode (Tiny): q [batch, heads, 128]; kCache, vCache [blocks, 64, kvHeads, 128];
 // out [batch, heads, 128].
 void mhaDecode(const __nv_bfloat16* q, const __nv_bfloat16* kCache, const __nv_bfloat16* vCache,
-               const PagedCache& cache, int batch, int heads, int kvHeads, float scale,
-               __nv_bfloat16* out, void* workspace, size_t workspaceBytes, cudaStream_t stream);
+               const PagedCache& cache, int batch, int heads, int kvHeads, float scale, __nv_bfloat16* out,
+               void* workspace, size_t workspaceBytes, cudaStream_t stream);
 
 // Flash-attention prefill over contiguous Q, K, V given by strides (in elements), so packed
 // projections ([tokens, 3 * width] qkv) and per-head layouts both work without copies.
@@ -57,8 +56,8 @@ struct FlashOutput {
   long long headStride = 0;
   long long batchStride = 0;
 };
-void flashPrefill(const FlashTensor& q, const FlashTensor& k, const FlashTensor& v,
-                  const FlashOutput& out, int batch, int heads, int kvHeads, int qLen, int kvLen,
-                  int qkDim, int vDim, float scale, bool causal, cudaStream_t stream);
+void flashPrefill(const FlashTensor& q, const FlashTensor& k, const FlashTensor& v, const FlashOutput& out,
+                  int batch, int heads, int kvHeads, int qLen, int kvLen, int qkDim, int vDim, float scale,
+                  bool causal, cudaStream_t stream);
 
 }  // namespace vl2::cuda

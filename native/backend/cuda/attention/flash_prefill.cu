@@ -11,10 +11,11 @@ bool aligned16(const void* pointer) { return reinterpret_cast<uintptr_t>(pointer
 
 }  // namespace
 
-void flashPrefill(const FlashTensor& q, const FlashTensor& k, const FlashTensor& v,
-                  const FlashOutput& out, int batch, int heads, int kvHeads, int qLen, int kvLen,
-                  int qkDim, int vDim, float scale, bool causal, cudaStream_t stream) {
-  require(heads > 0 && kvHeads > 0 && heads % kvHeads == 0, "flash prefill: heads must be a multiple of kvHeads");
+void flashPrefill(const FlashTensor& q, const FlashTensor& k, const FlashTensor& v, const FlashOutput& out,
+                  int batch, int heads, int kvHeads, int qLen, int kvLen, int qkDim, int vDim, float scale,
+                  bool causal, cudaStream_t stream) {
+  require(heads > 0 && kvHeads > 0 && heads % kvHeads == 0,
+          "flash prefill: heads must be a multiple of kvHeads");
   require(qLen >= 0 && kvLen >= qLen && batch >= 0, "flash prefill: need kvLen >= qLen >= 0");
   // 16-byte copies: every row start must be 16-byte aligned.
   require(aligned16(q.data) && aligned16(k.data) && aligned16(v.data) && q.tokenStride % 8 == 0 &&
@@ -48,9 +49,12 @@ void flashPrefill(const FlashTensor& q, const FlashTensor& k, const FlashTensor&
   p.vDim = vDim;
   p.scale = scale;
   p.causal = causal;
-  if (qkDim == 72 && vDim == 72) return attention::launchFlashPrefill<80, 80, attention::kFlashWarpsSmallHead>(p, batch, stream);
-  if (qkDim == 128 && vDim == 128) return attention::launchFlashPrefill<128, 128, attention::kFlashWarps>(p, batch, stream);
-  if (qkDim == 192 && vDim == 128) return attention::launchFlashPrefill<192, 128, attention::kFlashWarps>(p, batch, stream);
+  if (qkDim == 72 && vDim == 72)
+    return attention::launchFlashPrefill<80, 80, attention::kFlashWarpsSmallHead>(p, batch, stream);
+  if (qkDim == 128 && vDim == 128)
+    return attention::launchFlashPrefill<128, 128, attention::kFlashWarps>(p, batch, stream);
+  if (qkDim == 192 && vDim == 128)
+    return attention::launchFlashPrefill<192, 128, attention::kFlashWarps>(p, batch, stream);
   fail(ErrorCode::kUnsupported, "flash prefill: unsupported head dims (72/72, 128/128, 192/128)");
 }
 

@@ -37,9 +37,8 @@ constexpr int flashSmemBytes() {
 // Copies rows [row0, row0 + rows) of a [tokens, dim] slice into smem rows of `pad` values,
 // zero-filling rows past `validRows` and dims past `dim` (dim % 8 == 0).
 template <int kDimPadded>
-__device__ __forceinline__ void copyTile(__nv_bfloat16* dst, const __nv_bfloat16* src,
-                                         long long tokenStride, int row0, int rows, int validRows,
-                                         int dim) {
+__device__ __forceinline__ void copyTile(__nv_bfloat16* dst, const __nv_bfloat16* src, long long tokenStride,
+                                         int row0, int rows, int validRows, int dim) {
   constexpr int kChunks = kDimPadded / 8;
   for (int i = threadIdx.x; i < rows * kChunks; i += blockDim.x) {
     const int r = i / kChunks, chunk = i % kChunks;
@@ -95,7 +94,7 @@ __global__ void __launch_bounds__(kWarps * 32) flashPrefillKernel(const FlashPar
 #pragma unroll
       for (int s = 0; s < kSteps; ++s)
         ptx::ldmatrixX4(qFrag[s], ptx::smemAddress(smemQ + (warp * 16 + (lane & 15)) * kQkStride +
-                                                    (s * 2 + (lane >> 4)) * 8));
+                                                   (s * 2 + (lane >> 4)) * 8));
     }
     const __nv_bfloat16* kTile = smemK + buffer * kFlashKeys * kQkStride;
     const __nv_bfloat16* vTile = smemV + buffer * kFlashKeys * kVStride;
@@ -107,7 +106,8 @@ __global__ void __launch_bounds__(kWarps * 32) flashPrefillKernel(const FlashPar
       for (int j = 0; j < kKeyTiles / 2; ++j) {
         uint32_t bFrag[4];
         const int key = j * 16 + (lane & 7) + ((lane >> 4) << 3);
-        ptx::ldmatrixX4(bFrag, ptx::smemAddress(kTile + key * kQkStride + (step * 2 + ((lane >> 3) & 1)) * 8));
+        ptx::ldmatrixX4(bFrag,
+                        ptx::smemAddress(kTile + key * kQkStride + (step * 2 + ((lane >> 3) & 1)) * 8));
         ptx::mmaBf16(s[2 * j], qFrag[step], bFrag[0], bFrag[1]);
         ptx::mmaBf16(s[2 * j + 1], qFrag[step], bFrag[2], bFrag[3]);
       }

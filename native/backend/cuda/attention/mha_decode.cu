@@ -7,9 +7,10 @@
 namespace vl2::cuda {
 
 void mhaDecode(const __nv_bfloat16* q, const __nv_bfloat16* kCache, const __nv_bfloat16* vCache,
-               const PagedCache& cache, int batch, int heads, int kvHeads, float scale,
-               __nv_bfloat16* out, void* workspace, size_t workspaceBytes, cudaStream_t stream) {
-  require(heads > 0 && kvHeads > 0 && heads % kvHeads == 0, "MHA decode: heads must be a multiple of kvHeads");
+               const PagedCache& cache, int batch, int heads, int kvHeads, float scale, __nv_bfloat16* out,
+               void* workspace, size_t workspaceBytes, cudaStream_t stream) {
+  require(heads > 0 && kvHeads > 0 && heads % kvHeads == 0,
+          "MHA decode: heads must be a multiple of kvHeads");
   require(batch >= 0 && cache.maxSeqLen >= 0, "MHA decode sizes");
   if (batch == 0) return;
   const attention::SplitPlan plan =
@@ -31,7 +32,8 @@ void mhaDecode(const __nv_bfloat16* q, const __nv_bfloat16* kCache, const __nv_b
   p.splits = plan.splits;
   p.out = out;
   p.partialOut = static_cast<float*>(workspace);
-  p.partialLse = p.partialOut + attention::partialOutputFloats(batch, heads, attention::kMhaHeadDim, plan.splits);
+  p.partialLse =
+      p.partialOut + attention::partialOutputFloats(batch, heads, attention::kMhaHeadDim, plan.splits);
   attention::mhaDecodeKernel<<<dim3(plan.splits, heads, batch), attention::kMhaDecodeThreads, 0, stream>>>(p);
   checkLaunch("mhaDecodeKernel");
   if (plan.splits > 1)

@@ -56,7 +56,8 @@ __global__ void __launch_bounds__(kMhaDecodeThreads) mhaDecodeKernel(const MhaDe
   const int32_t* table = p.blockTable + static_cast<size_t>(b) * p.maxBlocksPerSequence;
 
   float qv[kMhaDimsPerLane];
-  const __nv_bfloat16* qRow = p.q + (static_cast<size_t>(b) * p.heads + h) * kMhaHeadDim + sub * kMhaDimsPerLane;
+  const __nv_bfloat16* qRow =
+      p.q + (static_cast<size_t>(b) * p.heads + h) * kMhaHeadDim + sub * kMhaDimsPerLane;
   unpackBf16x8(*reinterpret_cast<const uint4*>(qRow), qv);
   unpackBf16x8(*reinterpret_cast<const uint4*>(qRow + 8), qv + 8);
 #pragma unroll
@@ -89,8 +90,7 @@ __global__ void __launch_bounds__(kMhaDecodeThreads) mhaDecodeKernel(const MhaDe
 #pragma unroll
     for (int d = 0; d < kMhaDimsPerLane; ++d) score += qv[d] * kv[d];
 #pragma unroll
-    for (int o = kMhaLanesPerToken / 2; o > 0; o >>= 1)
-      score += __shfl_xor_sync(0xffffffffu, score, o);
+    for (int o = kMhaLanesPerToken / 2; o > 0; o >>= 1) score += __shfl_xor_sync(0xffffffffu, score, o);
     if (!valid) continue;
     const float newMax = fmaxf(runningMax, score);
     const float alpha = __expf(runningMax - newMax), weight = __expf(score - newMax);
@@ -113,7 +113,8 @@ __global__ void __launch_bounds__(kMhaDecodeThreads) mhaDecodeKernel(const MhaDe
   for (int i = 0; i < kMhaGroups; ++i) blockMax = fmaxf(blockMax, groupMax[i]);
   const size_t partialRow = (static_cast<size_t>(b) * p.splits + split) * p.heads + h;
   if (blockMax == -INFINITY) {  // an empty split
-    for (int d = threadIdx.x; d < kMhaHeadDim; d += blockDim.x) p.partialOut[partialRow * kMhaHeadDim + d] = 0.0f;
+    for (int d = threadIdx.x; d < kMhaHeadDim; d += blockDim.x)
+      p.partialOut[partialRow * kMhaHeadDim + d] = 0.0f;
     if (threadIdx.x == 0) p.partialLse[partialRow] = -INFINITY;
     return;
   }

@@ -19,16 +19,15 @@ void launchMla(const attention::MlaDecodeParams& p, int batch, cudaStream_t stre
 
 }  // namespace
 
-void mlaDecode(const __nv_bfloat16* qLatent, const __nv_bfloat16* qRope,
-               const __nv_bfloat16* kvCache, const PagedCache& cache, int batch, int heads,
-               float scale, __nv_bfloat16* out, void* workspace, size_t workspaceBytes,
-               cudaStream_t stream) {
+void mlaDecode(const __nv_bfloat16* qLatent, const __nv_bfloat16* qRope, const __nv_bfloat16* kvCache,
+               const PagedCache& cache, int batch, int heads, float scale, __nv_bfloat16* out,
+               void* workspace, size_t workspaceBytes, cudaStream_t stream) {
   require(heads > 0 && heads <= attention::kMlaMaxHeadTiles * 16, "MLA decode supports 1..32 heads");
   require(batch >= 0 && cache.maxSeqLen >= 0, "MLA decode sizes");
   if (batch == 0) return;
   const attention::SplitPlan plan = attention::planSplits(batch, 1, cache.maxSeqLen, multiprocessorCount());
-  require(plan.splits == 1 || workspaceBytes >= attention::partialBytes(batch, heads,
-                                                                        attention::kMlaLatentDim, plan.splits),
+  require(plan.splits == 1 ||
+              workspaceBytes >= attention::partialBytes(batch, heads, attention::kMlaLatentDim, plan.splits),
           "MLA decode workspace too small (decodeWorkspaceBytes)");
   attention::MlaDecodeParams p{};
   p.qLatent = qLatent;
@@ -43,7 +42,8 @@ void mlaDecode(const __nv_bfloat16* qLatent, const __nv_bfloat16* qRope,
   p.splits = plan.splits;
   p.out = out;
   p.partialOut = static_cast<float*>(workspace);
-  p.partialLse = p.partialOut + attention::partialOutputFloats(batch, heads, attention::kMlaLatentDim, plan.splits);
+  p.partialLse =
+      p.partialOut + attention::partialOutputFloats(batch, heads, attention::kMlaLatentDim, plan.splits);
   if (heads <= 16) {
     launchMla<1>(p, batch, stream);
   } else {

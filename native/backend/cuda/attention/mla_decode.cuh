@@ -122,13 +122,13 @@ __global__ void __launch_bounds__(kMlaDecodeThreads) mlaDecodeKernel(const MlaDe
     for (int kk = 0; kk < kMlaCacheDim / 16; ++kk) {
       uint32_t bFrag[4];
       const int tokenRow = warp * 16 + (lane & 7) + ((lane >> 4) << 3);
-      ptx::ldmatrixX4(bFrag, ptx::smemAddress(kv + tokenRow * kMlaSmemRow +
-                                               (kk * 2 + ((lane >> 3) & 1)) * 8));
+      ptx::ldmatrixX4(bFrag,
+                      ptx::smemAddress(kv + tokenRow * kMlaSmemRow + (kk * 2 + ((lane >> 3) & 1)) * 8));
 #pragma unroll
       for (int i = 0; i < kHeadTiles; ++i) {
         uint32_t aFrag[4];
         ptx::ldmatrixX4(aFrag, ptx::smemAddress(smemQ + (i * 16 + (lane & 15)) * kMlaSmemRow +
-                                                 (kk * 2 + (lane >> 4)) * 8));
+                                                (kk * 2 + (lane >> 4)) * 8));
         ptx::mmaBf16(s[i][0], aFrag, bFrag[0], bFrag[1]);
         ptx::mmaBf16(s[i][1], aFrag, bFrag[2], bFrag[3]);
       }
@@ -186,7 +186,7 @@ __global__ void __launch_bounds__(kMlaDecodeThreads) mlaDecodeKernel(const MlaDe
 #pragma unroll
       for (int i = 0; i < kHeadTiles; ++i)
         ptx::ldmatrixX4(aFrag[i], ptx::smemAddress(smemProb + (i * 16 + (lane & 15)) * kMlaProbStride +
-                                                    (kk * 2 + (lane >> 4)) * 8));
+                                                   (kk * 2 + (lane >> 4)) * 8));
       const int token = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
 #pragma unroll
       for (int j = 0; j < 8; ++j) {
@@ -217,9 +217,8 @@ __global__ void __launch_bounds__(kMlaDecodeThreads) mlaDecodeKernel(const MlaDe
         const int col = warp * 128 + j * 8 + 2 * q;
         const float v0 = acc[i][j][half * 2] * inverse, v1 = acc[i][j][half * 2 + 1] * inverse;
         if (p.splits == 1) {
-          *reinterpret_cast<__nv_bfloat162*>(
-              p.out + (static_cast<size_t>(b) * p.heads + h) * kMlaLatentDim + col) =
-              __floats2bfloat162_rn(v0, v1);
+          *reinterpret_cast<__nv_bfloat162*>(p.out + (static_cast<size_t>(b) * p.heads + h) * kMlaLatentDim +
+                                             col) = __floats2bfloat162_rn(v0, v1);
         } else {
           *reinterpret_cast<float2*>(p.partialOut + (partialRow + h) * kMlaLatentDim + col) =
               make_float2(v0, v1);

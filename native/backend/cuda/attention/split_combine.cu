@@ -12,8 +12,8 @@ namespace {
 // grid: (batch * heads, value-dim blocks); block: kCombineThreads, one value dim a thread.
 // The split weights are computed once into smem; the sum then issues independent loads.
 __global__ void __launch_bounds__(kCombineThreads)
-    splitCombineKernel(const float* partialOut, const float* partialLse, int heads, int valueDim,
-                       int splits, __nv_bfloat16* out) {
+    splitCombineKernel(const float* partialOut, const float* partialLse, int heads, int valueDim, int splits,
+                       __nv_bfloat16* out) {
   __shared__ float weight[kMaxSplits];
   __shared__ float total;
   const int b = blockIdx.x / heads, h = blockIdx.x % heads;
@@ -39,15 +39,17 @@ __global__ void __launch_bounds__(kCombineThreads)
   float sum = 0.0f;
 #pragma unroll 8
   for (int s = 0; s < splits; ++s) sum += weight[s] * column[s * stride];
-  out[(static_cast<size_t>(b) * heads + h) * valueDim + d] = __float2bfloat16_rn(total > 0.0f ? sum / total : 0.0f);
+  out[(static_cast<size_t>(b) * heads + h) * valueDim + d] =
+      __float2bfloat16_rn(total > 0.0f ? sum / total : 0.0f);
 }
 
 }  // namespace
 
-void launchSplitCombine(const float* partialOut, const float* partialLse, int batch, int heads,
-                        int valueDim, int splits, __nv_bfloat16* out, cudaStream_t stream) {
+void launchSplitCombine(const float* partialOut, const float* partialLse, int batch, int heads, int valueDim,
+                        int splits, __nv_bfloat16* out, cudaStream_t stream) {
   const dim3 grid(batch * heads, (valueDim + kCombineThreads - 1) / kCombineThreads);
-  splitCombineKernel<<<grid, kCombineThreads, 0, stream>>>(partialOut, partialLse, heads, valueDim, splits, out);
+  splitCombineKernel<<<grid, kCombineThreads, 0, stream>>>(partialOut, partialLse, heads, valueDim, splits,
+                                                           out);
   checkLaunch("splitCombineKernel");
 }
 

@@ -34,13 +34,12 @@ inline size_t partialOutputFloats(int batch, int heads, int valueDim, int splits
   return static_cast<size_t>(batch) * splits * heads * valueDim;
 }
 inline size_t partialBytes(int batch, int heads, int valueDim, int splits) {
-  return (partialOutputFloats(batch, heads, valueDim, splits) +
-          static_cast<size_t>(batch) * splits * heads) *
+  return (partialOutputFloats(batch, heads, valueDim, splits) + static_cast<size_t>(batch) * splits * heads) *
          sizeof(float);
 }
 
 // out[b, h, :] = sum_s exp(lse_s - max) o_s / sum_s exp(lse_s - max).
-void launchSplitCombine(const float* partialOut, const float* partialLse, int batch, int heads,
-                        int valueDim, int splits, __nv_bfloat16* out, cudaStream_t stream);
+void launchSplitCombine(const float* partialOut, const float* partialLse, int batch, int heads, int valueDim,
+                        int splits, __nv_bfloat16* out, cudaStream_t stream);
 
 }  // namespace vl2::cuda::attention

@@ -36,8 +36,8 @@ void rmsNorm(const __nv_bfloat16* x, int xStride, const __nv_bfloat16* weight, _
   requireNormShape(rows, dim);
   require(xStride % 8 == 0 && outStride % 8 == 0, "norm strides must be multiples of 8");
   if (rows == 0) return;
-  elementwise::normKernel<false><<<rows, elementwise::kNormThreads, 0, stream>>>(x, xStride, weight, nullptr,
-                                                                               out, outStride, dim, eps);
+  elementwise::normKernel<false>
+      <<<rows, elementwise::kNormThreads, 0, stream>>>(x, xStride, weight, nullptr, out, outStride, dim, eps);
   checkLaunch("rmsNormKernel");
 }
 
@@ -45,14 +45,13 @@ void layerNorm(const __nv_bfloat16* x, const __nv_bfloat16* weight, const __nv_b
                __nv_bfloat16* out, int rows, int dim, float eps, cudaStream_t stream) {
   requireNormShape(rows, dim);
   if (rows == 0) return;
-  elementwise::normKernel<true><<<rows, elementwise::kNormThreads, 0, stream>>>(x, dim, weight, bias, out,
-                                                                              dim, dim, eps);
+  elementwise::normKernel<true>
+      <<<rows, elementwise::kNormThreads, 0, stream>>>(x, dim, weight, bias, out, dim, dim, eps);
   checkLaunch("layerNormKernel");
 }
 
-void rope(__nv_bfloat16* x, int tokens, int heads, long long tokenStride, long long headStride,
-          int offset, int rotaryDim, const int32_t* positions, float theta, RopeLayout layout,
-          cudaStream_t stream) {
+void rope(__nv_bfloat16* x, int tokens, int heads, long long tokenStride, long long headStride, int offset,
+          int rotaryDim, const int32_t* positions, float theta, RopeLayout layout, cudaStream_t stream) {
   require(rotaryDim > 0 && rotaryDim % 2 == 0 && rotaryDim <= 2048, "rope dim must be even");
   require(tokens >= 0 && heads > 0, "rope sizes");
   if (tokens == 0) return;

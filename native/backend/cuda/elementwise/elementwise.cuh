@@ -44,8 +44,8 @@ __device__ __forceinline__ float blockSum(float v, float* scratch) {
 // grid: rows; block: kNormThreads. kLayerNorm: subtract the mean and add the bias.
 template <bool kLayerNorm>
 __global__ void __launch_bounds__(kNormThreads)
-    normKernel(const __nv_bfloat16* x, int xStride, const __nv_bfloat16* weight,
-               const __nv_bfloat16* bias, __nv_bfloat16* out, int outStride, int dim, float eps) {
+    normKernel(const __nv_bfloat16* x, int xStride, const __nv_bfloat16* weight, const __nv_bfloat16* bias,
+               __nv_bfloat16* out, int outStride, int dim, float eps) {
   __shared__ float scratch[kNormThreads / 32];
   const __nv_bfloat16* row = x + static_cast<size_t>(blockIdx.x) * xStride;
   float values[kNormChunks][8];

@@ -25,9 +25,8 @@ enum class RopeLayout {
 };
 // In place on x[t, h, offset : offset + rotaryDim] with x: [tokens, tokenStride] and heads
 // headStride apart; angle = positions[t] * theta^(-2i / rotaryDim).
-void rope(__nv_bfloat16* x, int tokens, int heads, long long tokenStride, long long headStride,
-          int offset, int rotaryDim, const int32_t* positions, float theta, RopeLayout layout,
-          cudaStream_t stream);
+void rope(__nv_bfloat16* x, int tokens, int heads, long long tokenStride, long long headStride, int offset,
+          int rotaryDim, const int32_t* positions, float theta, RopeLayout layout, cudaStream_t stream);
 
 enum class GeluKind { kTanh, kErf };
 // In place: x[i] = GELU(x[i]), count % 8 == 0.

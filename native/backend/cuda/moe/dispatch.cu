@@ -10,8 +10,8 @@ namespace {
 
 // One block: the (token, slot) lists are tokens x top-k entries, small next to the GEMMs.
 __global__ void __launch_bounds__(moe::kPermuteThreads)
-    permuteKernel(const int32_t* expertIds, int entries, int topK, int experts,
-                  int32_t* expertOffsets, int32_t* rowSource, int32_t* slotRow) {
+    permuteKernel(const int32_t* expertIds, int entries, int topK, int experts, int32_t* expertOffsets,
+                  int32_t* rowSource, int32_t* slotRow) {
   __shared__ int count[moe::kMaxExperts];
   __shared__ int cursor[moe::kMaxExperts];
   for (int e = threadIdx.x; e < experts; e += blockDim.x) count[e] = 0;
@@ -37,9 +37,8 @@ __global__ void __launch_bounds__(moe::kPermuteThreads)
 
 // grid: tokens; each thread 4 hidden values at a time.
 __global__ void __launch_bounds__(moe::kCombineThreads)
-    combineKernel(const float* y, const int32_t* slotRow, const float* weights,
-                  const __nv_bfloat16* shared, const __nv_bfloat16* residual,
-                  __nv_bfloat16* out, int topK, int hidden) {
+    combineKernel(const float* y, const int32_t* slotRow, const float* weights, const __nv_bfloat16* shared,
+                  const __nv_bfloat16* residual, __nv_bfloat16* out, int topK, int hidden) {
   const int token = blockIdx.x;
   const size_t base = static_cast<size_t>(token) * hidden;
   for (int c = threadIdx.x * 4; c < hidden; c += blockDim.x * 4) {
@@ -74,8 +73,8 @@ void moePermute(const int32_t* expertIds, int tokens, int topK, int experts, int
 }
 
 void moeGateUp(const __nv_bfloat16* x, const int32_t* rowSource, const int32_t* expertOffsets,
-               const __nv_bfloat16* const* gate, const __nv_bfloat16* const* up, __nv_bfloat16* h,
-               int tokens, int topK, int experts, int intermediate, int hidden, cudaStream_t stream) {
+               const __nv_bfloat16* const* gate, const __nv_bfloat16* const* up, __nv_bfloat16* h, int tokens,
+               int topK, int experts, int intermediate, int hidden, cudaStream_t stream) {
   gemmk::GemmParams p;
   p.x = x;
   p.rowSource = rowSource;
@@ -91,9 +90,8 @@ void moeGateUp(const __nv_bfloat16* x, const int32_t* rowSource, const int32_t* 
   gemmk::runGrouped<true, __nv_bfloat16>(p, tokens, stream);
 }
 
-void moeDown(const __nv_bfloat16* h, const int32_t* expertOffsets, const __nv_bfloat16* const* down,
-             float* y, int tokens, int topK, int experts, int hidden, int intermediate,
-             cudaStream_t stream) {
+void moeDown(const __nv_bfloat16* h, const int32_t* expertOffsets, const __nv_bfloat16* const* down, float* y,
+             int tokens, int topK, int experts, int hidden, int intermediate, cudaStream_t stream) {
   gemmk::GemmParams p;
   p.x = h;
   p.wGroups = down;
@@ -107,13 +105,13 @@ void moeDown(const __nv_bfloat16* h, const int32_t* expertOffsets, const __nv_bf
   gemmk::runGrouped<false, float>(p, tokens, stream);
 }
 
-void moeCombine(const float* y, const int32_t* slotRow, const float* weights,
-                const __nv_bfloat16* shared, const __nv_bfloat16* residual, __nv_bfloat16* out,
-                int tokens, int topK, int hidden, cudaStream_t stream) {
+void moeCombine(const float* y, const int32_t* slotRow, const float* weights, const __nv_bfloat16* shared,
+                const __nv_bfloat16* residual, __nv_bfloat16* out, int tokens, int topK, int hidden,
+                cudaStream_t stream) {
   require(hidden % 4 == 0, "MoE combine needs hidden % 4 == 0");
   if (tokens == 0) return;
-  combineKernel<<<tokens, moe::kCombineThreads, 0, stream>>>(y, slotRow, weights, shared, residual,
-                                                             out, topK, hidden);
+  combineKernel<<<tokens, moe::kCombineThreads, 0, stream>>>(y, slotRow, weights, shared, residual, out, topK,
+                                                             hidden);
   checkLaunch("combineKernel");
 }
 

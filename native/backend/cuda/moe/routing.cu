@@ -37,8 +37,8 @@ __device__ __forceinline__ void warpArgmax(float& value, int& index, float& extr
 }
 
 // logits: [tokens, experts]; expertIds, weights: [tokens, topK].
-__global__ void routeKernel(const float* logits, const float* correctionBias, int tokens,
-                            MoeRouting r, int32_t* expertIds, float* weights) {
+__global__ void routeKernel(const float* logits, const float* correctionBias, int tokens, MoeRouting r,
+                            int32_t* expertIds, float* weights) {
   __shared__ float choiceSmem[moe::kRouteWarpsPerBlock][moe::kMaxExperts];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int token = blockIdx.x * moe::kRouteWarpsPerBlock + warp;
@@ -72,10 +72,9 @@ __global__ void routeKernel(const float* logits, const float* correctionBias, in
 #pragma unroll
   for (int i = 0; i < kPerLane; ++i) {
     const int e = lane + 32 * i;
-    const float bias =
-        (r.method == MoeTopkMethod::kNoauxTc && correctionBias != nullptr && e < r.experts)
-            ? correctionBias[e]
-            : 0.0f;
+    const float bias = (r.method == MoeTopkMethod::kNoauxTc && correctionBias != nullptr && e < r.experts)
+                           ? correctionBias[e]
+                           : 0.0f;
     choice[i] = e < r.experts ? score[i] + bias : -FLT_MAX;
   }
 
@@ -140,8 +139,8 @@ __global__ void routeKernel(const float* logits, const float* correctionBias, in
       pickedId = index;
     }
   }
-  const float scale = (r.topK > 1 && r.normTopkProb) ? r.routedScalingFactor / (total + 1e-20f)
-                                                    : r.routedScalingFactor;
+  const float scale =
+      (r.topK > 1 && r.normTopkProb) ? r.routedScalingFactor / (total + 1e-20f) : r.routedScalingFactor;
   if (lane < r.topK) {
     expertIds[static_cast<size_t>(token) * r.topK + lane] = pickedId;
     weights[static_cast<size_t>(token) * r.topK + lane] = picked * scale;
@@ -150,21 +149,20 @@ __global__ void routeKernel(const float* logits, const float* correctionBias, in
 
 }  // namespace
 
-void moeRoute(const float* logits, const float* correctionBias, int tokens,
-              const MoeRouting& routing, int32_t* expertIds, float* weights, cudaStream_t stream) {
+void moeRoute(const float* logits, const float* correctionBias, int tokens, const MoeRouting& routing,
+              int32_t* expertIds, float* weights, cudaStream_t stream) {
   require(routing.experts > 0 && routing.experts <= moe::kMaxExperts, "MoE experts out of range");
   require(routing.topK > 0 && routing.topK <= moe::kMaxTopK && routing.topK <= routing.experts,
           "MoE top-k out of range");
-  require(routing.groups > 0 && routing.groups <= moe::kMaxGroups &&
-              routing.experts % routing.groups == 0,
+  require(routing.groups > 0 && routing.groups <= moe::kMaxGroups && routing.experts % routing.groups == 0,
           "MoE groups must divide the experts (at most 32 groups)");
   require(routing.topkGroups > 0 && routing.topkGroups <= routing.groups, "MoE topk_group out of range");
   require(routing.method != MoeTopkMethod::kNoauxTc || correctionBias != nullptr,
           "noaux_tc routing needs e_score_correction_bias");
   if (tokens == 0) return;
   const int blocks = (tokens + moe::kRouteWarpsPerBlock - 1) / moe::kRouteWarpsPerBlock;
-  routeKernel<<<blocks, moe::kRouteWarpsPerBlock * 32, 0, stream>>>(logits, correctionBias, tokens,
-                                                                      routing, expertIds, weights);
+  routeKernel<<<blocks, moe::kRouteWarpsPerBlock * 32, 0, stream>>>(logits, correctionBias, tokens, routing,
+                                                                    expertIds, weights);
   checkLaunch("routeKernel");
 }
 
