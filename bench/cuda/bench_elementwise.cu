@@ -154,6 +154,7 @@ void runElementwise(bool quick) {
   checkRmsNorm(7, 2048, 2048);
   checkRmsNorm(9, 512, 576);
   checkRmsNorm(3, 1536, 1536);
+  checkRmsNorm(2, 4608, 4608);
   checkLayerNorm(5, 1152);
   checkRope(9, 10, 128, 0, 128, RopeLayout::kHalf);
   checkRope(9, 16, 192, 128, 64, RopeLayout::kInterleaved);

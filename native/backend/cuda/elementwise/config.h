@@ -10,6 +10,8 @@ constexpr int kNormMaxValuesPerThread = 8 * 8;  // dims up to 16384
 // Flat elementwise kernels: 8 bf16 (16 bytes) a thread.
 constexpr int kFlatThreads = 256;
 constexpr int kFlatVector = 8;
+// RoPE: one block a token over all its heads' pairs (Base q: 32 heads x 32 pairs).
+constexpr int kRopeThreads = 1024;
 // Argmax over a vocabulary row (greedy sampling): one block a row.
 constexpr int kArgmaxThreads = 1024;
 

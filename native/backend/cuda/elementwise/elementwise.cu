@@ -1,4 +1,5 @@
 // Launchers of elementwise.h.
+#include <algorithm>
 #include <cmath>
 
 #include "backend/cuda/check.h"
@@ -29,6 +30,32 @@ void requireNormShape(int rows, int dim) {
   require(dim <= elementwise::kNormThreads * elementwise::kNormMaxValuesPerThread, "norm dim too large");
 }
 
+// Warp-per-row for widths up to 32 * 8 * 12 = 3072 (every model width: 512..2560), the
+// block-per-row kernel above that.
+template <bool kLayerNorm>
+void launchNorm(const __nv_bfloat16* x, int xStride, const __nv_bfloat16* weight, const __nv_bfloat16* bias,
+                __nv_bfloat16* out, int outStride, int rows, int dim, float eps, cudaStream_t stream) {
+  const int chunks = (dim / 8 + 31) / 32;
+  const int warpBlocks = (rows + elementwise::kNormThreads / 32 - 1) / (elementwise::kNormThreads / 32);
+  auto launchWarp = [&](auto kernel) {
+    kernel<<<warpBlocks, elementwise::kNormThreads, 0, stream>>>(x, xStride, weight, bias, out, outStride,
+                                                                 rows, dim, eps);
+  };
+  if (chunks <= 2) {
+    launchWarp(elementwise::warpNormKernel<kLayerNorm, 2>);
+  } else if (chunks <= 4) {
+    launchWarp(elementwise::warpNormKernel<kLayerNorm, 4>);
+  } else if (chunks <= 8) {
+    launchWarp(elementwise::warpNormKernel<kLayerNorm, 8>);
+  } else if (chunks <= 12) {
+    launchWarp(elementwise::warpNormKernel<kLayerNorm, 12>);
+  } else {
+    elementwise::normKernel<kLayerNorm>
+        <<<rows, elementwise::kNormThreads, 0, stream>>>(x, xStride, weight, bias, out, outStride, dim, eps);
+  }
+  checkLaunch(kLayerNorm ? "layerNormKernel" : "rmsNormKernel");
+}
+
 }  // namespace
 
 void rmsNorm(const __nv_bfloat16* x, int xStride, const __nv_bfloat16* weight, __nv_bfloat16* out,
@@ -36,18 +63,14 @@ void rmsNorm(const __nv_bfloat16* x, int xStride, const __nv_bfloat16* weight, _
   requireNormShape(rows, dim);
   require(xStride % 8 == 0 && outStride % 8 == 0, "norm strides must be multiples of 8");
   if (rows == 0) return;
-  elementwise::normKernel<false>
-      <<<rows, elementwise::kNormThreads, 0, stream>>>(x, xStride, weight, nullptr, out, outStride, dim, eps);
-  checkLaunch("rmsNormKernel");
+  launchNorm<false>(x, xStride, weight, nullptr, out, outStride, rows, dim, eps, stream);
 }
 
 void layerNorm(const __nv_bfloat16* x, const __nv_bfloat16* weight, const __nv_bfloat16* bias,
                __nv_bfloat16* out, int rows, int dim, float eps, cudaStream_t stream) {
   requireNormShape(rows, dim);
   if (rows == 0) return;
-  elementwise::normKernel<true>
-      <<<rows, elementwise::kNormThreads, 0, stream>>>(x, dim, weight, bias, out, dim, dim, eps);
-  checkLaunch("layerNormKernel");
+  launchNorm<true>(x, dim, weight, bias, out, dim, rows, dim, eps, stream);
 }
 
 void rope(__nv_bfloat16* x, int tokens, int heads, long long tokenStride, long long headStride, int offset,
@@ -55,14 +78,14 @@ void rope(__nv_bfloat16* x, int tokens, int heads, long long tokenStride, long l
   require(rotaryDim > 0 && rotaryDim % 2 == 0 && rotaryDim <= 2048, "rope dim must be even");
   require(tokens >= 0 && heads > 0, "rope sizes");
   if (tokens == 0) return;
-  const dim3 grid(tokens, heads);
+  const int threads = std::min(heads * (rotaryDim / 2), elementwise::kRopeThreads);
   const float log2Theta = std::log2(theta);
   if (layout == RopeLayout::kInterleaved) {
-    elementwise::ropeKernel<true><<<grid, rotaryDim / 2, 0, stream>>>(x, tokenStride, headStride, offset,
-                                                                      rotaryDim, positions, log2Theta);
+    elementwise::ropeKernel<true><<<tokens, threads, 0, stream>>>(x, tokenStride, headStride, heads, offset,
+                                                                  rotaryDim, positions, log2Theta);
   } else {
-    elementwise::ropeKernel<false><<<grid, rotaryDim / 2, 0, stream>>>(x, tokenStride, headStride, offset,
-                                                                       rotaryDim, positions, log2Theta);
+    elementwise::ropeKernel<false><<<tokens, threads, 0, stream>>>(x, tokenStride, headStride, heads, offset,
+                                                                   rotaryDim, positions, log2Theta);
   }
   checkLaunch("ropeKernel");
 }

@@ -89,20 +89,83 @@ __global__ void __launch_bounds__(kNormThreads)
   }
 }
 
-// grid: (tokens, heads); block: rotaryDim / 2 threads, one pair each.
+__device__ __forceinline__ float warpSum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// One warp a row for the model's widths (up to 32 * 8 * kChunks values): every lane keeps
+// kChunks 16-byte pieces in registers, so the loads are all in flight at once and the
+// reductions are shuffles, with no block barrier. grid: ceil(rows / warps); block: kNormThreads.
+template <bool kLayerNorm, int kChunks>
+__global__ void __launch_bounds__(kNormThreads)
+    warpNormKernel(const __nv_bfloat16* x, int xStride, const __nv_bfloat16* weight,
+                   const __nv_bfloat16* bias, __nv_bfloat16* out, int outStride, int rows, int dim,
+                   float eps) {
+  const int lane = threadIdx.x & 31;
+  const int row = blockIdx.x * (kNormThreads / 32) + (threadIdx.x >> 5);
+  if (row >= rows) return;
+  const __nv_bfloat16* in = x + static_cast<size_t>(row) * xStride;
+  float values[kChunks][8];
+  float sum = 0.0f;
+#pragma unroll
+  for (int c = 0; c < kChunks; ++c) {
+    const int col = (c * 32 + lane) * 8;
+    if (col < dim) {
+      unpack8(*reinterpret_cast<const uint4*>(in + col), values[c]);
+#pragma unroll
+      for (int i = 0; i < 8; ++i) sum += kLayerNorm ? values[c][i] : values[c][i] * values[c][i];
+    }
+  }
+  float mean = 0.0f, inverse;
+  if constexpr (kLayerNorm) {
+    mean = warpSum(sum) / dim;
+    float squares = 0.0f;
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) {
+      if ((c * 32 + lane) * 8 < dim) {
+#pragma unroll
+        for (int i = 0; i < 8; ++i) squares += (values[c][i] - mean) * (values[c][i] - mean);
+      }
+    }
+    inverse = rsqrtf(warpSum(squares) / dim + eps);
+  } else {
+    inverse = rsqrtf(warpSum(sum) / dim + eps);
+  }
+  __nv_bfloat16* outRow = out + static_cast<size_t>(row) * outStride;
+#pragma unroll
+  for (int c = 0; c < kChunks; ++c) {
+    const int col = (c * 32 + lane) * 8;
+    if (col >= dim) continue;
+    float w[8], bb[8] = {}, result[8];
+    unpack8(*reinterpret_cast<const uint4*>(weight + col), w);
+    if constexpr (kLayerNorm) unpack8(*reinterpret_cast<const uint4*>(bias + col), bb);
+#pragma unroll
+    for (int i = 0; i < 8; ++i) result[i] = (values[c][i] - mean) * inverse * w[i] + bb[i];
+    *reinterpret_cast<uint4*>(outRow + col) = pack8(result);
+  }
+}
+
+// grid: tokens; block: up to kRopeThreads over (head, pair), so a block covers a token's
+// heads (tiny blocks of one head's 32 pairs left most of each SM idle).
 template <bool kInterleaved>
-__global__ void ropeKernel(__nv_bfloat16* x, long long tokenStride, long long headStride, int offset,
-                           int rotaryDim, const int32_t* positions, float log2Theta) {
-  const int pair = threadIdx.x, half = rotaryDim / 2;
-  __nv_bfloat16* head = x + blockIdx.x * tokenStride + blockIdx.y * headStride + offset;
-  const float inverseFrequency = exp2f(-2.0f * pair / rotaryDim * log2Theta);
-  float sine, cosine;
-  sincosf(static_cast<float>(positions[blockIdx.x]) * inverseFrequency, &sine, &cosine);
-  const int i0 = kInterleaved ? 2 * pair : pair;
-  const int i1 = kInterleaved ? 2 * pair + 1 : pair + half;
-  const float a = __bfloat162float(head[i0]), b = __bfloat162float(head[i1]);
-  head[i0] = __float2bfloat16_rn(a * cosine - b * sine);
-  head[i1] = __float2bfloat16_rn(b * cosine + a * sine);
+__global__ void __launch_bounds__(kRopeThreads)
+    ropeKernel(__nv_bfloat16* x, long long tokenStride, long long headStride, int heads, int offset,
+               int rotaryDim, const int32_t* positions, float log2Theta) {
+  const int half = rotaryDim / 2;
+  const float position = static_cast<float>(positions[blockIdx.x]);
+  for (int i = threadIdx.x; i < heads * half; i += blockDim.x) {
+    const int h = i / half, pair = i % half;
+    __nv_bfloat16* head = x + blockIdx.x * tokenStride + h * headStride + offset;
+    const float inverseFrequency = exp2f(-2.0f * pair / rotaryDim * log2Theta);
+    float sine, cosine;
+    sincosf(position * inverseFrequency, &sine, &cosine);
+    const int i0 = kInterleaved ? 2 * pair : pair;
+    const int i1 = kInterleaved ? 2 * pair + 1 : pair + half;
+    const float a = __bfloat162float(head[i0]), b = __bfloat162float(head[i1]);
+    head[i0] = __float2bfloat16_rn(a * cosine - b * sine);
+    head[i1] = __float2bfloat16_rn(b * cosine + a * sine);
+  }
 }
 
 enum class FlatOp { kGeluTanh, kGeluErf, kSiluMul, kAdd };
