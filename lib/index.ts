@@ -33,6 +33,18 @@ export {
 } from './errors.js';
 export { drawGrounding, type GroundedObject, type GroundingBox, parseGrounding } from './grounding.js';
 export {
+  type ChatChunk,
+  type Device,
+  type FinishReason,
+  type GenerateResult,
+  type LoadOptions,
+  loadModel,
+  Model,
+  type Timings,
+  type Usage,
+} from './model.js';
+export type { GenerateOptions } from './options.js';
+export {
   ByteTokenizer,
   type ChatMessage,
   type ContentPart,

@@ -92,6 +92,11 @@ export class EngineModel {
     }
   }
 
+  /** @internal The native handle, for the generation scheduler. */
+  get nativeHandle(): NativeModelHandle {
+    return this.handle;
+  }
+
   info(): EngineInfo {
     return this.call(() => this.handle.info());
   }

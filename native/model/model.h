@@ -60,6 +60,9 @@ class Model {
   std::int64_t freeCacheTokens();
   std::uint64_t mappedBytes() const { return store_->mappedBytes(); }
 
+  // Throws the error prefill() would throw for this prompt, without running it.
+  void validate(const PromptInput& prompt) const { validatePrompt(prompt, 0); }
+
   std::int64_t createSequence();
   void freeSequence(std::int64_t sequence);  // unknown ids are ignored
   std::int64_t sequenceLength(std::int64_t sequence);

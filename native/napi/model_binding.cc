@@ -36,6 +36,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     exports.Set("NativeModel", cls);
   }
 
+  std::shared_ptr<Model> liveModel() { return live(); }
+
   explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
     if (info.Length() != 1 || !info[0].IsExternal()) {
       Napi::TypeError::New(info.Env(), "NativeModel is created by loadModel()").ThrowAsJavaScriptException();
@@ -208,6 +210,13 @@ Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+std::shared_ptr<Model> modelOf(const Napi::Value& handle) {
+  if (!handle.IsObject() || !handle.As<Napi::Object>().InstanceOf(NativeModel::constructor->Value())) {
+    fail(ErrorCode::kInvalidArgument, "expected a NativeModel");
+  }
+  return NativeModel::Unwrap(handle.As<Napi::Object>())->liveModel();
+}
 
 void registerModel(Napi::Env env, Napi::Object exports) {
   NativeModel::define(env, exports);

@@ -1,0 +1,290 @@
+/**
+ * The public model: load a checkpoint, then chat (streamed chunks) or generate (the whole answer).
+ * Loading and every forward step run off the JS thread; tokens arrive in batches from the native
+ * scheduler, which runs all open chats of a model together (continuous batching).
+ */
+import { backends } from './backends.js';
+import { EngineModel } from './engine/native-model.js';
+import {
+  AbortError,
+  fromNativeError,
+  InvalidArgumentError,
+  UnsupportedError,
+  type Vl2Error,
+} from './errors.js';
+import { type GroundedObject, parseGrounding } from './grounding.js';
+import { nativeAddon } from './native.js';
+import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type ChatMessage, type ProcessOptions, Processor, type TextTokenizer } from './processor/index.js';
+import { IncrementalDecoder } from './stream.js';
+
+export type { GenerateOptions } from './options.js';
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+
+export interface LoadOptions {
+  /** 'auto' (default) picks the best backend that runs the model here; see {@link Model.device}. */
+  device?: Device;
+  /** Called with a stage and a fraction as loading progresses. */
+  onProgress?: (progress: { stage: 'validate' | 'load' | 'ready'; fraction: number }) => void;
+  /** CPU worker threads (default: all cores). */
+  threads?: number;
+  /** KV cache capacity in tokens shared by all open chats (default 16384). */
+  cacheTokens?: number;
+  /** A tokenizer.json path or tokenizer to use instead of the model directory's. */
+  tokenizer?: string | TextTokenizer;
+  /** Allow images from http(s) URLs (default false). */
+  allowRemoteImages?: boolean;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+/** One streamed piece of an answer. */
+export interface ChatChunk {
+  /** New text (never a partial character; never revised later). */
+  text: string;
+  /** Token ids produced since the previous chunk. */
+  tokenIds: number[];
+  /** Set on the last chunk. */
+  finishReason?: FinishReason;
+}
+
+export interface Usage {
+  promptTokens: number;
+  imageTokens: number;
+  completionTokens: number;
+}
+
+export interface Timings {
+  /** From the call to the first token. */
+  timeToFirstTokenMs: number;
+  /** Completion tokens per second after the first token. */
+  tokensPerSecond: number;
+  totalMs: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokenIds: number[];
+  finishReason: FinishReason;
+  usage: Usage;
+  timings: Timings;
+  /** Grounded objects parsed from the text, in pixels of the (first) image. */
+  boxes: GroundedObject[];
+}
+
+interface NativeEvent {
+  requestId: number;
+  token?: number;
+  logprob?: number;
+  finish?: 'stop' | 'length' | 'abort' | 'error';
+  error?: string;
+  code?: string;
+}
+
+interface NativeGenerator {
+  submit(request: unknown): number;
+  cancel(requestId: number): void;
+  stats(): { steps: number; preemptions: number; maxBatch: number };
+  close(): void;
+}
+
+/** A request's event queue: the native callback pushes, the async iterator pulls. */
+class EventQueue {
+  private events: NativeEvent[] = [];
+  private waiter?: () => void;
+  push(event: NativeEvent): void {
+    this.events.push(event);
+    this.waiter?.();
+    this.waiter = undefined;
+  }
+  async next(): Promise<NativeEvent> {
+    while (this.events.length === 0) await new Promise<void>((resolve) => (this.waiter = resolve));
+    return this.events.shift() as NativeEvent;
+  }
+}
+
+/** A loaded DeepSeek-VL2 model. */
+export class Model {
+  private readonly queues = new Map<number, EventQueue>();
+  private readonly generator: NativeGenerator;
+  private closed = false;
+
+  private constructor(
+    private readonly engine: EngineModel,
+    /** The processor that turns messages into prompts. */
+    readonly processor: Processor,
+    /** The backend that runs this model. */
+    readonly device: 'cpu',
+    private readonly processOptions: ProcessOptions,
+  ) {
+    const addon = nativeAddon() as unknown as {
+      NativeGenerator: new (model: unknown, onEvents: (events: NativeEvent[]) => void) => NativeGenerator;
+    };
+    this.generator = new addon.NativeGenerator(engine.nativeHandle, (events) => {
+      for (const event of events) this.queues.get(event.requestId)?.push(event);
+    });
+  }
+
+  /** Loads a model directory (Hugging Face layout) off the JS thread. */
+  static async load(dir: string, options: LoadOptions = {}): Promise<Model> {
+    const device = options.device ?? 'auto';
+    if (!['auto', 'cpu', 'cuda'].includes(device)) {
+      throw new InvalidArgumentError(`device must be 'auto', 'cpu' or 'cuda', got ${String(device)}`);
+    }
+    if (device === 'cuda') {
+      throw new UnsupportedError(
+        "device 'cuda': the CUDA kernels exist but are not wired into the model yet; use device 'cpu' (or 'auto')",
+      );
+    }
+    if (device === 'auto' && backends().some((b) => b.name === 'cuda' && b.available)) {
+      process.emitWarning(
+        'deepseek-vl2: a GPU is present but the CUDA backend is not wired into the model yet; running on the CPU',
+      );
+    }
+    options.onProgress?.({ stage: 'validate', fraction: 0 });
+    const processor = await Processor.fromModelDir(dir, options.tokenizer);
+    options.onProgress?.({ stage: 'load', fraction: 0.1 });
+    const engine = await EngineModel.load(dir, {
+      threads: options.threads,
+      cacheTokens: options.cacheTokens ?? 16384,
+    });
+    options.onProgress?.({ stage: 'ready', fraction: 1 });
+    return new Model(engine, processor, 'cpu', { allowRemote: options.allowRemoteImages ?? false });
+  }
+
+  /** Streams the answer to a conversation as text chunks. */
+  chat(
+    messages: ChatMessage[],
+    options: GenerateOptions = {},
+  ): AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> } {
+    const resolved = resolveOptions(options);
+    let resolveResult!: (r: GenerateResult) => void;
+    let rejectResult!: (e: unknown) => void;
+    const result = new Promise<GenerateResult>((resolve, reject) => {
+      resolveResult = resolve;
+      rejectResult = reject;
+    });
+    result.catch(() => {}); // observed through the iterator; avoid an unhandled rejection
+    const iterate = () => this.run(messages, resolved, resolveResult, rejectResult);
+    return { [Symbol.asyncIterator]: iterate, result };
+  }
+
+  /** Generates the whole answer. */
+  async generate(messages: ChatMessage[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    const stream = this.chat(messages, options);
+    for await (const _ of stream) {
+      // drain: the result collects everything
+    }
+    return stream.result;
+  }
+
+  /** Ends open streams with an AbortError and frees the model. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.generator.close(); // aborts what runs; the abort events arrive through the queues
+    this.engine.close();
+  }
+
+  /** Scheduler counters: decode steps, largest batch, preemptions. */
+  stats(): { steps: number; preemptions: number; maxBatch: number } {
+    return this.generator.stats();
+  }
+
+  private async *run(
+    messages: ChatMessage[],
+    options: ResolvedOptions,
+    resolveResult: (r: GenerateResult) => void,
+    rejectResult: (e: unknown) => void,
+  ): AsyncGenerator<ChatChunk> {
+    const started = performance.now();
+    try {
+      if (this.closed) throw new AbortError('the model is closed');
+      if (options.signal?.aborted) throw new AbortError();
+      const prompt = await this.processor.process(messages, { ...this.processOptions });
+      const decoder = new IncrementalDecoder(
+        this.processor.tokenizer,
+        options.stop,
+        options.showSpecialTokens,
+      );
+      const queue = new EventQueue();
+      let requestId: number;
+      try {
+        requestId = this.generator.submit({
+          inputIds: prompt.inputIds,
+          tiles: prompt.tiles,
+          imagesSpatialCrop: prompt.imagesSpatialCrop,
+          imageTokenPositions: prompt.imageTokenPositions,
+          maxTokens: options.maxTokens,
+          stopTokenIds: options.stopTokenIds,
+          sampling: options.sampling,
+        });
+      } catch (error) {
+        throw fromNativeError(error);
+      }
+      this.queues.set(requestId, queue);
+      const onAbort = () => this.generator.cancel(requestId);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const tokenIds: number[] = [];
+      let firstTokenAt = 0;
+      let finish: FinishReason | undefined;
+      try {
+        while (finish === undefined) {
+          const event = await queue.next();
+          if (event.finish === 'error')
+            throw fromNativeError(Object.assign(new Error(event.error), { code: event.code }));
+          const chunkIds: number[] = [];
+          let text = '';
+          if (event.token !== undefined) {
+            if (!firstTokenAt) firstTokenAt = performance.now();
+            const isStopToken = event.finish === 'stop';
+            if (!isStopToken) {
+              tokenIds.push(event.token);
+              chunkIds.push(event.token);
+              text = decoder.push(event.token);
+            }
+          }
+          if (event.finish === 'abort' && this.closed && !options.signal?.aborted) {
+            throw new AbortError('the model was closed');
+          }
+          if (event.finish) finish = event.finish;
+          if (decoder.stopped && finish === undefined) {
+            this.generator.cancel(requestId); // a stop string ended the answer
+            finish = 'stop';
+          }
+          if (finish !== undefined) text += decoder.flush();
+          if (text || chunkIds.length || finish)
+            yield { text, tokenIds: chunkIds, ...(finish ? { finishReason: finish } : {}) };
+        }
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
+        this.queues.delete(requestId);
+        if (finish === undefined) this.generator.cancel(requestId); // the consumer stopped early
+      }
+      const now = performance.now();
+      const imageTokens = prompt.numImageTokens.reduce((a, b) => a + b, 0);
+      resolveResult({
+        text: decoder.text,
+        tokenIds,
+        finishReason: finish,
+        usage: { promptTokens: prompt.inputIds.length, imageTokens, completionTokens: tokenIds.length },
+        timings: {
+          timeToFirstTokenMs: (firstTokenAt || now) - started,
+          tokensPerSecond:
+            tokenIds.length > 1 && firstTokenAt ? ((tokenIds.length - 1) * 1000) / (now - firstTokenAt) : 0,
+          totalMs: now - started,
+        },
+        boxes: parseGrounding(decoder.text, prompt.imageSizes[0]),
+      });
+    } catch (error) {
+      rejectResult(error as Vl2Error);
+      throw error;
+    }
+  }
+}
+
+/** Loads a model directory; see {@link Model.load}. */
+export function loadModel(dir: string, options: LoadOptions = {}): Promise<Model> {
+  return Model.load(dir, options);
+}

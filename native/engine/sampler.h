@@ -1,0 +1,43 @@
+// Choosing the next token from logits, with the Hugging Face meaning of every
+// option: repetition penalty on the logits of tokens already in the sequence,
+// then temperature, top-k, top-p and min-p, then a draw from a seeded generator.
+// Temperature 0 is greedy (argmax after the penalty).
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <unordered_set>
+#include <vector>
+
+namespace vl2 {
+
+struct SamplingParams {
+  float temperature = 0.0f;        // 0: greedy
+  int topK = 0;                    // 0: off
+  float topP = 1.0f;               // 1: off
+  float minP = 0.0f;               // 0: off
+  float repetitionPenalty = 1.0f;  // 1: off
+  std::uint64_t seed = 0;
+  bool seeded = false;  // false: seed from std::random_device
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingParams& params);
+  // logits: [vocab], modified in place; seen: ids already in the sequence.
+  std::int32_t sample(float* logits, std::int32_t vocab, const std::unordered_set<std::int32_t>& seen);
+  // log-probability of `token` under the last distribution sampled from (after all filters).
+  float lastLogprob() const { return lastLogprob_; }
+
+ private:
+  SamplingParams params_;
+  std::mt19937_64 rng_;
+  std::vector<std::int32_t> order_;
+  std::vector<float> probs_;
+  float lastLogprob_ = 0.0f;
+};
+
+// Throws Error(kInvalidArgument) naming the first invalid value.
+void validateSampling(const SamplingParams& params);
+
+}  // namespace vl2

@@ -1,0 +1,96 @@
+// The generation engine: one native thread that owns the model's step loop.
+// Requests queue in (FIFO); between decode steps new ones are prefilled and
+// joined, finished or cancelled ones leave (continuous batching); every step
+// decodes all active sequences in one batched forward and samples each. When
+// the KV cache runs out, the newest running request is preempted: its blocks
+// are freed and it is requeued to be recomputed from its prompt plus the
+// tokens it already produced (which are not emitted again).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "core/errors.h"
+#include "engine/sampler.h"
+#include "model/model.h"
+
+namespace vl2 {
+
+struct GenerationRequest {
+  std::int64_t id = 0;
+  std::vector<std::int32_t> inputIds;
+  std::vector<std::uint8_t> tiles;  // owned: the request may outlive the JS buffer
+  std::vector<std::pair<int, int>> imagesSpatialCrop;
+  std::vector<std::int32_t> imageTokenPositions;
+  SamplingParams sampling;
+  int maxTokens = 512;
+  std::vector<std::int32_t> stopTokenIds;
+};
+
+enum class FinishReason { kNone, kStop, kLength, kAbort, kError };
+
+struct TokenEvent {
+  std::int64_t requestId = 0;
+  std::int32_t token = -1;  // -1: no token (a finish or an error alone)
+  float logprob = 0.0f;
+  FinishReason finish = FinishReason::kNone;
+  ErrorCode errorCode = ErrorCode::kInternal;
+  std::string error;
+};
+
+struct SchedulerStats {
+  std::int64_t preemptions = 0;
+  std::int64_t steps = 0;
+  std::int64_t maxBatch = 0;
+};
+
+class Scheduler {
+ public:
+  using Emit = std::function<void(std::vector<TokenEvent>&&)>;
+  Scheduler(std::shared_ptr<Model> model, Emit emit);
+  ~Scheduler();  // stops the thread; unfinished requests end with kAbort
+
+  void submit(std::unique_ptr<GenerationRequest> request);
+  void cancel(std::int64_t requestId);  // takes effect before the next step
+  void stop();
+  SchedulerStats stats();
+
+ private:
+  struct Running {
+    std::unique_ptr<GenerationRequest> request;
+    std::unique_ptr<Sampler> sampler;
+    std::unordered_set<std::int32_t> seen;
+    std::vector<std::int32_t> generated;
+    std::int64_t sequence = 0;
+  };
+
+  void loop();
+  bool admit(Running& run, std::vector<TokenEvent>& events);
+  void decodeStep(std::vector<TokenEvent>& events);
+  // Samples from logits; records the token and its finish, if any.
+  void accept(Running& run, float* logits, std::vector<TokenEvent>& events);
+  void release(Running& run);  // frees the sequence's cache blocks
+  bool takeCancelled(std::int64_t id);
+
+  std::shared_ptr<Model> model_;
+  Emit emit_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Running>> waiting_;
+  std::vector<std::unique_ptr<Running>> active_;
+  std::unordered_set<std::int64_t> cancelled_;
+  SchedulerStats stats_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace vl2
