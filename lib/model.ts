@@ -232,6 +232,12 @@ export class Model {
       try {
         while (finish === undefined) {
           const event = await queue.next();
+          if (options.signal?.aborted) {
+            // Tokens the scheduler made before the abort reached it are dropped: the stream ends now.
+            finish = 'abort';
+            yield { text: '', tokenIds: [], finishReason: finish };
+            break;
+          }
           if (event.finish === 'error')
             throw fromNativeError(Object.assign(new Error(event.error), { code: event.code }));
           const chunkIds: number[] = [];
