@@ -2,6 +2,9 @@
 /** The `vl2` command line: one subcommand per file under lib/cli/. */
 import { Command } from 'commander';
 import { registerBackendsCommand } from './backends-command.js';
+import { registerChatCommand } from './chat-command.js';
+import { registerDemoCommand } from './demo-command.js';
+import { registerRunCommand } from './run-command.js';
 import { registerSynthCommand } from './synth-command.js';
 
 const program = new Command('vl2').description(
@@ -9,6 +12,9 @@ const program = new Command('vl2').description(
 );
 registerBackendsCommand(program);
 registerSynthCommand(program);
+registerRunCommand(program);
+registerChatCommand(program);
+registerDemoCommand(program);
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string })?.code;
   console.error(`vl2: ${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : ''}`);

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContextOverflowError, InvalidArgumentError } from '../errors.js';
+import { CheckpointError, ContextOverflowError, InvalidArgumentError } from '../errors.js';
 import { type ImageInput, type ImageLoadOptions, loadImage } from './image.js';
 import { type ChatMessage, normaliseMessage } from './messages.js';
 import { applyTemplate } from './template.js';
@@ -48,7 +48,14 @@ export class Processor {
 
   /** The processor of a model directory: its config.json and tokenizer.json (or another tokenizer). */
   static async fromModelDir(dir: string, tokenizer?: TextTokenizer | string): Promise<Processor> {
-    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as {
+    const configPath = join(dir, 'config.json');
+    const text = await readFile(configPath, 'utf8').catch((error: Error) => {
+      throw new CheckpointError(
+        `${error.message.includes('ENOENT') ? `model directory not found or has no config.json: ${dir}` : error.message}`,
+        { file: configPath, cause: error },
+      );
+    });
+    const config = JSON.parse(text) as {
       candidate_resolutions: [number, number][];
       language_config?: { max_position_embeddings?: number };
     };

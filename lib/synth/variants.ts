@@ -60,9 +60,28 @@ export function candidateResolutions(): [number, number][] {
   return out;
 }
 
-/** The config.json of a variant, optionally with fewer language layers (the first stays dense). */
-export function variantConfig(variant: VariantName, layers?: number): Record<string, unknown> {
-  const s = shapes[variant];
+/**
+ * A variant's structure at toy width (like the golden fixtures: hidden 64, SigLIP width 64 with 2
+ * layers, 8 experts, a 1024-id vocabulary for the byte stand-in tokenizer): a model of a few MB that
+ * runs every code path of the real one, for `vl2 demo`.
+ */
+function toyShape(s: VariantShape): VariantShape {
+  return {
+    ...s,
+    vocabSize: 1024,
+    hiddenSize: 64,
+    layers: 3,
+    heads: 4,
+    intermediate: 160,
+    moeIntermediate: 48,
+    routedExperts: 8,
+    mla: s.mla ? { qLoraRank: s.mla.qLoraRank ? 48 : null } : null,
+  };
+}
+
+/** The config.json of a variant, optionally with fewer language layers (the first stays dense) or at toy width. */
+export function variantConfig(variant: VariantName, layers?: number, toy = false): Record<string, unknown> {
+  const s = toy ? toyShape(shapes[variant]) : shapes[variant];
   const routing =
     s.routing === 'softmax'
       ? {
@@ -108,9 +127,9 @@ export function variantConfig(variant: VariantName, layers?: number): Record<str
       model_name: 'siglip_so400m_patch14_384',
       image_size: 384,
       patch_size: 14,
-      width: 1152,
-      layers: 27,
-      heads: 16,
+      width: toy ? 64 : 1152,
+      layers: toy ? 2 : 27,
+      heads: toy ? 4 : 16,
       mlp_ratio: 3.7362,
       global_pool: 'map',
       ignore_head: true,
@@ -121,7 +140,7 @@ export function variantConfig(variant: VariantName, layers?: number): Record<str
     projector_config: {
       model_type: 'mlp_projector',
       projector_type: 'downsample_mlp_gelu',
-      input_dim: 1152,
+      input_dim: toy ? 64 : 1152,
       n_embed: s.hiddenSize,
       depth: 2,
       mlp_ratio: 1,

@@ -22,8 +22,10 @@ export interface SynthOptions {
   /** Language layers (default: the variant's full depth); the first is dense, the rest MoE. */
   layers?: number;
   seed?: number;
-  /** The fixture tokenizer.json the tokenizer files derive from. */
-  tokenizerJson: string;
+  /** The fixture tokenizer.json the tokenizer files derive from; without it none are written. */
+  tokenizerJson?: string;
+  /** Toy width (see variants.ts), for demos and tests. */
+  toy?: boolean;
   /** Largest shard in bytes (the published checkpoints use a few GB). */
   maxShardBytes?: number;
   onProgress?: (writtenBytes: number, totalBytes: number) => void;
@@ -43,7 +45,7 @@ export async function writeSyntheticCheckpoint(
   if (options.layers !== undefined && (!Number.isInteger(options.layers) || options.layers < 1)) {
     throw new InvalidArgumentError(`layers must be a positive integer, got ${options.layers}`);
   }
-  const configJson = variantConfig(options.variant, options.layers);
+  const configJson = variantConfig(options.variant, options.layers, options.toy);
   const config = parseModelConfig(configJson);
   const tensors = expectedTensors(config);
   const seed = options.seed ?? 0;
@@ -104,7 +106,8 @@ export async function writeSyntheticCheckpoint(
     join(options.out, 'processor_config.json'),
     `${JSON.stringify(processorConfig(), null, 2)}\n`,
   );
-  await writeTokenizerFiles(options.tokenizerJson, options.out, config.language.vocabSize);
+  if (options.tokenizerJson)
+    await writeTokenizerFiles(options.tokenizerJson, options.out, config.language.vocabSize);
   return { totalBytes, shards: names };
 }
 

@@ -1,0 +1,61 @@
+/** `vl2 chat`: an interactive conversation; `/image PATH` attaches an image to the next message. */
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import type { ChatMessage, ImageInput } from '../processor/index.js';
+import { loadWithProgress } from './load-with-progress.js';
+
+export function registerChatCommand(program: Command): void {
+  program
+    .command('chat')
+    .description('chat interactively; /image PATH attaches an image, /reset starts over, /exit ends')
+    .requiredOption('--model <dir>', 'model directory (Hugging Face layout)')
+    .option('--max-tokens <n>', 'most new tokens per answer', (v) => Number.parseInt(v, 10), 512)
+    .option('--tokenizer <file>', "tokenizer.json to use instead of the model's")
+    .action(async (options: { model: string; maxTokens: number; tokenizer?: string }) => {
+      const model = await loadWithProgress(options.model, { tokenizer: options.tokenizer });
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const history: ChatMessage[] = [];
+      let pending: ImageInput[] = [];
+      try {
+        for (;;) {
+          let line: string;
+          try {
+            line = (await rl.question('you> ')).trim();
+          } catch {
+            break; // input closed
+          }
+          if (line === '/exit') break;
+          if (line === '/reset') {
+            history.length = 0;
+            pending = [];
+            continue;
+          }
+          if (line.startsWith('/image ')) {
+            pending.push(line.slice(7).trim());
+            console.log(`(image ${pending.length} attached to your next message)`);
+            continue;
+          }
+          if (!line) continue;
+          history.push({
+            role: 'user',
+            content: `${pending.map(() => '<image>\n').join('')}${line}`,
+            images: pending,
+          });
+          pending = [];
+          process.stdout.write('vl2> ');
+          const stream = model.chat(history, { maxTokens: options.maxTokens });
+          try {
+            for await (const chunk of stream) process.stdout.write(chunk.text);
+            history.push({ role: 'assistant', content: (await stream.result).text });
+          } catch (error) {
+            history.pop();
+            process.stdout.write(`\n(error: ${(error as Error).message})`);
+          }
+          process.stdout.write('\n');
+        }
+      } finally {
+        rl.close();
+        await model.close();
+      }
+    });
+}
