@@ -49,22 +49,22 @@ export class Processor {
   /** The processor of a model directory: its config.json and tokenizer.json (or another tokenizer). */
   static async fromModelDir(dir: string, tokenizer?: TextTokenizer | string): Promise<Processor> {
     const configPath = join(dir, 'config.json');
-    const text = await readFile(configPath, 'utf8').catch((error: Error) => {
+    const configText = await readFile(configPath, 'utf8').catch((error: Error) => {
       throw new CheckpointError(
         `${error.message.includes('ENOENT') ? `model directory not found or has no config.json: ${dir}` : error.message}`,
         { file: configPath, cause: error },
       );
     });
-    const config = JSON.parse(text) as {
+    const config = JSON.parse(configText) as {
       candidate_resolutions: [number, number][];
       language_config?: { max_position_embeddings?: number };
     };
-    const text =
+    const textTokenizer =
       typeof tokenizer === 'object'
         ? tokenizer
         : await HfTokenizer.load(tokenizer ?? join(dir, 'tokenizer.json'));
     return new Processor(
-      text,
+      textTokenizer,
       config.candidate_resolutions,
       config.language_config?.max_position_embeddings ?? 4096,
     );
