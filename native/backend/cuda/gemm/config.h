@@ -27,9 +27,10 @@ struct TileConfig {
 };
 
 // Prefill: 256x128 with 8 warps of 64x64 (128 fp32 accumulators a thread, one block a
-// SM, 3 stages = 144 KB smem). The sweep (bench/NOTES.md, 2026-11-22) measured it 23% faster
-// than 128x128 with 8 warps of 64x32 on 8192^3 (357 vs 289 TFLOP/s) and 4096x2048x10944:
-// the larger warp tile halves the ldmatrix traffic per mma.
+// SM, 3 stages = 144 KB smem), taken once its grid fills the SMs (a two-wave threshold was
+// measured worse: 4096x2048x10944 went 510 -> 730 us on 64x64 tiles). The sweep (bench/NOTES.md, 2026-11-22)
+// measured it 23% faster than 128x128 with 8 warps of 64x32 on 8192^3 (357 vs 289 TFLOP/s) and
+// 4096x2048x10944: the larger warp tile halves the ldmatrix traffic per mma.
 using LargeTile = TileConfig<256, 128, 4, 2, 3>;
 // Fewer rows (tens to a few hundred): 64x64 with 4 warps of 32x32 gives the most blocks;
 // measured the fastest of the sweep from M = 64 to 256 (64x2048x2048: 16 us against 31 us
@@ -38,9 +39,6 @@ using MediumTile = TileConfig<64, 64, 2, 2, 4>;
 // MoE experts' row groups (a few hundred rows each in prefill): 64x128 with 8 warps; with
 // 64x64 the 4096-token Small down projection took 995 us against 670 us for this shape.
 using GroupedTile = TileConfig<64, 128, 2, 4, 4>;
-// The 256x128 tile runs one block a SM: below two waves its tail costs more than the
-// smaller tile's lower rate (2048x3072x2048: 227 TFLOP/s large, 253 medium).
-constexpr int kLargeTileMinWaves = 2;
 
 // Skinny GEMM (decode, M <= 16): W is the mma A operand (16 output features a block),
 // tokens the n8 operand, so each weight byte is loaded once, 16 bytes a lane, and feeds

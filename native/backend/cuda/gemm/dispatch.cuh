@@ -49,8 +49,7 @@ void runDense(const GemmParams& p, cudaStream_t stream) {
   if (p.m <= kSkinnyMaxTokens) return launchSkinny<2, false, kGateUp, OutT>(p, stream);
   const int largeBlocks =
       ((p.m + LargeTile::BM - 1) / LargeTile::BM) * ((p.n + LargeTile::BN - 1) / LargeTile::BN);
-  if (largeBlocks >= kLargeTileMinWaves * multiprocessorCount())
-    return launchTiled<LargeTile, false, kGateUp, OutT>(p, stream);
+  if (largeBlocks >= multiprocessorCount()) return launchTiled<LargeTile, false, kGateUp, OutT>(p, stream);
   launchTiled<MediumTile, false, kGateUp, OutT>(p, stream);
 }
 
