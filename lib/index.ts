@@ -3,6 +3,7 @@
  * This file is the whole public API; everything not re-exported here is internal.
  */
 export { type BackendInfo, backends, type CudaDevice, nativeVersion } from './backends.js';
+export type { BatchOptions, BatchRequest, BatchResult } from './batch.js';
 export {
   type CheckpointTable,
   type LanguageConfig,

@@ -4,6 +4,7 @@
  * scheduler, which runs all open chats of a model together (continuous batching).
  */
 import { backends } from './backends.js';
+import { type BatchOptions, type BatchRequest, type BatchResult, generateBatch } from './batch.js';
 import { EngineModel } from './engine/native-model.js';
 import {
   AbortError,
@@ -177,6 +178,11 @@ export class Model {
       // drain: the result collects everything
     }
     return stream.result;
+  }
+
+  /** Runs many requests together, yielding each result as it finishes (see batch.ts). */
+  generateBatch(requests: BatchRequest[], options: BatchOptions = {}): AsyncGenerator<BatchResult> {
+    return generateBatch(this, requests, options);
   }
 
   /** Ends open streams with an AbortError and frees the model. */

@@ -2,6 +2,7 @@
 /** The `vl2` command line: one subcommand per file under lib/cli/. */
 import { Command } from 'commander';
 import { registerBackendsCommand } from './backends-command.js';
+import { registerBatchCommand } from './batch-command.js';
 import { registerChatCommand } from './chat-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerRunCommand } from './run-command.js';
@@ -15,6 +16,7 @@ registerSynthCommand(program);
 registerRunCommand(program);
 registerChatCommand(program);
 registerDemoCommand(program);
+registerBatchCommand(program);
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string })?.code;
   console.error(`vl2: ${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : ''}`);

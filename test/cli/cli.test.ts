@@ -48,3 +48,40 @@ describe('vl2 CLI', () => {
     });
   });
 });
+
+describe('vl2 batch', () => {
+  it('writes a result per request, records failures, and resumes without redoing finished ids', async () => {
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const input = join(work, 'requests.jsonl');
+    const output = join(work, 'results.jsonl');
+    const image = goldenPath('images', 'multi_image_2.jpeg');
+    const lines = [
+      { id: 'a', prompt: 'Describe.', images: [image], options: { maxTokens: 4 } },
+      { id: 'b', prompt: 'Hello there.', options: { maxTokens: 4 } },
+      { id: 'c', prompt: 'Broken image.', images: [join(work, 'missing.png')], options: { maxTokens: 4 } },
+      { id: 'd', prompt: 'Bad option.', options: { maxTokens: 0 } },
+    ];
+    await writeFile(input, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const args = [
+      'batch',
+      '--model',
+      goldenPath('models', 'tiny'),
+      '--tokenizer',
+      goldenPath('tokenizer', 'tokenizer.json'),
+    ];
+    await vl2(...args, '--input', input, '--output', output);
+    const results = (await readFile(output, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const byId = new Map(results.map((r) => [r.id, r]));
+    expect([...byId.keys()].sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(byId.get('a').usage.completionTokens).toBeGreaterThan(0);
+    expect(byId.get('c').error.code).toBe('VL2_IMAGE');
+    expect(byId.get('d').error.code).toBe('VL2_INVALID_ARGUMENT');
+    // A second run finds every id done and appends nothing.
+    const { stderr } = await vl2(...args, '--input', input, '--output', output);
+    expect(stderr).toMatch(/0 requests to run \(4 already done/);
+    expect((await readFile(output, 'utf8')).trim().split('\n')).toHaveLength(4);
+  });
+});
