@@ -4,6 +4,8 @@
  * in the same run; prefill tokens/s; vision tiles/s.
  *   usage: npm run bench:cpu -- [--layers N] [--model DIR]
  */
+
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,7 +23,7 @@ const { values } = parseArgs({
 });
 const layers = Number(values.layers);
 const steps = Number(values.steps);
-const tokenizerJson = resolve(
+const fixtureTokenizer = resolve(
   import.meta.dirname,
   '..',
   '..',
@@ -33,7 +35,13 @@ const tokenizerJson = resolve(
 const dir = values.model ?? (await mkdtemp(join(tmpdir(), 'vl2-bench-cpu-')));
 if (!values.model) {
   process.stderr.write(`writing a synthetic Tiny with ${layers} layers to ${dir}\n`);
-  await writeSyntheticCheckpoint({ variant: 'tiny', out: dir, layers, seed: 1, tokenizerJson });
+  await writeSyntheticCheckpoint({
+    variant: 'tiny',
+    out: dir,
+    layers,
+    seed: 1,
+    tokenizerJson: existsSync(fixtureTokenizer) ? fixtureTokenizer : undefined,
+  });
 }
 
 const model = await EngineModel.load(dir, { cacheTokens: 4096 });

@@ -232,5 +232,6 @@ void runMoe(bool quick);
 void runAttention(bool quick);
 void runElementwise(bool quick);
 void runSweep();
+void runMemory();
 
 }  // namespace bench

@@ -3,7 +3,7 @@
 // rotated past the L2. Prints a table with achieved TB/s and TFLOP/s and % of the copy
 // bandwidth measured in this run; writes the rows as TSV for torch_ref.py, which adds
 // torch's time on the same shapes. Usage: kernels [--quick] [--only FAMILY] [--tsv FILE]
-// (FAMILY: elementwise, gemm, moe, attention; sweep: tile-shape variants only).
+// (FAMILY: memory, elementwise, gemm, moe, attention; sweep: tile-shape variants only).
 #include <cstdlib>
 
 #include "harness.h"
@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     cudaDeviceProp prop{};
     VL2_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     std::printf("device %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize >> 20);
+    if (wanted("memory")) bench::runMemory();
     if (wanted("elementwise")) bench::runElementwise(quick);
     if (wanted("gemm")) bench::runGemm(quick);
     if (wanted("moe")) bench::runMoe(quick);

@@ -53,6 +53,7 @@ export interface NativeModelHandle {
   prefill(sequence: number, prompt: EnginePrompt, options?: { capture?: boolean }): Promise<PrefillResult>;
   decode(requests: { sequence: number; token: number }[]): Promise<Float32Array>;
   close(): void;
+  measureGpuUpload(): Promise<{ bytes: number; seconds: number }>;
 }
 
 export interface EngineOptions {
@@ -135,6 +136,15 @@ export class EngineModel {
 
   close(): void {
     this.handle.close();
+  }
+
+  /** Copies every weight to GPU memory in large pinned chunks and frees it again: the upload's cost. */
+  async measureGpuUpload(): Promise<{ bytes: number; seconds: number }> {
+    try {
+      return await this.handle.measureGpuUpload();
+    } catch (error) {
+      throw fromNativeError(error);
+    }
   }
 
   private call<T>(body: () => T): T {

@@ -45,6 +45,11 @@ class WeightStore {
   const WeightView& get(const std::string& name, const std::vector<std::int64_t>& expectedShape) const;
   bool has(const std::string& name) const { return find(name) != nullptr; }
   std::uint64_t mappedBytes() const;
+  // Every tensor, in no particular order.
+  template <typename Visit>
+  void forEach(Visit&& visit) const {
+    for (const auto& entry : views_) visit(entry.second);
+  }
 
  private:
   std::vector<std::unique_ptr<MappedFile>> files_;

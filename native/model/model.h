@@ -59,6 +59,7 @@ class Model {
   std::int64_t cacheBytesPerToken() const { return cache_->bytesPerToken(); }
   std::int64_t freeCacheTokens();
   std::uint64_t mappedBytes() const { return store_->mappedBytes(); }
+  const WeightStore& weights() const { return *store_; }
 
   // Throws the error prefill() would throw for this prompt, without running it.
   void validate(const PromptInput& prompt) const { validatePrompt(prompt, 0); }

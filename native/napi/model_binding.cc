@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "backend/cuda_upload.h"
 #include "model/model_loader.h"
 #include "napi/async_task.h"
 #include "napi/config_from_js.h"
@@ -31,6 +32,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                                          InstanceMethod("prefill", &NativeModel::prefill),
                                          InstanceMethod("decode", &NativeModel::decode),
                                          InstanceMethod("close", &NativeModel::close),
+                                         InstanceMethod("measureGpuUpload", &NativeModel::measureGpuUpload),
                                      });
     constructor = new Napi::FunctionReference(Napi::Persistent(cls));
     exports.Set("NativeModel", cls);
@@ -170,6 +172,21 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
           info.Env(), [model, requests]() { return model->decode(requests); },
           [](Napi::Env env, std::vector<float>& logits) -> Napi::Value {
             return toFloat32Array(env, logits);
+          });
+    });
+  }
+
+  // measureGpuUpload() -> Promise<{ bytes, seconds }>: copies every weight to GPU memory and frees it.
+  Napi::Value measureGpuUpload(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      std::shared_ptr<Model> model = live();
+      return runAsync<GpuUploadTiming>(
+          info.Env(), [model]() { return uploadWeightsToGpu(model->weights()); },
+          [](Napi::Env env, GpuUploadTiming& timing) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("bytes", static_cast<double>(timing.bytes));
+            out.Set("seconds", timing.seconds);
+            return out;
           });
     });
   }
