@@ -8,7 +8,9 @@ mkdir -p "$out/obj"
 arch="${VL2_CUDA_GENCODE:--gencode=arch=compute_90a,code=sm_90a}"
 flags=(-std=c++17 -O3 $arch --expt-relaxed-constexpr -Xcompiler=-Wall,-Wextra -I "$root/native")
 sources=("$root"/bench/cuda/*.cu)
-while IFS= read -r f; do sources+=("$f"); done < <(find "$root/native/backend/cuda" -name '*.cu' ! -name device_query.cu | sort)
+# The kernel families and the counted allocator (the backend's other .cu files need the engine).
+while IFS= read -r f; do sources+=("$f"); done < <(find "$root/native/backend/cuda"/{gemm,moe,attention,elementwise} \
+  "$root/native/backend/cuda/device_memory.cu" -name '*.cu' | sort)
 objects=()
 pids=()
 for src in "${sources[@]}"; do

@@ -5,6 +5,7 @@
 
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <string>
 
 #include "core/errors.h"
@@ -30,13 +31,38 @@ inline void require(bool condition, const char* what) {
   if (!condition) fail(ErrorCode::kInvalidArgument, std::string("CUDA kernel argument: ") + what);
 }
 
-inline int multiprocessorCount() {
+constexpr int kMaxCachedDevices = 64;
+
+inline int currentDevice() {
   int device = 0;
   check(cudaGetDevice(&device), "cudaGetDevice");
+  return device;
+}
+
+// Launchers ask this on every call: cached per device, so a decode step does not pay a driver
+// query per kernel.
+inline int multiprocessorCount() {
+  static std::atomic<int> cached[kMaxCachedDevices] = {};
+  const int device = currentDevice();
+  if (device < kMaxCachedDevices && cached[device].load(std::memory_order_relaxed) > 0)
+    return cached[device].load(std::memory_order_relaxed);
   int count = 0;
   check(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device),
         "cudaDeviceGetAttribute(multiprocessors)");
+  if (device < kMaxCachedDevices) cached[device].store(count, std::memory_order_relaxed);
   return count;
+}
+
+// Raises kKernel's dynamic shared-memory limit to `bytes`, once per device (the setting
+// belongs to the device's context; a driver call per launch would cost host time each step).
+template <auto kKernel>
+void ensureSharedMemory(int bytes, const char* kernelName) {
+  static std::atomic<unsigned long long> configuredDevices{0};
+  const int device = currentDevice();
+  const unsigned long long bit = device < kMaxCachedDevices ? 1ull << device : 0;
+  if (bit != 0 && (configuredDevices.load(std::memory_order_acquire) & bit) != 0) return;
+  check(cudaFuncSetAttribute(kKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes), kernelName);
+  configuredDevices.fetch_or(bit, std::memory_order_release);
 }
 
 }  // namespace vl2::cuda

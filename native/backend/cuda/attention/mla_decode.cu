@@ -11,8 +11,8 @@ namespace {
 template <int kHeadTiles>
 void launchMla(const attention::MlaDecodeParams& p, int batch, cudaStream_t stream) {
   constexpr int kSmem = attention::mlaDecodeSmemBytes<kHeadTiles>();
-  auto kernel = attention::mlaDecodeKernel<kHeadTiles>;
-  VL2_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem));
+  constexpr auto kernel = attention::mlaDecodeKernel<kHeadTiles>;
+  ensureSharedMemory<kernel>(kSmem, "mlaDecodeKernel shared memory");
   kernel<<<dim3(p.splits, batch), attention::kMlaDecodeThreads, kSmem, stream>>>(p);
   checkLaunch("mlaDecodeKernel");
 }

@@ -23,8 +23,8 @@ inline void validate(const GemmParams& p) {
 
 template <class Cfg, bool kGrouped, bool kGateUp, class OutT>
 void launchTiled(const GemmParams& p, cudaStream_t stream) {
-  auto kernel = tiledGemmKernel<Cfg, kGrouped, kGateUp, OutT>;
-  VL2_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes));
+  constexpr auto kernel = tiledGemmKernel<Cfg, kGrouped, kGateUp, OutT>;
+  ensureSharedMemory<kernel>(Cfg::kSmemBytes, "tiledGemmKernel shared memory");
   const int featuresPerBlock = kGateUp ? Cfg::BN / 2 : Cfg::BN;
   // Grouped: each group's row tiles start fresh, so at most `groups` extra tiles.
   const int rowTiles = (p.m + Cfg::BM - 1) / Cfg::BM + (kGrouped ? p.groups : 0);
