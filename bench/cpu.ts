@@ -5,13 +5,9 @@
  *   usage: npm run bench:cpu -- [--layers N] [--model DIR]
  */
 
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EngineModel } from '../lib/engine/native-model.js';
-import { writeSyntheticCheckpoint } from '../lib/synth/write-checkpoint.js';
+import { benchModel } from './support/synthetic-tiny.js';
 import { measureCopyBandwidthGBs, printTable, timeMs } from './support/table.js';
 
 const { values } = parseArgs({
@@ -23,26 +19,7 @@ const { values } = parseArgs({
 });
 const layers = Number(values.layers);
 const steps = Number(values.steps);
-const fixtureTokenizer = resolve(
-  import.meta.dirname,
-  '..',
-  '..',
-  'shared',
-  'golden',
-  'tokenizer',
-  'tokenizer.json',
-);
-const dir = values.model ?? (await mkdtemp(join(tmpdir(), 'vl2-bench-cpu-')));
-if (!values.model) {
-  process.stderr.write(`writing a synthetic Tiny with ${layers} layers to ${dir}\n`);
-  await writeSyntheticCheckpoint({
-    variant: 'tiny',
-    out: dir,
-    layers,
-    seed: 1,
-    tokenizerJson: existsSync(fixtureTokenizer) ? fixtureTokenizer : undefined,
-  });
-}
+const { dir, cleanup } = await benchModel(values.model, layers);
 
 const model = await EngineModel.load(dir, { cacheTokens: 4096 });
 const config = model.checkpoint.modelConfig.language;
@@ -128,4 +105,4 @@ printTable(
   ],
 );
 model.close();
-if (!values.model) await rm(dir, { recursive: true, force: true });
+await cleanup();

@@ -1,44 +1,14 @@
-/**
- * Load time of a synthetic Tiny: checkpoint validation (headers only), the native load (mmap, bf16
- * used in place), the first forward pass that faults every used page in, and the upload of every
- * weight to the GPU when one is present, beside the rate at which
- * this machine reads the same shard files in the same run.
- *   usage: npm run bench:load -- [--layers N] [--model DIR]
- */
-
-import { existsSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openCheckpoint } from '../lib/checkpoint/index.js';
 import { EngineModel } from '../lib/engine/native-model.js';
-import { writeSyntheticCheckpoint } from '../lib/synth/write-checkpoint.js';
+import { benchModel } from './support/synthetic-tiny.js';
 import { printTable, timeMs } from './support/table.js';
 
 const { values } = parseArgs({
   options: { layers: { type: 'string', default: '12' }, model: { type: 'string' } },
 });
-const fixtureTokenizer = resolve(
-  import.meta.dirname,
-  '..',
-  '..',
-  'shared',
-  'golden',
-  'tokenizer',
-  'tokenizer.json',
-);
-const dir = values.model ?? (await mkdtemp(join(tmpdir(), 'vl2-bench-load-')));
-if (!values.model) {
-  process.stderr.write(`writing a synthetic Tiny with ${values.layers} layers to ${dir}\n`);
-  await writeSyntheticCheckpoint({
-    variant: 'tiny',
-    out: dir,
-    layers: Number(values.layers),
-    seed: 1,
-    tokenizerJson: existsSync(fixtureTokenizer) ? fixtureTokenizer : undefined,
-  });
-}
+const { dir, cleanup } = await benchModel(values.model, Number(values.layers));
 
 /** Reads every shard once with large sequential reads (from the page cache if it holds them). */
 async function readAll(files: string[]): Promise<number> {
@@ -82,4 +52,4 @@ printTable(`Loading a synthetic Tiny (${gb.toFixed(2)} GB of bf16 weights, ${tab
   { step: 'first prefill (faults used pages in)', ms: first.ms, 'GB/s': '-' },
   { step: 'GPU upload (pinned 64 MB chunks, double buffered)', ...gpu },
 ]);
-if (!values.model) await rm(dir, { recursive: true, force: true });
+await cleanup();

@@ -4,25 +4,10 @@
  * same text; several chats at once give each the same output as alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatMessage, loadModel, type Model } from '../../lib/index.js';
-import { caseNames, type GoldenCase, goldenCase, goldenPath } from '../support/golden.js';
+import { loadModel, type Model } from '../../lib/index.js';
+import { caseNames, conversationOf, type GoldenCase, goldenCase, goldenPath } from '../support/golden.js';
 
 const greedyMarginFloor = 1e-3;
-
-export function conversationOf(golden: GoldenCase): ChatMessage[] {
-  const images = golden.images.map((name) => goldenPath('images', name));
-  const messages: ChatMessage[] = [];
-  for (const { role, content } of golden.conversation) {
-    if (role === '<|Assistant|>' && content === '') continue;
-    const count = content.split('<image>').length - 1;
-    messages.push({
-      role: role === '<|User|>' ? 'user' : 'assistant',
-      content,
-      images: images.splice(0, count),
-    });
-  }
-  return messages;
-}
 
 /** The tokens the reference's margins let us compare: up to the first near-tie. */
 function comparable(golden: GoldenCase): number {

@@ -3,32 +3,15 @@
  * image token positions and spatial crops of every golden case, and the tiles themselves.
  */
 import { describe, expect, it } from 'vitest';
-import { ByteTokenizer, type ChatMessage, HfTokenizer, Processor } from '../../lib/processor/index.js';
+import { ByteTokenizer, HfTokenizer, Processor } from '../../lib/processor/index.js';
 import {
   caseNames,
-  type GoldenCase,
+  conversationOf,
   goldenCase,
   goldenPath,
   modelVariants,
   readU8,
 } from '../support/golden.js';
-
-/** The golden conversation in our message form; images handed out in placeholder order. */
-function conversationOf(golden: GoldenCase): ChatMessage[] {
-  const images = golden.images.map((name) => goldenPath('images', name));
-  const messages: ChatMessage[] = [];
-  if (golden.system_prompt) messages.push({ role: 'system', content: golden.system_prompt });
-  for (const { role, content } of golden.conversation) {
-    if (role === '<|Assistant|>' && content === '') continue; // the open turn
-    const count = content.split('<image>').length - 1;
-    messages.push({
-      role: role === '<|User|>' ? 'user' : 'assistant',
-      content,
-      images: images.splice(0, count),
-    });
-  }
-  return messages;
-}
 
 const hfTokenizer = await HfTokenizer.load(goldenPath('tokenizer', 'tokenizer.json'));
 

@@ -84,3 +84,27 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   }
   return Math.sqrt(diff) / Math.sqrt(norm);
 }
+
+interface GoldenMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  images: string[];
+}
+
+/** A golden conversation in the public message form; images handed out in placeholder order. */
+export function conversationOf(
+  golden: GoldenCase,
+): { role: 'user' | 'assistant'; content: string; images: string[] }[] {
+  const images = golden.images.map((name) => goldenPath('images', name));
+  const messages: { role: 'user' | 'assistant'; content: string; images: string[] }[] = [];
+  for (const { role, content } of golden.conversation) {
+    if (role === '<|Assistant|>' && content === '') continue; // the open turn
+    const count = content.split('<image>').length - 1;
+    messages.push({
+      role: role === '<|User|>' ? 'user' : 'assistant',
+      content,
+      images: images.splice(0, count),
+    });
+  }
+  return messages;
+}

@@ -1,0 +1,37 @@
+/**
+ * The model a bench runs on: the directory given with --model, or a synthetic Tiny at real width
+ * written to a temporary folder (and removed by cleanup()).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeSyntheticCheckpoint } from '../../lib/synth/write-checkpoint.js';
+
+const fixtureTokenizer = resolve(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'golden',
+  'tokenizer',
+  'tokenizer.json',
+);
+
+export async function benchModel(
+  given: string | undefined,
+  layers: number,
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  if (given) return { dir: given, cleanup: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), 'vl2-bench-'));
+  process.stderr.write(`writing a synthetic Tiny with ${layers} layers to ${dir}\n`);
+  await writeSyntheticCheckpoint({
+    variant: 'tiny',
+    out: dir,
+    layers,
+    seed: 1,
+    tokenizerJson: existsSync(fixtureTokenizer) ? fixtureTokenizer : undefined,
+  });
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
