@@ -85,7 +85,7 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   return Math.sqrt(diff) / Math.sqrt(norm);
 }
 
-interface GoldenMessage {
+export interface GoldenMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
   images: string[];
