@@ -1,7 +1,9 @@
 /**
  * Images in: a file path, a Buffer, a sharp instance or a data: URL (remote URLs only when the caller
  * allows them). Decoded with sharp to 8-bit RGB the way PIL's convert('RGB') does: alpha dropped (not
- * composited), palette and greyscale expanded. EXIF orientation is NOT applied, as in the reference.
+ * composited), palette and greyscale expanded, 16-bit channels cut to their high byte. EXIF orientation
+ * is NOT applied, as in the reference (PIL without exif_transpose). One known difference: CMYK JPEGs go
+ * through sharp's colour management where PIL converts naively.
  */
 import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
@@ -61,6 +63,12 @@ export async function loadImage(input: ImageInput, options: ImageLoadOptions = {
     pipeline = sharp(input, { limitInputPixels: maxPixels });
   } else if (input && typeof (input as Sharp).toBuffer === 'function') {
     pipeline = (input as Sharp).clone();
+    // A caller's sharp instance carries its own pixel limit; check ours from the header before decoding.
+    const { width = 0, height = 0 } = await pipeline.metadata().catch((error: Error) => {
+      throw new ImageError(`cannot decode image: ${error.message}`, { cause: error });
+    });
+    if (width * height > maxPixels)
+      throw new ImageError(`the image has ${width * height} pixels, more than the limit of ${maxPixels}`);
   } else {
     throw new InvalidArgumentError(
       'an image must be a file path, a data: URL, a Buffer/Uint8Array or a sharp instance',

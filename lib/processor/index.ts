@@ -2,18 +2,20 @@
  * The processor: messages with text and images in, exactly what the official DeepSeek-VL2 processor
  * produces out (token ids, image token positions, spatial crops, uint8 tiles), ready for the engine.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError, ContextOverflowError, InvalidArgumentError } from '../errors.js';
+import { ContextOverflowError, InvalidArgumentError } from '../errors.js';
+import { checkCandidates, defaultPadColour, type ProcessorConfig, readProcessorConfig } from './config.js';
 import { type ImageInput, type ImageLoadOptions, loadImage } from './image.js';
 import { type ChatMessage, normaliseMessage } from './messages.js';
 import { applyTemplate } from './template.js';
 import { imageTokenCount, tileSize, tilingOf, writeTiles } from './tiling.js';
 import { HfTokenizer, type TextTokenizer } from './tokenizer.js';
 
-export type { ImageInput } from './image.js';
+export { ByteTokenizer } from './byte-tokenizer.js';
+export type { ProcessorConfig } from './config.js';
+export { type ImageInput, type ImageLoadOptions, loadImage } from './image.js';
 export type { ChatMessage, ContentPart } from './messages.js';
-export { ByteTokenizer, HfTokenizer, type TextTokenizer } from './tokenizer.js';
+export { HfTokenizer, type TextTokenizer } from './tokenizer.js';
 
 /** Everything the engine needs for one prompt. */
 export interface ProcessedPrompt {
@@ -39,35 +41,41 @@ export interface ProcessOptions extends ImageLoadOptions {
 /** With more images than this in a conversation, the reference gives every image a 1x1 canvas. */
 const maxImagesWithLocalTiling = 2;
 
+/** How to build a processor: a model directory, or a config and a tokenizer given directly. */
+export type CreateProcessorOptions =
+  | {
+      modelDir: string;
+      /** A tokenizer, or the path of a tokenizer.json (default: the directory's tokenizer.json). */
+      tokenizer?: TextTokenizer | string;
+    }
+  | {
+      /** Candidate resolutions are required; context and pad fill default to DeepSeek-VL2's. */
+      config: Pick<ProcessorConfig, 'candidateResolutions'> & Partial<ProcessorConfig>;
+      tokenizer: TextTokenizer;
+    };
+
 export class Processor {
+  readonly config: ProcessorConfig;
+
   constructor(
     readonly tokenizer: TextTokenizer,
-    private readonly candidateResolutions: [number, number][],
-    private readonly contextTokens: number,
-  ) {}
-
-  /** The processor of a model directory: its config.json and tokenizer.json (or another tokenizer). */
-  static async fromModelDir(dir: string, tokenizer?: TextTokenizer | string): Promise<Processor> {
-    const configPath = join(dir, 'config.json');
-    const configText = await readFile(configPath, 'utf8').catch((error: Error) => {
-      throw new CheckpointError(
-        `${error.message.includes('ENOENT') ? `model directory not found or has no config.json: ${dir}` : error.message}`,
-        { file: configPath, cause: error },
-      );
-    });
-    const config = JSON.parse(configText) as {
-      candidate_resolutions: [number, number][];
-      language_config?: { max_position_embeddings?: number };
+    config: Pick<ProcessorConfig, 'candidateResolutions'> & Partial<ProcessorConfig>,
+  ) {
+    this.config = {
+      candidateResolutions: checkCandidates(config.candidateResolutions),
+      contextTokens: config.contextTokens ?? 4096,
+      padColour: config.padColour ?? defaultPadColour,
     };
+  }
+
+  /** The processor of a model directory: its config files and tokenizer.json (or another tokenizer). */
+  static async fromModelDir(dir: string, tokenizer?: TextTokenizer | string): Promise<Processor> {
+    const config = await readProcessorConfig(dir);
     const textTokenizer =
       typeof tokenizer === 'object'
         ? tokenizer
         : await HfTokenizer.load(tokenizer ?? join(dir, 'tokenizer.json'));
-    return new Processor(
-      textTokenizer,
-      config.candidate_resolutions,
-      config.language_config?.max_position_embeddings ?? 4096,
-    );
+    return new Processor(textTokenizer, config);
   }
 
   async process(messages: ChatMessage[], options: ProcessOptions = {}): Promise<ProcessedPrompt> {
@@ -77,13 +85,13 @@ export class Processor {
     const inputs: ImageInput[] = normalised.flatMap((m) => m.images);
     const images = await Promise.all(inputs.map((input) => loadImage(input, options)));
     const localTiling = images.length <= maxImagesWithLocalTiling;
-    const canvases = images.map((image) => tilingOf(image, this.candidateResolutions, localTiling));
+    const canvases = images.map((image) => tilingOf(image, this.config.candidateResolutions, localTiling));
     const tileCounts = canvases.map(([w, h]) => 1 + (w / tileSize) * (h / tileSize));
     const crops = canvases.map(([w, h]) => [w / tileSize, h / tileSize] as [number, number]);
     const numImageTokens = crops.map(imageTokenCount);
 
     const templated = applyTemplate(normalised, this.tokenizer, numImageTokens);
-    const limit = options.maxContextTokens ?? this.contextTokens;
+    const limit = options.maxContextTokens ?? this.config.contextTokens;
     const needed = templated.inputIds.length + (options.reserveTokens ?? 0);
     if (needed > limit) {
       throw new ContextOverflowError(
@@ -96,7 +104,7 @@ export class Processor {
     const tiles = new Uint8Array(tileCounts.reduce((a, b) => a + b, 0) * tileBytes);
     let offset = 0;
     images.forEach((image, i) => {
-      writeTiles(image, canvases[i] as [number, number], tiles, offset);
+      writeTiles(image, canvases[i] as [number, number], this.config.padColour, tiles, offset);
       offset += (tileCounts[i] as number) * tileBytes;
     });
     return {
@@ -109,4 +117,12 @@ export class Processor {
       imageSizes: images.map((image) => [image.width, image.height]),
     };
   }
+}
+
+/** A processor from a model directory, or from a config and tokenizer given directly. */
+export async function createProcessor(options: CreateProcessorOptions): Promise<Processor> {
+  if ('modelDir' in options) return Processor.fromModelDir(options.modelDir, options.tokenizer);
+  if (!options?.config || !options.tokenizer)
+    throw new InvalidArgumentError('createProcessor needs { modelDir } or { config, tokenizer }');
+  return new Processor(options.tokenizer, options.config);
 }

@@ -6,8 +6,9 @@
 import { type RgbImage, resizeBicubic } from './resample.js';
 
 export const tileSize = 384;
-/** The reference pads with the processor's image mean, 0.5, as 8-bit: int(0.5 * 255). */
-export const padColour = 127;
+
+/** 8-bit RGB fill of the pad canvas (the processor's image_mean as 8-bit). */
+export type Rgb = [number, number, number];
 
 /** Python's round(): halves go to the even neighbour. */
 export function roundHalfEven(value: number): number {
@@ -41,8 +42,8 @@ export function selectBestResolution(
   return best;
 }
 
-/** PIL's ImageOps.pad(image, (width, height), BICUBIC, colour, centering 0.5). */
-export function padResize(image: RgbImage, width: number, height: number): RgbImage {
+/** PIL's ImageOps.pad(image, (width, height), BICUBIC, fill, centering 0.5). */
+export function padResize(image: RgbImage, width: number, height: number, fill: Rgb): RgbImage {
   const imageRatio = image.width / image.height;
   const targetRatio = width / height;
   if (imageRatio === targetRatio) return resizeBicubic(image, width, height);
@@ -58,7 +59,9 @@ export function padResize(image: RgbImage, width: number, height: number): RgbIm
     resized = resizeBicubic(image, newWidth, height);
     left = roundHalfEven((width - newWidth) * 0.5);
   }
-  const canvas = new Uint8Array(width * height * 3).fill(padColour);
+  const canvas = new Uint8Array(width * height * 3);
+  canvas.set(fill);
+  for (let filled = 3; filled < canvas.length; filled *= 2) canvas.copyWithin(filled, 0, filled);
   for (let y = 0; y < resized.height; y++) {
     const ty = y + top;
     if (ty < 0 || ty >= height) continue;
@@ -81,8 +84,8 @@ export interface TiledImage {
 }
 
 /**
- * Tiles one image into out (from byte offset `offset`), which must hold tileCount * 384 * 384 * 3 bytes
- * more; localTiling false gives a 1x1 canvas (what the reference does with more than two images).
+ * The local canvas [width, height] of an image; localTiling false gives a 1x1 canvas (what the
+ * reference does with more than two images in a conversation).
  */
 export function tilingOf(
   image: RgbImage,
@@ -92,16 +95,21 @@ export function tilingOf(
   return localTiling ? selectBestResolution(image.width, image.height, candidates) : [tileSize, tileSize];
 }
 
+/**
+ * Tiles one image into out (from byte offset `offset`), which must hold tileCount * 384 * 384 * 3 bytes
+ * more: the global view, then the canvas's tiles row by row.
+ */
 export function writeTiles(
   image: RgbImage,
   canvasSize: [number, number],
+  fill: Rgb,
   out: Uint8Array,
   offset: number,
 ): TiledImage {
   const [canvasWidth, canvasHeight] = canvasSize;
   const tileBytes = tileSize * tileSize * 3;
-  out.set(padResize(image, tileSize, tileSize).data, offset);
-  const canvas = padResize(image, canvasWidth, canvasHeight);
+  out.set(padResize(image, tileSize, tileSize, fill).data, offset);
+  const canvas = padResize(image, canvasWidth, canvasHeight, fill);
   const across = canvasWidth / tileSize;
   const down = canvasHeight / tileSize;
   let at = offset + tileBytes;

@@ -1,6 +1,6 @@
 /**
  * Text <-> token ids. The real path reads the model's tokenizer.json with @huggingface/tokenizers;
- * ByteTokenizer is the golden fixtures' stand-in for small-vocabulary models (id = 3 + UTF-8 byte).
+ * byte-tokenizer.ts holds the golden fixtures' stand-in for small-vocabulary models.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -89,64 +89,5 @@ export class HfTokenizer implements TextTokenizer {
 
   tokenId(token: string): number | undefined {
     return this.byContent.get(token);
-  }
-}
-
-/**
- * The golden fixtures' stand-in for the small-vocabulary models: id = 3 + UTF-8 byte, BOS 0, EOS 1,
- * pad 2, `<image>` = vocabSize - 1. Only `<image>` is a special token in text.
- */
-export class ByteTokenizer implements TextTokenizer {
-  readonly bosId = 0;
-  readonly eosId = 1;
-  readonly imageId: number;
-  readonly specialIds: ReadonlySet<number>;
-
-  constructor(vocabSize: number) {
-    this.imageId = vocabSize - 1;
-    this.specialIds = new Set([0, 1, 2, this.imageId]);
-  }
-
-  encode(text: string): number[] {
-    const ids: number[] = [];
-    text.split(imageToken).forEach((piece, i) => {
-      if (i > 0) ids.push(this.imageId);
-      for (const byte of Buffer.from(piece, 'utf8')) ids.push(byte + 3);
-    });
-    return ids;
-  }
-
-  decode(ids: number[], options: { skipSpecial?: boolean } = {}): string {
-    const parts: string[] = [];
-    let bytes: number[] = [];
-    const flush = () => {
-      if (bytes.length) parts.push(Buffer.from(bytes).toString('utf8'));
-      bytes = [];
-    };
-    for (const id of ids) {
-      if (id >= 3 && id < 259) {
-        bytes.push(id - 3);
-        continue;
-      }
-      flush();
-      if (options.skipSpecial) continue;
-      parts.push(
-        id === this.imageId
-          ? imageToken
-          : id === 0
-            ? bosToken
-            : id === 1
-              ? eosToken
-              : id === 2
-                ? '<｜▁pad▁｜>'
-                : '',
-      );
-    }
-    flush();
-    return parts.join('');
-  }
-
-  tokenId(token: string): number | undefined {
-    return token === imageToken ? this.imageId : token === bosToken ? 0 : token === eosToken ? 1 : undefined;
   }
 }

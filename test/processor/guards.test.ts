@@ -52,6 +52,38 @@ describe('image guard rails', () => {
   });
 });
 
+describe('decoding as the reference does', () => {
+  it('leaves EXIF orientation unapplied, as PIL without exif_transpose', async () => {
+    const rotated = await sharp({ create: { width: 30, height: 10, channels: 3, background: '#123456' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    expect((await sharp(rotated).metadata()).orientation).toBe(6);
+    const image = await loadImage(rotated);
+    expect([image.width, image.height]).toEqual([30, 10]);
+  });
+
+  it('expands palette images to RGB', async () => {
+    const source = sharp({
+      create: { width: 3, height: 2, channels: 3, background: { r: 200, g: 100, b: 50 } },
+    });
+    const palette = await source.clone().png({ palette: true, colours: 4 }).toBuffer();
+    expect((await sharp(palette).metadata()).isPalette).toBe(true);
+    const image = await loadImage(palette);
+    expect(Array.from(image.data)).toEqual(Array.from(await source.clone().raw().toBuffer()));
+  });
+
+  it('applies the pixel limit to sharp instances before decoding', async () => {
+    const big = sharp(
+      await sharp({ create: { width: 2000, height: 1000, channels: 3, background: '#000' } })
+        .png()
+        .toBuffer(),
+    );
+    await expect(loadImage(big, { maxPixels: 1_000_000 })).rejects.toBeInstanceOf(ImageError);
+    expect((await loadImage(big)).width).toBe(2000);
+  });
+});
+
 describe('prompt guard rails', () => {
   it('refuses prompts whose image tokens exceed the context', async () => {
     const image = await readFile(goldenPath('images', 'monday.jpg'));

@@ -3,6 +3,7 @@
  * and image-token counts exactly, and the tile pixels within the README's mean absolute difference.
  */
 import { describe, expect, it } from 'vitest';
+import { readProcessorConfig } from '../../lib/processor/config.js';
 import { loadImage } from '../../lib/processor/image.js';
 import { imageTokenCount, tileSize, tilingOf, writeTiles } from '../../lib/processor/tiling.js';
 import { goldenPath, readJson, readU8 } from '../support/golden.js';
@@ -21,20 +22,16 @@ const maxImageMad = 1.5;
 const maxTileMad = 3.0;
 
 const cases = readJson<PreprocessCase[]>('preprocess', 'cases.json');
-const candidates = readJson<{ candidate_resolutions: [number, number][] }>(
-  'models',
-  'tiny',
-  'config.json',
-).candidate_resolutions;
+const { candidateResolutions, padColour } = await readProcessorConfig(goldenPath('models', 'tiny'));
 
 describe('dynamic tiling', () => {
   it.each(cases.map((c) => [c.image, c] as const))('%s', async (_, c) => {
     const image = await loadImage(goldenPath('images', c.image));
     expect([image.width, image.height]).toEqual(c.size);
-    const canvas = tilingOf(image, candidates, true);
+    const canvas = tilingOf(image, candidateResolutions, true);
     const tileBytes = tileSize * tileSize * 3;
     const out = new Uint8Array((1 + (canvas[0] / tileSize) * (canvas[1] / tileSize)) * tileBytes);
-    const tiled = writeTiles(image, canvas, out, 0);
+    const tiled = writeTiles(image, canvas, padColour, out, 0);
     expect(tiled.spatialCrop).toEqual(c.spatial_crop);
     expect(tiled.tileCount).toBe(c.num_tiles);
     expect([imageTokenCount(tiled.spatialCrop)]).toEqual(c.num_image_tokens);
