@@ -98,7 +98,7 @@ export async function openCheckpoint(directory: string): Promise<CheckpointTable
   const { files, weightMap } = await shardFiles(dir);
   const headers = await Promise.all(files.map((f) => readShardHeader(f)));
 
-  const found = new Map<string, TensorEntry>();
+  const found = new Map<string, Omit<TensorEntry, 'dtype'> & { dtype: string }>();
   headers.forEach((header, fileIndex) => {
     for (const t of header.tensors) {
       if (found.has(t.name)) {
@@ -154,7 +154,7 @@ export async function openCheckpoint(directory: string): Promise<CheckpointTable
         { file, tensor: expected.name },
       );
     }
-    tensors.push(entry);
+    tensors.push({ ...entry, dtype: 'BF16' });
     found.delete(expected.name);
   }
   const unexpectedTensors = [...found.keys()]

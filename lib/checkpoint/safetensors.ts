@@ -9,10 +9,32 @@ import { CheckpointError } from '../errors.js';
 export const dtypeBytes = { BF16: 2, F16: 2, F32: 4 } as const;
 export type TensorDtype = keyof typeof dtypeBytes;
 
+/**
+ * Every dtype the safetensors format defines, with its element size: a header is checked whole
+ * (a tensor the model never reads may be stored in any of them); the caller refuses the dtypes the
+ * engine cannot use, for the tensors it uses.
+ */
+const formatDtypeBytes: Record<string, number> = {
+  ...dtypeBytes,
+  F64: 8,
+  I64: 8,
+  U64: 8,
+  I32: 4,
+  U32: 4,
+  I16: 2,
+  U16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+};
+
 /** A tensor as one shard's header describes it (offset is absolute within the file). */
 export interface ShardTensor {
   name: string;
-  dtype: TensorDtype;
+  /** One of the safetensors dtypes; the engine reads only {@link TensorDtype}. */
+  dtype: string;
   shape: number[];
   offset: number;
   byteLength: number;
@@ -103,8 +125,8 @@ function parseEntry(
     shape,
     data_offsets: offsets,
   } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (typeof dtype !== 'string' || !(dtype in dtypeBytes)) {
-    throw fail(`has dtype ${String(dtype)}; this engine reads ${Object.keys(dtypeBytes).join(', ')}`);
+  if (typeof dtype !== 'string' || formatDtypeBytes[dtype] === undefined) {
+    throw fail(`has dtype ${JSON.stringify(dtype)}, which is not a safetensors dtype`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
     throw fail('has an invalid shape');
@@ -116,7 +138,7 @@ function parseEntry(
     throw fail('has invalid data_offsets');
   }
   const [begin, end] = offsets as [number, number];
-  const byteLength = (shape as number[]).reduce((a, d) => a * d, 1) * dtypeBytes[dtype as TensorDtype];
+  const byteLength = (shape as number[]).reduce((a, d) => a * d, 1) * (formatDtypeBytes[dtype] as number);
   if (end - begin !== byteLength) {
     throw fail(
       `spans ${end - begin} bytes but ${dtype}[${(shape as number[]).join(', ')}] needs ${byteLength}: the header lies`,
@@ -127,7 +149,7 @@ function parseEntry(
   }
   return {
     name,
-    dtype: dtype as TensorDtype,
+    dtype,
     shape: shape as number[],
     offset: dataStart + begin,
     byteLength,

@@ -105,6 +105,15 @@ describe('checkpoint validation', () => {
     await expectRefusal(new RegExp(`${name.replace(/\./g, '\\.')} .* is F16; expected BF16`));
   });
 
+  it('refuses a dtype that safetensors does not define', async () => {
+    const name = await firstTensor(shard1());
+    await editHeader(shard1(), (h) => {
+      (h[name] as { dtype: string }).dtype = 'Q4_K';
+    });
+    const error = await expectRefusal(/has dtype "Q4_K", which is not a safetensors dtype/);
+    expect(error.tensor).toBe(name);
+  });
+
   it('refuses a shape mismatch, saying expected and found', async () => {
     await editHeader(shard1(), (h) => {
       for (const [name, entry] of Object.entries(h)) {
@@ -155,6 +164,14 @@ describe('checkpoint validation', () => {
     });
     const table = await openCheckpoint(dir);
     expect(table.unexpectedTensors).toEqual(['language.model.extra_thing']);
+  });
+
+  it('reports an unexpected tensor of a dtype the engine does not read, without failing', async () => {
+    await editHeader(shard1(), (h) => {
+      h['language.model.extra_counts'] = { dtype: 'I64', shape: [0], data_offsets: [0, 0] };
+    });
+    const table = await openCheckpoint(dir);
+    expect(table.unexpectedTensors).toEqual(['language.model.extra_counts']);
   });
 
   it('the native loader re-checks bounds when handed a table that lies', async () => {
