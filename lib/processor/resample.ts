@@ -30,7 +30,7 @@ const half = 1 << (precisionBits - 1);
 interface Taps {
   first: Int32Array; // [out] first input index
   count: Int32Array; // [out] inputs read
-  weights: Int32Array; // [out][maxTaps] weights scaled by 2^22
+  weights: Float64Array; // [out][maxTaps] weights scaled by 2^22, integers
   maxTaps: number;
 }
 
@@ -43,7 +43,7 @@ function taps(inSize: number, outSize: number): Taps {
   const maxTaps = Math.ceil(support) * 2 + 1;
   const first = new Int32Array(outSize);
   const count = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * maxTaps);
+  const weights = new Float64Array(outSize * maxTaps);
   const real = new Float64Array(maxTaps);
   for (let x = 0; x < outSize; x++) {
     const center = (x + 0.5) * scale;
@@ -110,17 +110,18 @@ function resizeColumns(src: RgbImage, height: number): RgbImage {
   const data = src.data;
   const stride = src.width * 3;
   const out = new Uint8Array(stride * height);
-  const acc = new Int32Array(stride);
   for (let y = 0; y < height; y++) {
-    acc.fill(half);
     const n = count[y] as number;
-    for (let k = 0; k < n; k++) {
-      const c = weights[y * maxTaps + k] as number;
-      const row = ((first[y] as number) + k) * stride;
-      for (let i = 0; i < stride; i++) acc[i] = (acc[i] as number) + (data[row + i] as number) * c;
-    }
+    const w0 = y * maxTaps;
+    const row0 = (first[y] as number) * stride;
     const o = y * stride;
-    for (let i = 0; i < stride; i++) out[o + i] = clip8(acc[i] as number);
+    // Byte by byte across the row, the taps down the column: a few source rows stay in cache.
+    for (let i = 0; i < stride; i++) {
+      let sum = half;
+      for (let k = 0, p = row0 + i; k < n; k++, p += stride)
+        sum += (data[p] as number) * (weights[w0 + k] as number);
+      out[o + i] = clip8(sum);
+    }
   }
   return { width: src.width, height, data: out };
 }
