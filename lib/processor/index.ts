@@ -103,10 +103,10 @@ export class Processor {
     const tileBytes = tileSize * tileSize * 3;
     const tiles = new Uint8Array(tileCounts.reduce((a, b) => a + b, 0) * tileBytes);
     let offset = 0;
-    images.forEach((image, i) => {
-      writeTiles(image, canvases[i] as [number, number], this.config.padColour, tiles, offset);
+    for (const [i, image] of images.entries()) {
+      await writeTiles(image, canvases[i] as [number, number], this.config.padColour, tiles, offset);
       offset += (tileCounts[i] as number) * tileBytes;
-    });
+    }
     return {
       promptText: templated.promptText,
       inputIds: Int32Array.from(templated.inputIds),

@@ -43,20 +43,25 @@ export function selectBestResolution(
 }
 
 /** PIL's ImageOps.pad(image, (width, height), BICUBIC, fill, centering 0.5). */
-export function padResize(image: RgbImage, width: number, height: number, fill: Rgb): RgbImage {
+export async function padResize(
+  image: RgbImage,
+  width: number,
+  height: number,
+  fill: Rgb,
+): Promise<RgbImage> {
   const imageRatio = image.width / image.height;
   const targetRatio = width / height;
-  if (imageRatio === targetRatio) return resizeBicubic(image, width, height);
+  if (imageRatio === targetRatio) return await resizeBicubic(image, width, height);
   let resized: RgbImage;
   let left = 0;
   let top = 0;
   if (imageRatio > targetRatio) {
     const newHeight = roundHalfEven((image.height / image.width) * width);
-    resized = resizeBicubic(image, width, newHeight);
+    resized = await resizeBicubic(image, width, newHeight);
     top = roundHalfEven((height - newHeight) * 0.5);
   } else {
     const newWidth = roundHalfEven((image.width / image.height) * height);
-    resized = resizeBicubic(image, newWidth, height);
+    resized = await resizeBicubic(image, newWidth, height);
     left = roundHalfEven((width - newWidth) * 0.5);
   }
   const canvas = new Uint8Array(width * height * 3);
@@ -99,17 +104,17 @@ export function tilingOf(
  * Tiles one image into out (from byte offset `offset`), which must hold tileCount * 384 * 384 * 3 bytes
  * more: the global view, then the canvas's tiles row by row.
  */
-export function writeTiles(
+export async function writeTiles(
   image: RgbImage,
   canvasSize: [number, number],
   fill: Rgb,
   out: Uint8Array,
   offset: number,
-): TiledImage {
+): Promise<TiledImage> {
   const [canvasWidth, canvasHeight] = canvasSize;
   const tileBytes = tileSize * tileSize * 3;
-  out.set(padResize(image, tileSize, tileSize, fill).data, offset);
-  const canvas = padResize(image, canvasWidth, canvasHeight, fill);
+  out.set((await padResize(image, tileSize, tileSize, fill)).data, offset);
+  const canvas = await padResize(image, canvasWidth, canvasHeight, fill);
   const across = canvasWidth / tileSize;
   const down = canvasHeight / tileSize;
   let at = offset + tileBytes;

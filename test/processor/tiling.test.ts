@@ -31,7 +31,7 @@ describe('dynamic tiling', () => {
     const canvas = tilingOf(image, candidateResolutions, true);
     const tileBytes = tileSize * tileSize * 3;
     const out = new Uint8Array((1 + (canvas[0] / tileSize) * (canvas[1] / tileSize)) * tileBytes);
-    const tiled = writeTiles(image, canvas, padColour, out, 0);
+    const tiled = await writeTiles(image, canvas, padColour, out, 0);
     expect(tiled.spatialCrop).toEqual(c.spatial_crop);
     expect(tiled.tileCount).toBe(c.num_tiles);
     expect([imageTokenCount(tiled.spatialCrop)]).toEqual(c.num_image_tokens);
