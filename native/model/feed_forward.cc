@@ -20,7 +20,7 @@ void GatedMlp::addTo(ThreadPool& pool, const float* x, std::int64_t rows, float*
   std::vector<float> g(static_cast<std::size_t>(rows * width)), u(g.size());
   gate.apply(pool, x, rows, g.data());
   up.apply(pool, x, rows, u.data());
-  cpu::siluMul(g.data(), u.data(), g.data(), rows * width);
+  cpu::siluMul(pool, g.data(), u.data(), g.data(), rows * width);
   down.apply(pool, g.data(), rows, residual, true);
 }
 

@@ -70,20 +70,20 @@ void VisionTower::encodeTile(ThreadPool& pool, const std::uint8_t* tile, float* 
   std::vector<float> attended(static_cast<std::size_t>(tokens * width));
   std::vector<float> hidden(static_cast<std::size_t>(tokens * config_.mlpWidth));
   for (const Block& block : blocks_) {
-    cpu::layerNorm(x, normed.data(), tokens, width, block.norm1Weight.data(), block.norm1Bias.data(),
+    cpu::layerNorm(pool, x, normed.data(), tokens, width, block.norm1Weight.data(), block.norm1Bias.data(),
                    config_.layerNormEps);
     block.qkv.apply(pool, normed.data(), tokens, qkv.data());
     // qkv row: q | k | v, each heads x headDim.
     cpu::denseAttention(pool, qkv.data(), qkv.data() + width, qkv.data() + 2 * width, 3 * width, tokens,
                         heads, headDim, scale, attended.data());
     block.proj.apply(pool, attended.data(), tokens, x, true);
-    cpu::layerNorm(x, normed.data(), tokens, width, block.norm2Weight.data(), block.norm2Bias.data(),
+    cpu::layerNorm(pool, x, normed.data(), tokens, width, block.norm2Weight.data(), block.norm2Bias.data(),
                    config_.layerNormEps);
     block.fc1.apply(pool, normed.data(), tokens, hidden.data());
-    cpu::geluTanh(hidden.data(), tokens * config_.mlpWidth);
+    cpu::geluTanh(pool, hidden.data(), tokens * config_.mlpWidth);
     block.fc2.apply(pool, hidden.data(), tokens, x, true);
   }
-  cpu::layerNorm(x, x, tokens, width, normWeight_.data(), normBias_.data(), config_.layerNormEps);
+  cpu::layerNorm(pool, x, x, tokens, width, normWeight_.data(), normBias_.data(), config_.layerNormEps);
 }
 
 }  // namespace vl2
