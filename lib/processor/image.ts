@@ -35,7 +35,7 @@ async function bytesOf(input: string, options: ImageLoadOptions): Promise<Buffer
   if (/^https?:\/\//i.test(input)) {
     if (!options.allowRemote) {
       throw new InvalidArgumentError(
-        `remote image ${input} refused: pass { allowRemoteImages: true } to fetch URLs`,
+        `remote image ${input} refused: pass { allowRemote: true } (allowRemoteImages when loading a model) to fetch URLs`,
       );
     }
     const response = await fetch(input);
