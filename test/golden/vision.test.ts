@@ -1,0 +1,78 @@
+/**
+ * The vision path against the official reference: SigLIP's output and the projector's output for the
+ * first tile, and the prompt embeddings with every image's features placed (global view rows with
+ * `image_newline`, `view_seperator`, local tile rows), for every golden case that has images.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineModel } from '../../lib/engine/native-model.js';
+import {
+  caseNames,
+  goldenCase,
+  goldenPath,
+  type ModelVariant,
+  modelVariants,
+  readF32,
+  readU8,
+  relativeError,
+} from '../support/golden.js';
+
+/** fp32 arithmetic must agree with the reference to this relative error (golden README). */
+const fp32Tolerance = 1e-4;
+
+const imageCases = caseNames.filter((name) => goldenCase('tiny', name).images.length > 0);
+
+const models = new Map<ModelVariant, EngineModel>();
+
+beforeAll(async () => {
+  for (const variant of modelVariants) {
+    models.set(variant, await EngineModel.load(goldenPath('models', variant), { cacheTokens: 4096 }));
+  }
+});
+
+afterAll(() => {
+  for (const model of models.values()) model.close();
+});
+
+describe.each(modelVariants)('%s model', (variant) => {
+  it('has golden cases with images to check', () => {
+    expect(imageCases.length).toBeGreaterThan(0);
+    for (const name of imageCases) expect(goldenCase(variant, name).vision0_shape).toBeDefined();
+  });
+
+  it.each(imageCases)('%s: SigLIP output, projector output and image placement', async (name) => {
+    const golden = goldenCase(variant, name);
+    const model = models.get(variant) as EngineModel;
+    const sequence = model.createSequence();
+    try {
+      const result = await model.prefill(
+        sequence,
+        {
+          inputIds: golden.input_ids,
+          tiles: readU8(golden.tiles_file as string),
+          imagesSpatialCrop: golden.images_spatial_crop.flat(),
+          imageTokenPositions: golden.image_token_positions,
+        },
+        { capture: true },
+      );
+      const file = (suffix: string) => readF32('cases', `${variant}-${name}.${suffix}.f32`);
+      expect(relativeError(result.vision0 as Float32Array, file('vision0'))).toBeLessThan(fp32Tolerance);
+      expect(relativeError(result.projector0 as Float32Array, file('projector0'))).toBeLessThan(
+        fp32Tolerance,
+      );
+      // The image rows alone, so a misplaced feature cannot hide among the text embeddings.
+      const hidden = model.info().hiddenSize;
+      const embeds = result.embeds as Float32Array;
+      const expected = file('embeds');
+      const rows = (source: Float32Array) => {
+        const out = new Float32Array(golden.image_token_positions.length * hidden);
+        golden.image_token_positions.forEach((position, i) => {
+          out.set(source.subarray(position * hidden, (position + 1) * hidden), i * hidden);
+        });
+        return out;
+      };
+      expect(relativeError(rows(embeds), rows(expected))).toBeLessThan(fp32Tolerance);
+    } finally {
+      model.freeSequence(sequence);
+    }
+  });
+});
