@@ -5,7 +5,6 @@
  * coordinate (skipped), values out of range (clamped), a det block without a ref (empty label).
  */
 import sharp from 'sharp';
-import { InvalidArgumentError } from './errors.js';
 import { type ImageInput, loadImage } from './processor/image.js';
 
 /** A box in both the model's 0..999 coordinates and pixels of the original image. */
@@ -62,13 +61,14 @@ export async function drawGrounding(image: ImageInput, objects: GroundedObject[]
   const fontSize = Math.max(12, Math.round(Math.min(width, height) / 30));
   const shapes = objects.flatMap((object, i) =>
     object.boxes.map((b) => {
-      const [x1, y1, x2, y2] =
+      const [ax, ay, bx, by] =
         b.pixels ??
         (b.normalized.map((v, k) =>
           Math.trunc((v / maxCoordinate) * (k % 2 === 0 ? width : height)),
         ) as GroundingBox['normalized']);
-      if (x2 < x1 || y2 < y1)
-        throw new InvalidArgumentError(`box [${x1}, ${y1}, ${x2}, ${y2}] has negative size`);
+      // A model can emit the corners in either order; the box is the same.
+      const [x1, x2] = ax <= bx ? [ax, bx] : [bx, ax];
+      const [y1, y2] = ay <= by ? [ay, by] : [by, ay];
       const colour = palette[i % palette.length];
       const label = escapeXml(object.label);
       return (

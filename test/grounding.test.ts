@@ -52,4 +52,17 @@ describe('drawGrounding', () => {
     const at = (y * 724 + x) * 3;
     expect(Array.from(after.subarray(at, at + 3))).not.toEqual(Array.from(before.subarray(at, at + 3)));
   });
+
+  it('draws a box whose corners came in reverse order', async () => {
+    const image = goldenPath('images', 'visual_grounding_1.jpeg');
+    const forward = await drawGrounding(
+      image,
+      parseGrounding('<|det|>[[100, 100, 500, 500]]<|/det|>', [724, 1086]),
+    );
+    const reversed = await drawGrounding(
+      image,
+      parseGrounding('<|det|>[[500, 500, 100, 100]]<|/det|>', [724, 1086]),
+    );
+    expect(await sharp(reversed).raw().toBuffer()).toEqual(await sharp(forward).raw().toBuffer());
+  });
 });
