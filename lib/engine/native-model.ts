@@ -43,6 +43,10 @@ export interface EngineInfo {
   numLayers: number;
   maxPositions: number;
   visionWidth: number;
+  /** Prompt KV blocks (64 tokens) reused from the prefix cache since load. */
+  prefixHitBlocks: number;
+  /** Images whose vision features were reused since load. */
+  visionCacheHits: number;
 }
 
 /** The native object (native/napi/model_binding.cc). */

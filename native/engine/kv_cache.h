@@ -4,9 +4,19 @@
 // per layer is `width` values: the MLA latent plus the rope key
 // (kv_lora_rank + qk_rope_head_dim), or K and V for plain multi-head attention.
 // The CPU backend stores fp32 (the reference's precision); the CUDA backend bf16.
+//
+// Prefix caching: a full block of a prompt is registered under a hash of
+// everything before and in it (token ids, and image content for image tokens).
+// A later prompt with the same prefix takes those blocks instead of computing
+// them (reference counted; a shared block is never written: only whole prompt
+// blocks are shared, and new tokens always land in blocks of their own). Freed
+// registered blocks stay findable until their memory is needed again; blocks
+// that hold nothing reusable are handed out first.
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <unordered_map>
 #include <vector>
 
 namespace vl2 {
@@ -33,6 +43,14 @@ class KvCache {
   bool reserve(SequenceBlocks& sequence, std::int64_t tokens);
   void release(SequenceBlocks& sequence);
 
+  // Appends to an empty sequence's table the registered blocks matching the
+  // leading hashes, at most maxBlocks; returns how many matched.
+  std::int64_t adoptPrefix(SequenceBlocks& sequence, const std::vector<std::uint64_t>& blockHashes,
+                           std::int64_t maxBlocks);
+  // Registers the sequence's first blockHashes.size() blocks (full, computed) for reuse.
+  void registerPrefix(const SequenceBlocks& sequence, const std::vector<std::uint64_t>& blockHashes);
+  std::int64_t prefixHitBlocks() const { return prefixHitBlocks_; }
+
   // The `width` values of token `position` of a sequence at `layer`.
   float* slot(const SequenceBlocks& sequence, int layer, std::int64_t position) {
     const std::int32_t block = sequence.blockTable[static_cast<std::size_t>(position / kKvBlockTokens)];
@@ -46,7 +64,11 @@ class KvCache {
   int width_;
   std::int64_t totalBlocks_;
   std::vector<float> storage_;
-  std::vector<std::int32_t> freeBlocks_;
+  std::deque<std::int32_t> freeBlocks_;  // taken from the back; registered blocks wait at the front
+  std::vector<std::int32_t> references_;
+  std::vector<std::uint64_t> blockHash_;  // 0: not registered
+  std::unordered_map<std::uint64_t, std::int32_t> registered_;
+  std::int64_t prefixHitBlocks_ = 0;
 };
 
 }  // namespace vl2

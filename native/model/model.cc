@@ -1,6 +1,7 @@
 #include "model/model.h"
 
 #include "core/errors.h"
+#include "model/prompt_hash.h"
 
 namespace vl2 {
 
@@ -33,6 +34,16 @@ Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, cons
 std::int64_t Model::freeCacheTokens() {
   std::lock_guard<std::mutex> lock(mutex_);
   return cache_->freeBlockCount() * kKvBlockTokens;
+}
+
+std::int64_t Model::prefixHitBlocks() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cache_->prefixHitBlocks();
+}
+
+std::int64_t Model::visionCacheHits() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return visionCacheHits_;
 }
 
 std::int64_t Model::createSequence() {
@@ -117,7 +128,8 @@ void Model::validatePrompt(const PromptInput& prompt, std::int64_t alreadyCached
   }
 }
 
-void Model::placeImageFeatures(const PromptInput& prompt, float* embeddings, PromptCaptures* captures) {
+void Model::placeImageFeatures(const PromptInput& prompt, const std::vector<std::uint64_t>& imageHashes,
+                               float* embeddings, PromptCaptures* captures) {
   const std::int64_t hidden = config_.language.hiddenSize;
   const std::int64_t patches = config_.vision.patches(), width = config_.vision.width;
   const int side = projector_.side();
@@ -130,19 +142,29 @@ void Model::placeImageFeatures(const PromptInput& prompt, float* embeddings, Pro
     std::copy(row, row + hidden, embeddings + position * hidden);
   };
   std::int64_t tileIndex = 0;
-  for (auto [across, down] : prompt.imagesSpatialCrop) {
+  for (std::size_t image = 0; image < prompt.imagesSpatialCrop.size(); ++image) {
+    const auto [across, down] = prompt.imagesSpatialCrop[image];
     const std::int64_t tiles = 1 + static_cast<std::int64_t>(across) * down;
-    std::vector<float> features(
-        static_cast<std::size_t>(tiles * side * side * hidden));  // [tile][side*side][hidden]
-    for (std::int64_t t = 0; t < tiles; ++t, ++tileIndex) {
+    const bool capture = captures && captures->wanted;
+    std::shared_ptr<const std::vector<float>> cached =
+        capture ? nullptr : cachedVisionFeatures(imageHashes[image]);
+    if (cached) {
+      visionCacheHits_++;
+      tileIndex += tiles;
+    }
+    auto computed = std::make_shared<std::vector<float>>(
+        cached ? 0 : static_cast<std::size_t>(tiles * side * side * hidden));  // [tile][side*side][hidden]
+    for (std::int64_t t = 0; !cached && t < tiles; ++t, ++tileIndex) {
       vision_.encodeTile(pool_, prompt.tiles + tileIndex * kTileBytes, visionOut.data());
-      float* projected = features.data() + t * side * side * hidden;
+      float* projected = computed->data() + t * side * side * hidden;
       projector_.project(pool_, visionOut.data(), projected);
       if (captures && captures->wanted && tileIndex == 0) {
         captures->vision0 = visionOut;
         captures->projector0.assign(projected, projected + side * side * hidden);
       }
     }
+    if (!cached) rememberVisionFeatures(imageHashes[image], computed);
+    const std::vector<float>& features = cached ? *cached : *computed;
     auto feature = [&](std::int64_t tile, int row, int column) {
       return features.data() + ((tile * side + row) * side + column) * hidden;
     };
@@ -159,27 +181,52 @@ void Model::placeImageFeatures(const PromptInput& prompt, float* embeddings, Pro
   }
 }
 
+std::shared_ptr<const std::vector<float>> Model::cachedVisionFeatures(std::uint64_t imageHash) {
+  for (const auto& [hash, features] : visionCache_) {
+    if (hash == imageHash) return features;
+  }
+  return nullptr;
+}
+
+void Model::rememberVisionFeatures(std::uint64_t imageHash,
+                                   std::shared_ptr<const std::vector<float>> features) {
+  visionCache_.emplace_back(imageHash, std::move(features));
+  if (visionCache_.size() > kVisionCacheImages) visionCache_.pop_front();
+}
+
 std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prompt,
                                   PromptCaptures* captures) {
   std::lock_guard<std::mutex> lock(mutex_);
   SequenceBlocks& blocks = sequenceOrThrow(sequence);
   validatePrompt(prompt, blocks.length);
   const std::int64_t count = static_cast<std::int64_t>(prompt.inputIds.size());
-  reserveOrThrow(blocks, count);
+  const std::vector<std::uint64_t> imageHashes = imageContentHashes(prompt, kTileBytes, config_);
+  const std::vector<std::uint64_t> blockHashes = promptBlockHashes(prompt, imageHashes, config_);
+  // Reuse the cached blocks of a shared prefix; at least the last token is computed, for its logits.
+  const std::int64_t shared = cache_->adoptPrefix(blocks, blockHashes, (count - 1) / kKvBlockTokens);
+  const std::int64_t start = shared * kKvBlockTokens;
+  try {
+    reserveOrThrow(blocks, count);
+  } catch (...) {
+    cache_->release(blocks);
+    throw;
+  }
   const std::int64_t hidden = config_.language.hiddenSize;
   std::vector<float> x(static_cast<std::size_t>(count * hidden));
   language_.embed(prompt.inputIds.data(), count, x.data());
-  if (!prompt.imagesSpatialCrop.empty()) placeImageFeatures(prompt, x.data(), captures);
+  if (!prompt.imagesSpatialCrop.empty()) placeImageFeatures(prompt, imageHashes, x.data(), captures);
   if (captures && captures->wanted) captures->embeds = x;
 
   StepBatch batch;
-  batch.segments.push_back(BatchSegment{&blocks, 0, count, 0});
-  batch.positions.resize(static_cast<std::size_t>(count));
-  for (std::int64_t i = 0; i < count; ++i) batch.positions[i] = static_cast<std::int32_t>(i);
+  batch.segments.push_back(BatchSegment{&blocks, start, count - start, 0});
+  batch.positions.resize(static_cast<std::size_t>(count - start));
+  for (std::int64_t i = start; i < count; ++i) batch.positions[i - start] = static_cast<std::int32_t>(i);
   StepCaptures stepCaptures;
   stepCaptures.hiddenLast = captures && captures->wanted;
-  std::vector<float> logits = language_.forward(pool_, *cache_, batch, x.data(), &stepCaptures);
+  std::vector<float> logits =
+      language_.forward(pool_, *cache_, batch, x.data() + start * hidden, &stepCaptures);
   blocks.length = count;
+  cache_->registerPrefix(blocks, blockHashes);
   if (captures && captures->wanted) captures->hiddenLast = std::move(stepCaptures.hidden);
   return logits;
 }

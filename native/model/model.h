@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -58,6 +59,9 @@ class Model {
   std::int64_t cacheCapacityTokens() const { return cache_->capacityTokens(); }
   std::int64_t cacheBytesPerToken() const { return cache_->bytesPerToken(); }
   std::int64_t freeCacheTokens();
+  // Prompt blocks taken from the prefix cache, and images whose vision features were reused.
+  std::int64_t prefixHitBlocks();
+  std::int64_t visionCacheHits();
   std::uint64_t mappedBytes() const { return store_->mappedBytes(); }
   const WeightStore& weights() const { return *store_; }
 
@@ -76,7 +80,10 @@ class Model {
  private:
   SequenceBlocks& sequenceOrThrow(std::int64_t sequence);
   void validatePrompt(const PromptInput& prompt, std::int64_t alreadyCached) const;
-  void placeImageFeatures(const PromptInput& prompt, float* embeddings, PromptCaptures* captures);
+  void placeImageFeatures(const PromptInput& prompt, const std::vector<std::uint64_t>& imageHashes,
+                          float* embeddings, PromptCaptures* captures);
+  std::shared_ptr<const std::vector<float>> cachedVisionFeatures(std::uint64_t imageHash);
+  void rememberVisionFeatures(std::uint64_t imageHash, std::shared_ptr<const std::vector<float>> features);
   void reserveOrThrow(SequenceBlocks& blocks, std::int64_t tokens);
 
   ModelConfig config_;
@@ -88,6 +95,10 @@ class Model {
   std::unique_ptr<KvCache> cache_;
   std::unordered_map<std::int64_t, SequenceBlocks> sequences_;
   std::int64_t nextSequence_ = 1;
+  // Projected features of recent images, by content: a repeated image skips the vision tower.
+  static constexpr std::size_t kVisionCacheImages = 16;
+  std::deque<std::pair<std::uint64_t, std::shared_ptr<const std::vector<float>>>> visionCache_;
+  std::int64_t visionCacheHits_ = 0;
   std::mutex mutex_;
 };
 

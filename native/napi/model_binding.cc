@@ -69,6 +69,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       out.Set("numLayers", model->config().language.numLayers);
       out.Set("maxPositions", model->config().language.maxPositions);
       out.Set("visionWidth", model->config().vision.width);
+      out.Set("prefixHitBlocks", static_cast<double>(model->prefixHitBlocks()));
+      out.Set("visionCacheHits", static_cast<double>(model->visionCacheHits()));
       return out;
     });
   }
