@@ -85,6 +85,26 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   return Math.sqrt(diff) / Math.sqrt(norm);
 }
 
+/** Tiles [n][384][384][3] against golden ones: mean absolute difference over all, and the worst tile's. */
+export function tileDifferences(
+  actual: Uint8Array,
+  expected: Uint8Array,
+  tileBytes = 384 * 384 * 3,
+): { mad: number; worstTileMad: number } {
+  if (actual.length !== expected.length)
+    throw new Error(`length ${actual.length} != expected ${expected.length}`);
+  let total = 0;
+  let worstTileMad = 0;
+  for (let start = 0; start < expected.length; start += tileBytes) {
+    let diff = 0;
+    for (let i = start; i < start + tileBytes; i++)
+      diff += Math.abs((actual[i] as number) - (expected[i] as number));
+    worstTileMad = Math.max(worstTileMad, diff / tileBytes);
+    total += diff;
+  }
+  return { mad: total / expected.length, worstTileMad };
+}
+
 export interface GoldenMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
