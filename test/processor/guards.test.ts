@@ -2,12 +2,36 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ContextOverflowError, ImageError, InvalidArgumentError } from '../../lib/errors.js';
 import { loadImage } from '../../lib/processor/image.js';
 import { HfTokenizer, Processor } from '../../lib/processor/index.js';
 import { goldenPath } from '../support/golden.js';
+
+/** A PNG whose header claims width x height RGB pixels, with an empty image stream. */
+function pngHeaderOnly(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const framed = Buffer.alloc(body.length + 8);
+    framed.writeUInt32BE(data.length, 0);
+    body.copy(framed, 4);
+    framed.writeUInt32BE(crc32(body) >>> 0, body.length + 4);
+    return framed;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bits per channel
+  header[9] = 2; // RGB
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.alloc(0))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 const dir = await mkdtemp(join(tmpdir(), 'vl2-guards-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -23,6 +47,15 @@ describe('image guard rails', () => {
     await expect(loadImage(join(dir, 'empty.png'))).rejects.toThrow(/empty/);
     await writeFile(join(dir, 'junk.png'), 'this is not an image');
     await expect(loadImage(join(dir, 'junk.png'))).rejects.toThrow(ImageError);
+  });
+
+  it('refuses zero-size images', async () => {
+    await expect(loadImage(pngHeaderOnly(0, 10))).rejects.toBeInstanceOf(ImageError);
+  });
+
+  it('refuses a decompression bomb from its header', async () => {
+    // 900 megapixels claimed by a few dozen bytes: refused by the default limit, nothing decoded.
+    await expect(loadImage(pngHeaderOnly(30_000, 30_000))).rejects.toThrow(/pixel limit/);
   });
 
   it('refuses images over the pixel limit (decompression bombs)', async () => {
