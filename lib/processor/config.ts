@@ -19,7 +19,7 @@ export interface ProcessorConfig {
 
 /** DeepSeek-VL2's processor: image_mean 0.5, context 4096 when a config names none. */
 export const defaultPadColour: [number, number, number] = [127, 127, 127];
-const defaultContextTokens = 4096;
+export const defaultContextTokens = 4096;
 
 /** Throws InvalidArgumentError unless every candidate is a positive multiple of the tile size. */
 export function checkCandidates(candidates: unknown): [number, number][] {

@@ -4,7 +4,13 @@
  */
 import { join } from 'node:path';
 import { ContextOverflowError, InvalidArgumentError } from '../errors.js';
-import { checkCandidates, defaultPadColour, type ProcessorConfig, readProcessorConfig } from './config.js';
+import {
+  checkCandidates,
+  defaultContextTokens,
+  defaultPadColour,
+  type ProcessorConfig,
+  readProcessorConfig,
+} from './config.js';
 import { type ImageInput, type ImageLoadOptions, loadImage } from './image.js';
 import { type ChatMessage, normaliseMessage } from './messages.js';
 import { applyTemplate } from './template.js';
@@ -63,7 +69,7 @@ export class Processor {
   ) {
     this.config = {
       candidateResolutions: checkCandidates(config.candidateResolutions),
-      contextTokens: config.contextTokens ?? 4096,
+      contextTokens: config.contextTokens ?? defaultContextTokens,
       padColour: config.padColour ?? defaultPadColour,
     };
   }
@@ -78,6 +84,11 @@ export class Processor {
     return new Processor(textTokenizer, config);
   }
 
+  /**
+   * A conversation (ending with a user message) as the engine's input: decoded images tiled, the
+   * template applied, ids built. Throws InvalidArgumentError for malformed messages, ImageError for bad
+   * images, ContextOverflowError when the prompt does not fit.
+   */
   async process(messages: ChatMessage[], options: ProcessOptions = {}): Promise<ProcessedPrompt> {
     if (!Array.isArray(messages) || messages.length === 0)
       throw new InvalidArgumentError('messages must be a non-empty array');
