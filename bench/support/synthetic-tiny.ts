@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeSyntheticCheckpoint } from '../../lib/synth/write-checkpoint.js';
 
-const fixtureTokenizer = resolve(
+const fixtureTokenizerPath = resolve(
   import.meta.dirname,
   '..',
   '..',
@@ -18,6 +18,11 @@ const fixtureTokenizer = resolve(
   'tokenizer',
   'tokenizer.json',
 );
+
+/** The fixture tokenizer.json when the workspace has it (synthetic checkpoints then get tokenizer files). */
+export function fixtureTokenizer(): string | undefined {
+  return existsSync(fixtureTokenizerPath) ? fixtureTokenizerPath : undefined;
+}
 
 export async function benchModel(
   given: string | undefined,
@@ -31,7 +36,7 @@ export async function benchModel(
     out: dir,
     layers,
     seed: 1,
-    tokenizerJson: existsSync(fixtureTokenizer) ? fixtureTokenizer : undefined,
+    tokenizerJson: fixtureTokenizer(),
   });
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -1,72 +1,68 @@
 /**
  * Deterministic, fast random bf16 values for synthetic weights: xoshiro128** seeded by splitmix32,
- * uniform in [-a, a] with a = std * sqrt(3) so the variance is std^2.
+ * uniform over 256 evenly spaced levels in [-a, a] with a = std * sqrt(3), so the variance is std^2
+ * (bf16 keeps 8 significant bits, so finer levels would mostly round together anyway).
  */
-export class Random {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
 
-  constructor(seed: number) {
-    let x = seed >>> 0;
-    const next = () => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-  }
-
-  /** A uniform 32-bit unsigned integer. */
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
-  }
-
-  /**
-   * Fills out with bf16 bit patterns of values of standard deviation std: each 32-bit draw gives two
-   * 16-bit uniform indices into a table of the 65536 evenly spaced values in [-a, a].
-   */
-  fillBf16(out: Uint16Array, std: number): void {
-    const table = uniformTable(std);
-    const pairs = out.length >>> 1;
-    for (let i = 0; i < pairs; i++) {
-      const r = this.nextUint32();
-      out[2 * i] = table[r & 0xffff] as number;
-      out[2 * i + 1] = table[r >>> 16] as number;
-    }
-    if (out.length & 1) out[out.length - 1] = table[this.nextUint32() & 0xffff] as number;
-  }
-}
-
-const tables = new Map<number, Uint16Array>();
-
-function uniformTable(std: number): Uint16Array {
-  let table = tables.get(std);
-  if (!table) {
-    const half = std * Math.sqrt(3);
-    table = new Uint16Array(65536);
-    for (let i = 0; i < 65536; i++) table[i] = bf16Bits(((i + 0.5) / 65536) * 2 * half - half);
-    tables.set(std, table);
-  }
+/**
+ * A table of 65536 pairs of bf16 values: entry i holds level (i & 0xff) in its low half and level
+ * (i >>> 8) in its high half, so one 16-bit index gives two values with one load and one store.
+ * Shared memory, so worker threads read it without a copy.
+ */
+export function pairTable(std: number): Uint32Array {
+  const half = std * Math.sqrt(3);
+  const levels = new Uint16Array(256);
+  for (let k = 0; k < 256; k++) levels[k] = bf16Bits(((k + 0.5) / 256) * 2 * half - half);
+  const table = new Uint32Array(new SharedArrayBuffer(65536 * 4));
+  for (let i = 0; i < 65536; i++)
+    table[i] = ((levels[i & 0xff] as number) | ((levels[i >>> 8] as number) << 16)) >>> 0;
   return table;
 }
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+/**
+ * Fills out with packed bf16 pairs (little-endian: the first value in the low half) drawn from a
+ * generator seeded by seed; each 32-bit draw gives two table entries, four values.
+ * Self-contained (no outside names): its source also runs in the worker threads of fill-pool.ts.
+ * The state lives in locals: with fields, a rotate helper or a callback per draw it ran two to five
+ * times slower, and writing a checkpoint should be bound by the disk.
+ */
+export function fillBf16Pairs(out: Uint32Array, table: Uint32Array, seed: number): void {
+  // splitmix32 from the seed gives the four words of state. No inner functions: a transpiler may
+  // wrap named ones in helpers that do not exist in the worker.
+  const state = new Int32Array(4);
+  let x = seed >>> 0;
+  for (let k = 0; k < 4; k++) {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    state[k] = z ^ (z >>> 16);
+  }
+  let s0 = state[0] as number;
+  let s1 = state[1] as number;
+  let s2 = state[2] as number;
+  let s3 = state[3] as number;
+  for (let i = 0; i < out.length; i += 2) {
+    const m = Math.imul(s1, 5);
+    const r = Math.imul((m << 7) | (m >>> 25), 9);
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    out[i] = table[r & 0xffff] as number;
+    if (i + 1 < out.length) out[i + 1] = table[r >>> 16] as number;
+  }
+}
+
+/** A 32-bit seed for one chunk of one tensor: values depend on neither sharding nor thread count. */
+export function chunkSeed(seed: number, name: string, chunk: number): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ chunk, 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
 /** The bf16 bit pattern of a float (round to nearest even). */

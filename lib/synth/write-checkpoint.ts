@@ -4,15 +4,14 @@
  * fixed-size chunks, so memory stays bounded whatever the model size.
  */
 
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseModelConfig } from '../checkpoint/config.js';
 import { type ExpectedTensor, expectedTensors } from '../checkpoint/expected-tensors.js';
 import { InvalidArgumentError } from '../errors.js';
+import { FillPool } from './fill-pool.js';
 import { initRule } from './init-scales.js';
-import { bf16Bits, Random } from './random.js';
+import { bf16Bits, chunkSeed, pairTable } from './random.js';
 import { writeTokenizerFiles } from './tokenizer-files.js';
 import { processorConfig, type VariantName, variantConfig, variantNames } from './variants.js';
 
@@ -26,6 +25,8 @@ export interface SynthOptions {
   tokenizerJson?: string;
   /** Toy width (see variants.ts), for demos and tests. */
   toy?: boolean;
+  /** Threads generating random values (default: one per core, at most 8). */
+  threads?: number;
   /** Largest shard in bytes (the published checkpoints use a few GB). */
   maxShardBytes?: number;
   onProgress?: (writtenBytes: number, totalBytes: number) => void;
@@ -71,31 +72,50 @@ export async function writeSyntheticCheckpoint(
   const weightMap: Record<string, string> = {};
   let written = 0;
   const languageLayers = config.language.numHiddenLayers;
-  for (let s = 0; s < shards.length; s++) {
-    const shard = shards[s] as ExpectedTensor[];
-    for (const t of shard) weightMap[t.name] = names[s] as string;
-    const stream = createWriteStream(join(options.out, names[s] as string));
-    const write = async (data: Uint8Array) => {
-      if (!stream.write(data)) await once(stream, 'drain');
-    };
-    await write(safetensorsHeader(shard));
-    for (const tensor of shard) {
-      // One generator per tensor, seeded by the tensor's name: values do not depend on sharding.
-      const random = new Random(seed ^ hashName(tensor.name));
-      const rule = initRule(tensor.name, tensor.shape, languageLayers, config.vision.layers);
-      let remaining = tensor.shape.reduce((a, d) => a * d, 1);
-      while (remaining > 0) {
-        const chunk = new Uint16Array(Math.min(chunkElements, remaining));
-        if (rule.kind === 'constant') chunk.fill(bf16Bits(rule.value));
-        else random.fillBf16(chunk, rule.std);
-        await write(new Uint8Array(chunk.buffer));
-        remaining -= chunk.length;
-        written += chunk.byteLength;
-        options.onProgress?.(written, totalBytes);
+  const pool = new FillPool(chunkElements * 2, options.threads);
+  const tables = new Map<number, Uint32Array>();
+  try {
+    for (let s = 0; s < shards.length; s++) {
+      const shard = shards[s] as ExpectedTensor[];
+      for (const t of shard) weightMap[t.name] = names[s] as string;
+      const handle = await open(join(options.out, names[s] as string), 'w');
+      try {
+        const file = { handle, position: 0 };
+        await writeAll(file, safetensorsHeader(shard));
+        // Chunks in file order; the oldest is written while the pool generates the next ones.
+        const inFlight: { bytes: Promise<Uint8Array>; pooled: boolean }[] = [];
+        const writeOldest = async () => {
+          const chunk = inFlight.shift() as { bytes: Promise<Uint8Array>; pooled: boolean };
+          const bytes = await chunk.bytes;
+          await writeAll(file, bytes);
+          if (chunk.pooled) pool.release(bytes);
+          written += bytes.byteLength;
+          options.onProgress?.(written, totalBytes);
+        };
+        for (const tensor of shard) {
+          const rule = initRule(tensor.name, tensor.shape, languageLayers, config.vision.layers);
+          const elements = tensor.shape.reduce((a, d) => a * d, 1);
+          for (let chunk = 0; chunk * chunkElements < elements; chunk++) {
+            const count = Math.min(chunkElements, elements - chunk * chunkElements);
+            if (inFlight.length >= pool.buffers) await writeOldest();
+            if (rule.kind === 'constant') {
+              const values = new Uint16Array(count).fill(bf16Bits(rule.value));
+              inFlight.push({ bytes: Promise.resolve(new Uint8Array(values.buffer)), pooled: false });
+            } else {
+              const table = tables.get(rule.std) ?? pairTable(rule.std);
+              tables.set(rule.std, table);
+              const { bytes } = await pool.fill(table, chunkSeed(seed, tensor.name, chunk), count);
+              inFlight.push({ bytes, pooled: true });
+            }
+          }
+        }
+        while (inFlight.length > 0) await writeOldest();
+      } finally {
+        await handle.close();
       }
     }
-    stream.end();
-    await once(stream, 'close');
+  } finally {
+    await pool.close();
   }
   await writeFile(
     join(options.out, 'model.safetensors.index.json'),
@@ -109,6 +129,15 @@ export async function writeSyntheticCheckpoint(
   if (options.tokenizerJson)
     await writeTokenizerFiles(options.tokenizerJson, options.out, config.language.vocabSize);
   return { totalBytes, shards: names };
+}
+
+async function writeAll(file: { handle: FileHandle; position: number }, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await file.handle.write(bytes, done, bytes.byteLength - done, file.position);
+    done += bytesWritten;
+    file.position += bytesWritten;
+  }
 }
 
 function safetensorsHeader(tensors: ExpectedTensor[]): Uint8Array {
@@ -126,10 +155,4 @@ function safetensorsHeader(tensors: ExpectedTensor[]): Uint8Array {
   out.writeBigUInt64LE(BigInt(body.length), 0);
   body.copy(out, 8);
   return out;
-}
-
-function hashName(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
 }
