@@ -209,5 +209,76 @@ export function parseModelConfig(json: unknown): ModelConfig {
   if (config.projector.nEmbed !== language.hiddenSize) {
     throw new CheckpointError('config.json: projector_config.n_embed must equal language_config.hidden_size');
   }
+  refuseUnsupportedStructure(root, languageJson, visionJson, projectorJson);
+  checkConsistency(config);
   return config;
+}
+
+/**
+ * Keys whose other values would change which tensors exist or how they combine, beyond what this
+ * engine implements: each refused by name with the value it found.
+ */
+function refuseUnsupportedStructure(root: Json, language: Json, vision: Json, projector: Json): void {
+  const required: [Json, string, string, unknown][] = [
+    [root, '', 'tile_tag', '2D'],
+    [root, '', 'global_view_pos', 'head'],
+    [language, 'language_config.', 'moe_layer_freq', 1],
+    [language, 'language_config.', 'attention_bias', false],
+    [language, 'language_config.', 'tie_word_embeddings', false],
+    [vision, 'vision_config.', 'class_token', false],
+    [projector, 'projector_config.', 'depth', 2],
+    [projector, 'projector_config.', 'downsample_ratio', 2],
+    [projector, 'projector_config.', 'token_pooling', false],
+  ];
+  for (const [object, where, key, supported] of required) {
+    const value = object[key];
+    if (value !== undefined && value !== null && value !== supported) {
+      throw new UnsupportedError(
+        `config.json: unsupported ${where}${key} ${JSON.stringify(value)} (supported: ${JSON.stringify(supported)})`,
+      );
+    }
+  }
+  const kvHeads = language.num_key_value_heads;
+  if (kvHeads !== undefined && kvHeads !== null && kvHeads !== language.num_attention_heads) {
+    throw new UnsupportedError(
+      `config.json: unsupported language_config.num_key_value_heads ${JSON.stringify(kvHeads)} ` +
+        `(grouped-query attention; supported: num_attention_heads, ${JSON.stringify(language.num_attention_heads)})`,
+    );
+  }
+}
+
+/** Values that cannot describe a working model, whatever the engine. */
+function checkConsistency(config: ModelConfig): void {
+  const l = config.language;
+  const v = config.vision;
+  const fail = (why: string) => {
+    throw new CheckpointError(`config.json: ${why}`);
+  };
+  if (l.numAttentionHeads === 0 || l.hiddenSize === 0 || l.numHiddenLayers === 0 || l.vocabSize === 0) {
+    fail('language_config needs positive hidden_size, num_hidden_layers, num_attention_heads and vocab_size');
+  }
+  if (!l.useMla && l.hiddenSize % l.numAttentionHeads !== 0) {
+    fail(
+      `language_config.hidden_size ${l.hiddenSize} is not a multiple of num_attention_heads ${l.numAttentionHeads}`,
+    );
+  }
+  if (v.heads === 0 || v.width % v.heads !== 0) {
+    fail(`vision_config.width ${v.width} is not a multiple of heads ${v.heads}`);
+  }
+  if (l.nRoutedExperts > 0 && l.firstKDenseReplace < l.numHiddenLayers) {
+    if (l.numExpertsPerTok < 1 || l.numExpertsPerTok > l.nRoutedExperts) {
+      fail(
+        `language_config.num_experts_per_tok ${l.numExpertsPerTok} must be 1..n_routed_experts (${l.nRoutedExperts})`,
+      );
+    }
+    if (l.nGroup < 1 || l.nRoutedExperts % l.nGroup !== 0) {
+      fail(`language_config.n_group ${l.nGroup} must divide n_routed_experts ${l.nRoutedExperts}`);
+    }
+    if (l.topkGroup < 1 || l.topkGroup > l.nGroup) {
+      fail(`language_config.topk_group ${l.topkGroup} must be 1..n_group (${l.nGroup})`);
+    }
+  }
+  if (l.bosTokenId >= l.vocabSize || l.eosTokenId >= l.vocabSize) {
+    fail(`language_config.bos_token_id / eos_token_id must be below vocab_size ${l.vocabSize}`);
+  }
 }

@@ -148,6 +148,39 @@ describe('checkpoint validation', () => {
     await expectRefusal(/unsupported topk_method 'mystery_routing'/, UnsupportedError);
   });
 
+  it.each([
+    ['language_config', 'scoring_func', 'relu', /unsupported scoring_func 'relu'/],
+    ['language_config', 'hidden_act', 'gelu', /unsupported hidden_act 'gelu'/],
+    ['language_config', 'rope_scaling', { type: 'yarn', factor: 4 }, /rope_scaling is not supported/],
+    ['language_config', 'moe_layer_freq', 2, /unsupported language_config\.moe_layer_freq 2/],
+    ['language_config', 'num_key_value_heads', 2, /unsupported language_config\.num_key_value_heads 2/],
+    ['language_config', 'tie_word_embeddings', true, /unsupported language_config\.tie_word_embeddings true/],
+    ['projector_config', 'projector_type', 'linear', /unsupported projector_type 'linear'/],
+    ['projector_config', 'downsample_ratio', 3, /unsupported projector_config\.downsample_ratio 3/],
+    ['vision_config', 'class_token', true, /unsupported vision_config\.class_token true/],
+  ])('refuses an unsupported %s.%s by name', async (section, key, value, pattern) => {
+    const configPath = join(dir, 'config.json');
+    const config = JSON.parse(await readFile(configPath, 'utf8'));
+    config[section][key] = value;
+    await writeFile(configPath, JSON.stringify(config));
+    await expectRefusal(pattern, UnsupportedError);
+  });
+
+  it.each([
+    ['n_group', 3, /n_group 3 must divide n_routed_experts 8/],
+    ['topk_group', 2, /topk_group 2 must be 1\.\.n_group \(1\)/],
+    ['num_experts_per_tok', 9, /num_experts_per_tok 9 must be 1\.\.n_routed_experts \(8\)/],
+    ['vocab_size', 'many', /language_config\.vocab_size has an invalid value "many"/],
+    ['num_attention_heads', 3, /hidden_size 64 is not a multiple of num_attention_heads 3/],
+  ])('refuses an impossible language_config.%s', async (key, value, pattern) => {
+    const configPath = join(dir, 'config.json');
+    const config = JSON.parse(await readFile(configPath, 'utf8'));
+    config.language_config[key] = value;
+    if (key === 'num_attention_heads') config.language_config.num_key_value_heads = value;
+    await writeFile(configPath, JSON.stringify(config));
+    await expectRefusal(pattern);
+  });
+
   it('refuses a missing config.json', async () => {
     await unlink(join(dir, 'config.json'));
     await expectRefusal(/config\.json not found/);
