@@ -97,6 +97,17 @@ describe('checkpoint validation', () => {
     expect(error.tensor).toBe(name);
   });
 
+  it('refuses two tensors whose bytes overlap', async () => {
+    await editHeader(shard1(), (h) => {
+      const a = h['language.model.layers.0.input_layernorm.weight'] as { data_offsets: number[] };
+      const b = h['language.model.layers.0.post_attention_layernorm.weight'] as { data_offsets: number[] };
+      b.data_offsets = [...a.data_offsets];
+    });
+    await expectRefusal(
+      /tensors language\.model\.layers\.0\.\w+\.weight and language\.model\.layers\.0\.\w+\.weight overlap/,
+    );
+  });
+
   it('refuses a wrong dtype', async () => {
     const name = await firstTensor(shard1());
     await editHeader(shard1(), (h) => {
