@@ -40,6 +40,26 @@ export interface NativeAddon {
   backends(): BackendInfo[];
   /** Maps and loads a validated checkpoint on a worker thread. */
   loadModel(checkpoint: CheckpointTable, options: EngineOptions): Promise<NativeModelHandle>;
+  /**
+   * The native sampler alone (a test hook): the distribution it draws from after every filter
+   * (kept ids most likely first, probabilities renormalised) and `draws` tokens drawn by one sampler.
+   */
+  probeSampler(
+    logits: Float32Array,
+    sampling: SamplerProbeOptions,
+    seenIds: Int32Array,
+    draws: number,
+  ): { ids: Int32Array; probs: Float32Array; draws: Int32Array };
+}
+
+/** Sampling options as the native sampler takes them (already validated by lib/options.ts). */
+export interface SamplerProbeOptions {
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repetitionPenalty?: number;
+  seed?: number;
 }
 
 /** The package root: the folder holding our package.json, whether we run from lib/ or dist/. */

@@ -24,8 +24,7 @@ Sampler::Sampler(const SamplingParams& params) : params_(params) {
   rng_.seed(params.seeded ? params.seed : std::random_device{}());
 }
 
-std::int32_t Sampler::sample(float* logits, std::int32_t vocab,
-                             const std::unordered_set<std::int32_t>& seen) {
+std::size_t Sampler::filter(float* logits, std::int32_t vocab, const std::unordered_set<std::int32_t>& seen) {
   if (params_.repetitionPenalty != 1.0f) {
     for (std::int32_t id : seen) {
       if (id < 0 || id >= vocab) continue;
@@ -41,7 +40,9 @@ std::int32_t Sampler::sample(float* logits, std::int32_t vocab,
     double sum = 0;
     for (std::int32_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - logits[best]));
     lastLogprob_ = static_cast<float>(-std::log(sum));
-    return best;
+    order_.assign(1, best);
+    probs_.assign(1, 1.0f);
+    return 1;
   }
   const float invTemperature = 1.0f / params_.temperature;
   for (std::int32_t i = 0; i < vocab; ++i) logits[i] *= invTemperature;
@@ -55,33 +56,45 @@ std::int32_t Sampler::sample(float* logits, std::int32_t vocab,
   order_.resize(static_cast<std::size_t>(keep));
 
   const float maxLogit = logits[order_[0]];
-  probs_.resize(order_.size());
+  std::vector<double>& probs = work_;
+  probs.resize(order_.size());
   double sum = 0;
-  for (std::size_t i = 0; i < order_.size(); ++i) sum += (probs_[i] = std::exp(logits[order_[i]] - maxLogit));
-  for (float& p : probs_) p = static_cast<float>(p / sum);
+  for (std::size_t i = 0; i < order_.size(); ++i)
+    sum += (probs[i] = std::exp(static_cast<double>(logits[order_[i]] - maxLogit)));
+  for (double& p : probs) p /= sum;
 
-  std::size_t count = probs_.size();
+  std::size_t count = probs.size();
   if (params_.topP < 1.0f) {  // the smallest prefix whose mass reaches topP (at least one token)
     double mass = 0;
     std::size_t i = 0;
     for (; i < count; ++i) {
-      mass += probs_[i];
+      mass += probs[i];
       if (mass >= params_.topP) break;
     }
     count = std::min(count, i + 1);
   }
   if (params_.minP > 0.0f) {  // drop tokens below minP x the top probability
-    const float floor = params_.minP * probs_[0];
+    const double floor = params_.minP * probs[0];
     std::size_t i = 1;
-    while (i < count && probs_[i] >= floor) ++i;
+    while (i < count && probs[i] >= floor) ++i;
     count = i;
   }
   double kept = 0;
-  for (std::size_t i = 0; i < count; ++i) kept += probs_[i];
-  std::uniform_real_distribution<double> uniform(0.0, kept);
+  for (std::size_t i = 0; i < count; ++i) kept += probs[i];
+  order_.resize(count);
+  probs_.resize(count);
+  for (std::size_t i = 0; i < count; ++i) probs_[i] = static_cast<float>(probs[i] / kept);
+  return count;
+}
+
+std::int32_t Sampler::sample(float* logits, std::int32_t vocab,
+                             const std::unordered_set<std::int32_t>& seen) {
+  const std::size_t count = filter(logits, vocab, seen);
+  if (params_.temperature == 0.0f) return order_[0];
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
   const double target = uniform(rng_);
   double running = 0;
-  std::size_t chosen = count - 1;
+  std::size_t chosen = count - 1;  // rounding can leave the running sum a hair under 1
   for (std::size_t i = 0; i < count; ++i) {
     running += probs_[i];
     if (running > target) {
@@ -89,7 +102,7 @@ std::int32_t Sampler::sample(float* logits, std::int32_t vocab,
       break;
     }
   }
-  lastLogprob_ = static_cast<float>(std::log(probs_[chosen] / kept));
+  lastLogprob_ = std::log(probs_[chosen]);
   return order_[chosen];
 }
 

@@ -6,6 +6,8 @@
 #include "napi/generator_binding.h"
 
 #include <memory>
+#include <unordered_set>
+#include <vector>
 
 #include "engine/scheduler.h"
 #include "napi/js_errors.h"
@@ -27,6 +29,65 @@ const char* finishName(FinishReason reason) {
 }
 
 using Events = std::vector<TokenEvent>;
+
+SamplingParams samplingFromJs(const Napi::Object& s) {
+  SamplingParams params;
+  params.temperature = static_cast<float>(numberFieldOr(s, "temperature", 0, "sampling"));
+  params.topK = static_cast<int>(numberFieldOr(s, "topK", 0, "sampling"));
+  params.topP = static_cast<float>(numberFieldOr(s, "topP", 1, "sampling"));
+  params.minP = static_cast<float>(numberFieldOr(s, "minP", 0, "sampling"));
+  params.repetitionPenalty = static_cast<float>(numberFieldOr(s, "repetitionPenalty", 1, "sampling"));
+  if (!isAbsent(s.Get("seed"))) {
+    params.seed = static_cast<std::uint64_t>(numberField(s, "seed", "sampling"));
+    params.seeded = true;
+  }
+  return params;
+}
+
+// probeSampler(logits: Float32Array, sampling, seenIds: Int32Array, draws) ->
+//   { ids: Int32Array, probs: Float32Array, draws: Int32Array }
+// The native sampler alone, for tests: the distribution it draws from (kept ids, most likely
+// first, renormalised) and `draws` tokens drawn from fresh copies of the logits by one seeded sampler.
+Napi::Value probeSampler(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      fail(ErrorCode::kInvalidArgument, "probeSampler: logits must be a Float32Array");
+    if (!info[1].IsObject() || !info[3].IsNumber())
+      fail(ErrorCode::kInvalidArgument, "probeSampler(logits, sampling, seenIds, draws)");
+    Napi::Float32Array logitsJs = info[0].As<Napi::Float32Array>();
+    const std::vector<float> logits(logitsJs.Data(), logitsJs.Data() + logitsJs.ElementLength());
+    if (logits.empty()) fail(ErrorCode::kInvalidArgument, "probeSampler: logits are empty");
+    Napi::Object holder = Napi::Object::New(info.Env());
+    holder.Set("seen", info[2]);
+    const std::vector<std::int32_t> seenIds = int32ArrayField(holder, "seen", "probeSampler");
+    const std::unordered_set<std::int32_t> seen(seenIds.begin(), seenIds.end());
+    Sampler sampler(samplingFromJs(info[1].As<Napi::Object>()));
+    const auto vocab = static_cast<std::int32_t>(logits.size());
+
+    std::vector<float> scratch = logits;
+    const std::size_t count = sampler.filter(scratch.data(), vocab, seen);
+    Napi::Int32Array ids = Napi::Int32Array::New(info.Env(), count);
+    Napi::Float32Array probs = Napi::Float32Array::New(info.Env(), count);
+    for (std::size_t i = 0; i < count; ++i) {
+      ids[i] = sampler.candidateIds()[i];
+      probs[i] = sampler.candidateProbs()[i];
+    }
+    const std::int64_t drawsAsked = info[3].As<Napi::Number>().Int64Value();
+    if (drawsAsked < 0 || drawsAsked > 10'000'000)
+      fail(ErrorCode::kInvalidArgument, "probeSampler: draws must be in [0, 1e7]");
+    const auto drawCount = static_cast<std::size_t>(drawsAsked);
+    Napi::Int32Array draws = Napi::Int32Array::New(info.Env(), drawCount);
+    for (std::size_t i = 0; i < drawCount; ++i) {
+      scratch = logits;
+      draws[i] = sampler.sample(scratch.data(), vocab, seen);
+    }
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("ids", ids);
+    out.Set("probs", probs);
+    out.Set("draws", draws);
+    return out;
+  });
+}
 
 class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
  public:
@@ -119,18 +180,8 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
       if (!isAbsent(o.Get("stopTokenIds")))
         request->stopTokenIds = int32ArrayField(o, "stopTokenIds", "request");
       request->maxTokens = static_cast<int>(numberFieldOr(o, "maxTokens", 512, "request"));
-      Napi::Object s =
-          isAbsent(o.Get("sampling")) ? Napi::Object::New(info.Env()) : objectField(o, "sampling", "request");
-      request->sampling.temperature = static_cast<float>(numberFieldOr(s, "temperature", 0, "sampling"));
-      request->sampling.topK = static_cast<int>(numberFieldOr(s, "topK", 0, "sampling"));
-      request->sampling.topP = static_cast<float>(numberFieldOr(s, "topP", 1, "sampling"));
-      request->sampling.minP = static_cast<float>(numberFieldOr(s, "minP", 0, "sampling"));
-      request->sampling.repetitionPenalty =
-          static_cast<float>(numberFieldOr(s, "repetitionPenalty", 1, "sampling"));
-      if (!isAbsent(s.Get("seed"))) {
-        request->sampling.seed = static_cast<std::uint64_t>(numberField(s, "seed", "sampling"));
-        request->sampling.seeded = true;
-      }
+      request->sampling = samplingFromJs(isAbsent(o.Get("sampling")) ? Napi::Object::New(info.Env())
+                                                                     : objectField(o, "sampling", "request"));
       PromptInput check;
       check.inputIds = request->inputIds;
       check.tiles = request->tiles.data();
@@ -187,6 +238,9 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
 
 }  // namespace
 
-void registerGenerator(Napi::Env env, Napi::Object exports) { NativeGenerator::define(env, exports); }
+void registerGenerator(Napi::Env env, Napi::Object exports) {
+  NativeGenerator::define(env, exports);
+  exports.Set("probeSampler", Napi::Function::New(env, probeSampler, "probeSampler"));
+}
 
 }  // namespace vl2::napi
