@@ -34,6 +34,8 @@ export interface PrefillResult {
 
 export interface EngineInfo {
   backend: 'cpu';
+  /** The CPU kernel set in use: AVX2+FMA, or the portable one (no AVX2, or VL2_CPU_KERNELS=portable). */
+  cpuKernels: 'avx2' | 'portable';
   cacheCapacityTokens: number;
   cacheFreeTokens: number;
   cacheBytesPerToken: number;

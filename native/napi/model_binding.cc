@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "backend/cpu/matmul.h"
 #include "backend/cuda_upload.h"
 #include "model/model_loader.h"
 #include "napi/async_task.h"
@@ -60,6 +61,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       std::shared_ptr<Model> model = live();
       Napi::Object out = Napi::Object::New(info.Env());
       out.Set("backend", "cpu");
+      out.Set("cpuKernels", cpu::cpuHasAvx2() ? "avx2" : "portable");
       out.Set("cacheCapacityTokens", static_cast<double>(model->cacheCapacityTokens()));
       out.Set("cacheFreeTokens", static_cast<double>(model->freeCacheTokens()));
       out.Set("cacheBytesPerToken", static_cast<double>(model->cacheBytesPerToken()));

@@ -1,12 +1,23 @@
 #include "backend/cpu/matmul.h"
 
+#include <cstdlib>
+#include <string_view>
 #include <vector>
 
 namespace vl2::cpu {
 
+namespace {
+// VL2_CPU_KERNELS=portable forces the generic kernels, so the fallback is tested on AVX2 machines.
+bool portableRequested() {
+  const char* value = std::getenv("VL2_CPU_KERNELS");
+  return value != nullptr && std::string_view(value) == "portable";
+}
+}  // namespace
+
 bool cpuHasAvx2() {
 #if defined(VL2_X86_DISPATCH)
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool has =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !portableRequested();
   return has;
 #else
   return false;

@@ -42,7 +42,8 @@ inline float widen(float value) { return value; }
 // streams past them.
 constexpr std::int64_t kMatmulRowsPerTask = 64;
 
-// Whether this CPU runs the AVX2+FMA kernels (decided once).
+// Whether this CPU runs the AVX2+FMA kernels (decided once; environment
+// VL2_CPU_KERNELS=portable says no).
 bool cpuHasAvx2();
 
 }  // namespace vl2::cpu
