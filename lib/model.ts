@@ -21,8 +21,10 @@ import { IncrementalDecoder } from './stream.js';
 
 export type { GenerateOptions } from './options.js';
 
+/** Where the model runs: 'auto' picks the best backend available here. */
 export type Device = 'auto' | 'cpu' | 'cuda';
 
+/** Options of {@link loadModel}. */
 export interface LoadOptions {
   /** 'auto' (default) picks the best backend that runs the model here; see {@link Model.device}. */
   device?: Device;
@@ -38,6 +40,7 @@ export interface LoadOptions {
   allowRemoteImages?: boolean;
 }
 
+/** Why an answer ended: an end token or stop string, maxTokens, or cancellation. */
 export type FinishReason = 'stop' | 'length' | 'abort';
 
 /** One streamed piece of an answer. */
@@ -50,22 +53,31 @@ export interface ChatChunk {
   finishReason?: FinishReason;
 }
 
+/** Token counts of one generation. */
 export interface Usage {
+  /** Every prompt token, image tokens included. */
   promptTokens: number;
+  /** The prompt's image tokens (tile rows, separators and newlines). */
   imageTokens: number;
+  /** Tokens generated. */
   completionTokens: number;
 }
 
+/** Wall-clock timings of one generation, in milliseconds and tokens per second. */
 export interface Timings {
   /** From the call to the first token. */
   timeToFirstTokenMs: number;
   /** Completion tokens per second after the first token. */
   tokensPerSecond: number;
+  /** From the call to the last token. */
   totalMs: number;
 }
 
+/** The whole answer of {@link Model.generate}. */
 export interface GenerateResult {
+  /** The answer's text (cut before a stop string). */
   text: string;
+  /** Every generated token id (an end or stop token that ended the answer is left out). */
   tokenIds: number[];
   finishReason: FinishReason;
   usage: Usage;

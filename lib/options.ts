@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError } from './errors.js';
 
+/** Options of {@link Model.chat} and {@link Model.generate}. */
 export interface GenerateOptions {
   /** Most new tokens (default 512). */
   maxTokens?: number;
@@ -31,6 +32,7 @@ export interface GenerateOptions {
   showSpecialTokens?: boolean;
 }
 
+/** Generation options after validation, every default filled in. */
 export interface ResolvedOptions {
   maxTokens: number;
   sampling: {
@@ -65,6 +67,10 @@ function check(ok: boolean, message: string): void {
   if (!ok) throw new InvalidArgumentError(message);
 }
 
+/**
+ * Validates generation options and fills in the defaults.
+ * @throws InvalidArgumentError naming the first bad or unknown option, before any work starts.
+ */
 export function resolveOptions(options: GenerateOptions = {}): ResolvedOptions {
   check(typeof options === 'object' && options !== null, 'options must be an object');
   for (const key of Object.keys(options))

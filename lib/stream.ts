@@ -7,6 +7,7 @@ import type { TextTokenizer } from './processor/tokenizer.js';
 
 const replacement = '\uFFFD';
 
+/** Detokenises one answer as its tokens arrive (one instance per answer). */
 export class IncrementalDecoder {
   private ids: number[] = [];
   private decodedLength = 0; // characters of the decoded text already released (before stop handling)

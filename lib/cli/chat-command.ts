@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { ChatMessage, ImageInput } from '../processor/index.js';
 import { loadWithProgress } from './load-with-progress.js';
 
+/** Adds `vl2 chat` to the program. */
 export function registerChatCommand(program: Command): void {
   program
     .command('chat')

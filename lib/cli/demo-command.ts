@@ -15,6 +15,7 @@ import { type VariantName, variantNames } from '../synth/variants.js';
 import { writeSyntheticCheckpoint } from '../synth/write-checkpoint.js';
 import { describeBackends } from './backends-command.js';
 
+/** Adds `vl2 demo` to the program. */
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')

@@ -5,6 +5,7 @@ import { drawGrounding } from '../grounding.js';
 import type { ChatMessage } from '../processor/index.js';
 import { loadWithProgress } from './load-with-progress.js';
 
+/** Parsed flags of `vl2 run`. */
 export interface RunOptions {
   model: string;
   image?: string[];
@@ -15,6 +16,7 @@ export interface RunOptions {
   tokenizer?: string;
 }
 
+/** Adds `vl2 run` to the program. */
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
