@@ -3,7 +3,11 @@
  * into a layer's residual branch have std 1/sqrt(fan_in); the projections that write back into the
  * residual stream (o_proj, down_proj, fc2, attn.proj) are further scaled by 1/sqrt(2 x layers), so
  * that the sum over all layers grows the stream by a bounded factor instead of sqrt(layers); norm
- * weights are exactly 1 and biases 0; embeddings have unit variance.
+ * weights are exactly 1 and biases 0; embeddings have unit variance. Router gates keep 1/sqrt(H),
+ * so routing logits are O(1) and tokens spread over many experts (every expert path is exercised);
+ * the noaux_tc correction bias is small (0.01) beside the sigmoid scores it shifts. Measured at toy
+ * width and full depth (30 layers): the stream's RMS goes 1.05 -> 1.2-1.3, and the layers move it by
+ * about half its norm (test/checkpoint/synth.test.ts).
  */
 export type InitRule = { kind: 'constant'; value: number } | { kind: 'random'; std: number };
 

@@ -103,6 +103,34 @@ describe.each(variantNames)('synthetic %s with 2 layers', (variant) => {
   });
 });
 
+describe.each(variantNames)('synthetic %s at toy width, full depth', (variant) => {
+  it('keeps the hidden state O(1) after every layer', async () => {
+    const layers = parseModelConfig(variantConfig(variant)).language.numHiddenLayers;
+    const out = join(work, `${variant}-deep-toy`);
+    await writeSyntheticCheckpoint({ variant, out, layers, toy: true, seed: 11 });
+    const model = await EngineModel.load(out, { cacheTokens: 256 });
+    try {
+      const prompt = Int32Array.from({ length: 48 }, (_, i) => (i * 37 + 5) % 1000);
+      const result = await model.prefill(model.createSequence(), { inputIds: prompt }, { capture: true });
+      const hidden = model.info().hiddenSize;
+      const hiddenLast = result.hiddenLast as Float32Array;
+      expect(hiddenLast.length / hidden).toBe(layers + 1);
+      const row = (l: number) => hiddenLast.subarray(l * hidden, (l + 1) * hidden);
+      for (let l = 0; l < layers + 1; l++) {
+        expect(rms(row(l)), `hidden RMS after layer ${l} of ${layers}`).toBeGreaterThan(0.5);
+        expect(rms(row(l)), `hidden RMS after layer ${l} of ${layers}`).toBeLessThan(2);
+      }
+      // Neither exploding nor vanishing: the layers together move the stream by a sizeable fraction
+      // of its norm (about half; with dead branches this would be 0).
+      const change = row(layers - 1).map((v, i) => v - (row(0)[i] as number));
+      expect(rms(change)).toBeGreaterThan(0.2);
+    } finally {
+      model.close();
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('synthetic weights', () => {
   it('have the standard deviation asked for, and differ by seed', () => {
     const draw = (seed: number) => {
