@@ -10,7 +10,11 @@ const replacement = '\uFFFD';
 /** Detokenises one answer as its tokens arrive (one instance per answer). */
 export class IncrementalDecoder {
   private ids: number[] = [];
-  private decodedLength = 0; // characters of the decoded text already released (before stop handling)
+  // Only ids from prefixOffset on are decoded again: those before readOffset were already turned into
+  // text, and the few before them give the window the same context as the whole list, so a tokenizer
+  // that treats the start of a text specially decodes both alike. Each token costs O(1), not O(length).
+  private prefixOffset = 0;
+  private readOffset = 0;
   private emitted = ''; // text released to the caller
   private pending = ''; // decoded text held back because it may begin a stop string
   stopped = false;
@@ -30,19 +34,30 @@ export class IncrementalDecoder {
   push(token: number): string {
     if (this.stopped) return '';
     this.ids.push(token);
-    const decoded = this.tokenizer.decode(this.ids, { skipSpecial: !this.showSpecialTokens });
-    // A trailing replacement character is an incomplete UTF-8 sequence: wait for the next token.
-    let stable = decoded.length;
-    while (stable > this.decodedLength && decoded[stable - 1] === replacement) stable--;
-    if (stable <= this.decodedLength) return '';
-    this.pending += decoded.slice(this.decodedLength, stable);
-    this.decodedLength = stable;
+    this.pending += this.decodeNew(false);
     return this.release(false);
   }
 
   /** At the end of the stream: whatever was held back (no stop string completed). */
   flush(): string {
+    if (!this.stopped) this.pending += this.decodeNew(true);
     return this.release(true);
+  }
+
+  // The text the ids after readOffset add. A trailing replacement character is an incomplete UTF-8
+  // sequence: until the stream ends, nothing is taken while the text ends in one.
+  private decodeNew(final: boolean): string {
+    const before = this.decode(this.ids.slice(this.prefixOffset, this.readOffset));
+    const after = this.decode(this.ids.slice(this.prefixOffset));
+    if (!final && (after.length <= before.length || after.endsWith(replacement))) return '';
+    this.prefixOffset = this.readOffset;
+    this.readOffset = this.ids.length;
+    return after.slice(before.length);
+  }
+
+  // Some tokenizers refuse an empty list.
+  private decode(ids: number[]): string {
+    return ids.length ? this.tokenizer.decode(ids, { skipSpecial: !this.showSpecialTokens }) : '';
   }
 
   private release(final: boolean): string {

@@ -36,6 +36,43 @@ describe('IncrementalDecoder', () => {
     const { text } = streamOf('ends with \nUs', ['\nUser:']);
     expect(text).toBe('ends with \nUs');
   });
+
+  it('decodes a bounded window per token, not the whole answer again', () => {
+    let idsDecoded = 0;
+    const counting = Object.create(tokenizer) as ByteTokenizer;
+    counting.decode = (ids, options) => {
+      idsDecoded += ids.length;
+      return tokenizer.decode(ids, options);
+    };
+    const text = 'é🚀 plain words and accents, '.repeat(100);
+    const decoder = new IncrementalDecoder(counting, [], true);
+    const ids = idsOf(text);
+    const chunks = ids.map((id) => decoder.push(id));
+    chunks.push(decoder.flush());
+    expect(chunks.join('')).toBe(text);
+    // Each push decodes the last settled token(s) and the new ones: a few ids, whatever the length.
+    expect(idsDecoded).toBeLessThan(ids.length * 8);
+  });
+
+  it('ends an answer cut inside a character with a replacement character', () => {
+    const rocket = idsOf('🚀');
+    const decoder = new IncrementalDecoder(tokenizer, [], true);
+    const shown = [...idsOf('ok '), ...rocket.slice(0, 2)].map((id) => decoder.push(id)).join('');
+    expect(shown).toBe('ok ');
+    expect(decoder.flush()).toBe(tokenizer.decode(rocket.slice(0, 2)));
+    expect(decoder.text.startsWith('ok ')).toBe(true);
+  });
+
+  it('hides special tokens unless asked to show them', () => {
+    const ids = [...idsOf('a'), tokenizer.imageId, ...idsOf('b')];
+    const run = (show: boolean) => {
+      const decoder = new IncrementalDecoder(tokenizer, [], show);
+      return ids.map((id) => decoder.push(id)).join('') + decoder.flush();
+    };
+    expect(run(false)).toBe('ab');
+    expect(run(true)).toBe(tokenizer.decode(ids));
+    expect(run(true)).not.toBe('ab');
+  });
 });
 
 describe('generation options', () => {
