@@ -42,9 +42,30 @@ describe('sampling', () => {
   });
 
   it('stops at maxTokens with finishReason length', async () => {
-    const result = await model.generate(ask('Count.'), { maxTokens: 5, stopTokenIds: [] });
-    expect(result.tokenIds.length).toBeLessThanOrEqual(5);
-    if (result.tokenIds.length === 5) expect(result.finishReason).toBe('length');
+    // Greedy on this prompt runs past 40 tokens without an end token, so 5 is where it must stop.
+    const long = await model.generate(ask('Count.'), { maxTokens: 40 });
+    expect(long.finishReason).toBe('length');
+    const result = await model.generate(ask('Count.'), { maxTokens: 5 });
+    expect(result.tokenIds).toEqual(long.tokenIds.slice(0, 5));
+    expect(result.finishReason).toBe('length');
+    expect(result.usage.completionTokens).toBe(5);
+  });
+
+  it('ends at a stop token id and at a stop string, leaving both out', async () => {
+    const long = await model.generate(ask('Count.'), { maxTokens: 40 });
+    const stopId = long.tokenIds[10] as number;
+    const byId = await model.generate(ask('Count.'), { maxTokens: 40, stopTokenIds: [stopId] });
+    expect(byId.finishReason).toBe('stop');
+    expect(byId.tokenIds).toEqual(long.tokenIds.slice(0, long.tokenIds.indexOf(stopId)));
+
+    const stop = long.text.slice(long.text.length >> 1, (long.text.length >> 1) + 2);
+    expect(stop.length).toBe(2);
+    const chunks: string[] = [];
+    for await (const chunk of model.chat(ask('Count.'), { maxTokens: 40, stop: [stop] })) {
+      chunks.push(chunk.text);
+      if (chunk.finishReason) expect(chunk.finishReason).toBe('stop');
+    }
+    expect(chunks.join('')).toBe(long.text.slice(0, long.text.indexOf(stop)));
   });
 });
 
