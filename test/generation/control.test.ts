@@ -125,12 +125,16 @@ describe('a cache far too small for the load', () => {
     const small = await loadModel(modelDir, { device: 'cpu', tokenizer, cacheTokens: 256 });
     try {
       const prompts = [1, 2, 3, 4, 5, 6].map((i) => ask(`Question number ${i}: what is the answer?`));
-      const alone = [];
-      for (const p of prompts) alone.push((await model.generate(p, { maxTokens: 150 })).tokenIds);
-      // Each needs 3 of the 4 blocks: running several at once forces preemption and recomputation.
-      const together = await Promise.all(prompts.map((p) => small.generate(p, { maxTokens: 150 })));
-      expect(together.map((r) => r.tokenIds)).toEqual(alone);
-      expect(small.stats().preemptions).toBeGreaterThan(0);
+      // Greedy, and seeded sampling: a preempted request keeps its sampler's state.
+      for (const options of [{ maxTokens: 150 }, { maxTokens: 150, temperature: 0.8, topP: 0.95, seed: 7 }]) {
+        const alone = [];
+        for (const p of prompts) alone.push((await model.generate(p, options)).tokenIds);
+        const preemptionsBefore = small.stats().preemptions;
+        // Each needs 3 of the 4 blocks: running several at once forces preemption and recomputation.
+        const together = await Promise.all(prompts.map((p) => small.generate(p, options)));
+        expect(together.map((r) => r.tokenIds)).toEqual(alone);
+        expect(small.stats().preemptions).toBeGreaterThan(preemptionsBefore);
+      }
     } finally {
       await small.close();
     }
