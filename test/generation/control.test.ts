@@ -71,9 +71,18 @@ describe('sampling', () => {
 
 describe('cancellation', () => {
   it('an AbortSignal ends a stream mid-way with finishReason abort and frees its cache blocks', async () => {
-    const free = () =>
-      (model as unknown as { engine: { info(): { cacheFreeTokens: number } } }).engine.info().cacheFreeTokens;
+    const info = () =>
+      (
+        model as unknown as { engine: { info(): { cacheFreeTokens: number; cacheCapacityTokens: number } } }
+      ).engine.info();
+    const free = () => info().cacheFreeTokens;
+    const settle = async (tokens: number) => {
+      for (let i = 0; i < 200 && free() !== tokens; i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    // Requests of earlier tests that ended by a stop string are freed on the scheduler's next turn.
+    await settle(info().cacheCapacityTokens);
     const before = free();
+    expect(before).toBe(info().cacheCapacityTokens);
     const controller = new AbortController();
     const chunks = [];
     for await (const chunk of model.chat(ask('Write a long essay.'), {
@@ -86,7 +95,7 @@ describe('cancellation', () => {
     expect(chunks.at(-1)?.finishReason).toBe('abort');
     expect(chunks.length).toBe(4); // three tokens, then the abort ends the stream at once
     // The scheduler frees the blocks before its next step; give it that step.
-    for (let i = 0; i < 200 && free() !== before; i++) await new Promise((r) => setTimeout(r, 10));
+    await settle(before);
     expect(free()).toBe(before);
   });
 
