@@ -4,15 +4,14 @@
  * compared with the reference (which recomputed the whole sequence every step, without a cache).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineModel, type EnginePrompt } from '../../lib/engine/native-model.js';
+import { EngineModel } from '../../lib/engine/native-model.js';
 import {
   caseNames,
-  type GoldenCase,
   goldenCase,
   goldenPath,
+  goldenPrompt,
   type ModelVariant,
   modelVariants,
-  readU8,
   relativeError,
   type TopK,
 } from '../support/golden.js';
@@ -61,15 +60,6 @@ function expectTopK(logits: Float32Array, expected: TopK, where: string): void {
   );
 }
 
-function promptOf(golden: GoldenCase, tokens: number): EnginePrompt {
-  return {
-    inputIds: golden.input_ids.slice(0, tokens),
-    tiles: golden.tiles_file ? readU8(golden.tiles_file) : undefined,
-    imagesSpatialCrop: golden.images_spatial_crop.flat(),
-    imageTokenPositions: golden.image_token_positions,
-  };
-}
-
 describe.each(modelVariants)('%s model, cached decoding', (variant) => {
   it.each(caseNames)('%s: tail positions and greedy steps match the reference', async (name) => {
     const golden = goldenCase(variant, name);
@@ -79,7 +69,7 @@ describe.each(modelVariants)('%s model, cached decoding', (variant) => {
     const sequence = model.createSequence();
     try {
       // Prefill up to the first tail position, then feed the remaining prompt tokens one by one.
-      let logits = (await model.prefill(sequence, promptOf(golden, first + 1))).logits;
+      let logits = (await model.prefill(sequence, goldenPrompt(golden, first + 1))).logits;
       expectTopK(logits, golden.tail_topk[0] as TopK, `${name} tail 0`);
       for (let i = 1; i < golden.tail_positions.length; i++) {
         const token = golden.input_ids[golden.tail_positions[i] as number] as number;
@@ -113,7 +103,7 @@ describe.each(modelVariants)('%s model, batched decoding', (variant) => {
       for (const golden of cases) {
         const sequence = model.createSequence();
         sequences.push(sequence);
-        await model.prefill(sequence, promptOf(golden, golden.input_ids.length));
+        await model.prefill(sequence, goldenPrompt(golden));
       }
       const vocab = model.info().vocabSize;
       const steps = Math.min(...cases.map((c) => c.greedy_step_topk.length));

@@ -3,35 +3,22 @@
  * first tile, and the prompt embeddings with every image's features placed (global view rows with
  * `image_newline`, `view_seperator`, local tile rows), for every golden case that has images.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineModel } from '../../lib/engine/native-model.js';
+import { describe, expect, it } from 'vitest';
+import type { EngineModel } from '../../lib/engine/native-model.js';
 import {
   caseNames,
+  fp32Tolerance,
   goldenCase,
-  goldenPath,
-  type ModelVariant,
+  goldenPrompt,
   modelVariants,
   readF32,
-  readU8,
   relativeError,
+  useGoldenModels,
 } from '../support/golden.js';
-
-/** fp32 arithmetic must agree with the reference to this relative error (golden README). */
-const fp32Tolerance = 1e-4;
 
 const imageCases = caseNames.filter((name) => goldenCase('tiny', name).images.length > 0);
 
-const models = new Map<ModelVariant, EngineModel>();
-
-beforeAll(async () => {
-  for (const variant of modelVariants) {
-    models.set(variant, await EngineModel.load(goldenPath('models', variant), { cacheTokens: 4096 }));
-  }
-});
-
-afterAll(() => {
-  for (const model of models.values()) model.close();
-});
+const models = useGoldenModels(4096);
 
 describe.each(modelVariants)('%s model', (variant) => {
   it('has golden cases with images to check', () => {
@@ -44,16 +31,7 @@ describe.each(modelVariants)('%s model', (variant) => {
     const model = models.get(variant) as EngineModel;
     const sequence = model.createSequence();
     try {
-      const result = await model.prefill(
-        sequence,
-        {
-          inputIds: golden.input_ids,
-          tiles: readU8(golden.tiles_file as string),
-          imagesSpatialCrop: golden.images_spatial_crop.flat(),
-          imageTokenPositions: golden.image_token_positions,
-        },
-        { capture: true },
-      );
+      const result = await model.prefill(sequence, goldenPrompt(golden), { capture: true });
       const file = (suffix: string) => readF32('cases', `${variant}-${name}.${suffix}.f32`);
       expect(relativeError(result.vision0 as Float32Array, file('vision0'))).toBeLessThan(fp32Tolerance);
       expect(relativeError(result.projector0 as Float32Array, file('projector0'))).toBeLessThan(
