@@ -3,6 +3,21 @@
 #include <algorithm>
 
 namespace vl2 {
+namespace {
+
+// An event that ends a request without a token: an abort, or an error with its code.
+TokenEvent finishEvent(std::int64_t requestId, FinishReason reason, const Error* error = nullptr) {
+  TokenEvent event;
+  event.requestId = requestId;
+  event.finish = reason;
+  if (error) {
+    event.errorCode = error->code();
+    event.error = error->what();
+  }
+  return event;
+}
+
+}  // namespace
 
 Scheduler::Scheduler(std::shared_ptr<Model> model, Emit emit)
     : model_(std::move(model)), emit_(std::move(emit)) {
@@ -101,12 +116,7 @@ bool Scheduler::admit(Running& run, std::vector<TokenEvent>& events) {
     model_->freeSequence(run.sequence);
     run.sequence = 0;
     if (error.code() == ErrorCode::kOutOfMemory && !active_.empty()) return false;  // wait for blocks
-    TokenEvent event;
-    event.requestId = request.id;
-    event.finish = FinishReason::kError;
-    event.errorCode = error.code();
-    event.error = error.what();
-    events.push_back(std::move(event));
+    events.push_back(finishEvent(request.id, FinishReason::kError, &error));
     return true;
   }
 }
@@ -150,10 +160,7 @@ void Scheduler::loop() {
     auto dropCancelled = [&](std::unique_ptr<Running>& run) {
       if (!run || !takeCancelled(run->request->id)) return false;
       release(*run);
-      TokenEvent event;
-      event.requestId = run->request->id;
-      event.finish = FinishReason::kAbort;
-      events.push_back(std::move(event));
+      events.push_back(finishEvent(run->request->id, FinishReason::kAbort));
       return true;
     };
     active_.erase(std::remove_if(active_.begin(), active_.end(), dropCancelled), active_.end());
@@ -184,12 +191,7 @@ void Scheduler::loop() {
       decodeStep(events);
     } catch (const Error& error) {
       for (auto& run : active_) {
-        TokenEvent event;
-        event.requestId = run->request->id;
-        event.finish = FinishReason::kError;
-        event.errorCode = error.code();
-        event.error = error.what();
-        events.push_back(std::move(event));
+        events.push_back(finishEvent(run->request->id, FinishReason::kError, &error));
         release(*run);
       }
       active_.clear();
@@ -212,18 +214,10 @@ void Scheduler::loop() {
   std::vector<TokenEvent> events;
   for (auto& run : active_) {
     release(*run);
-    TokenEvent event;
-    event.requestId = run->request->id;
-    event.finish = FinishReason::kAbort;
-    events.push_back(std::move(event));
+    events.push_back(finishEvent(run->request->id, FinishReason::kAbort));
   }
   active_.clear();
-  for (auto& run : waiting_) {
-    TokenEvent event;
-    event.requestId = run->request->id;
-    event.finish = FinishReason::kAbort;
-    events.push_back(std::move(event));
-  }
+  for (auto& run : waiting_) events.push_back(finishEvent(run->request->id, FinishReason::kAbort));
   waiting_.clear();
   if (!events.empty()) emit_(std::move(events));
 }

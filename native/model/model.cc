@@ -16,7 +16,9 @@ Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, cons
       pool_(options.threads),
       vision_(*store_, config.vision),
       projector_(*store_, config),
-      language_(*store_, config.language) {
+      language_(*store_, config.language),
+      imageNewline_(widenToFloat(store_->get("image_newline", {config.language.hiddenSize}))),
+      viewSeparator_(widenToFloat(store_->get("view_seperator", {config.language.hiddenSize}))) {
   if (options.cacheTokens <= 0) fail(ErrorCode::kInvalidArgument, "cacheTokens must be positive");
   const std::int64_t blocks = (options.cacheTokens + kKvBlockTokens - 1) / kKvBlockTokens;
   try {
@@ -133,8 +135,8 @@ void Model::placeImageFeatures(const PromptInput& prompt, const std::vector<std:
   const std::int64_t hidden = config_.language.hiddenSize;
   const std::int64_t patches = config_.vision.patches(), width = config_.vision.width;
   const int side = projector_.side();
-  const std::vector<float> newline = widenToFloat(store_->get("image_newline", {hidden}));
-  const std::vector<float> separator = widenToFloat(store_->get("view_seperator", {hidden}));
+  const std::vector<float>& newline = imageNewline_;
+  const std::vector<float>& separator = viewSeparator_;
   std::vector<float> visionOut(static_cast<std::size_t>(patches * width));
   std::size_t nextPosition = 0;
   auto emit = [&](const float* row) {

@@ -92,6 +92,8 @@ class Model {
   VisionTower vision_;
   Projector projector_;
   LanguageModel language_;
+  std::vector<float> imageNewline_;   // [hidden], placed after each row of image features
+  std::vector<float> viewSeparator_;  // [hidden], between the global view and the local tiles
   std::unique_ptr<KvCache> cache_;
   std::unordered_map<std::int64_t, SequenceBlocks> sequences_;
   std::int64_t nextSequence_ = 1;

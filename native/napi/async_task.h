@@ -30,15 +30,8 @@ class AsyncTask : public Napi::AsyncWorker {
   void Execute() override {
     try {
       result_.emplace(work_());
-    } catch (const Error& error) {
-      code_ = error.code();
-      message_ = error.what();
-    } catch (const std::bad_alloc&) {
-      code_ = ErrorCode::kOutOfMemory;
-      message_ = "out of host memory";
-    } catch (const std::exception& error) {
-      code_ = ErrorCode::kInternal;
-      message_ = error.what();
+    } catch (...) {
+      failure_ = describeCurrentException();
     }
   }
 
@@ -46,7 +39,7 @@ class AsyncTask : public Napi::AsyncWorker {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     if (!result_) {
-      deferred_.Reject(makeJsError(env, code_, message_).Value());
+      deferred_.Reject(makeJsError(env, failure_.code, failure_.message).Value());
       return;
     }
     try {
@@ -61,8 +54,7 @@ class AsyncTask : public Napi::AsyncWorker {
   Work work_;
   ToJs toJs_;
   std::optional<Result> result_;
-  ErrorCode code_ = ErrorCode::kInternal;
-  std::string message_;
+  NativeFailure failure_{ErrorCode::kInternal, ""};
 };
 
 template <typename Result>

@@ -7,6 +7,7 @@
 
 #include <exception>
 #include <new>
+#include <string>
 
 #include "core/errors.h"
 
@@ -18,19 +19,34 @@ inline Napi::Error makeJsError(Napi::Env env, ErrorCode code, const std::string&
   return error;
 }
 
+struct NativeFailure {
+  ErrorCode code;
+  std::string message;
+};
+
+// The code and message of the exception being handled; safe on any thread.
+inline NativeFailure describeCurrentException() {
+  try {
+    throw;
+  } catch (const Error& error) {
+    return {error.code(), error.what()};
+  } catch (const std::bad_alloc&) {
+    return {ErrorCode::kOutOfMemory, "out of host memory"};
+  } catch (const std::exception& error) {
+    return {ErrorCode::kInternal, error.what()};
+  } catch (...) {
+    return {ErrorCode::kInternal, "unknown native failure"};
+  }
+}
+
 inline Napi::Error translateCurrentException(Napi::Env env) {
   try {
     throw;
   } catch (const Napi::Error& error) {
     return error;
-  } catch (const Error& error) {
-    return makeJsError(env, error.code(), error.what());
-  } catch (const std::bad_alloc&) {
-    return makeJsError(env, ErrorCode::kOutOfMemory, "out of host memory");
-  } catch (const std::exception& error) {
-    return makeJsError(env, ErrorCode::kInternal, error.what());
   } catch (...) {
-    return makeJsError(env, ErrorCode::kInternal, "unknown native failure");
+    const NativeFailure failure = describeCurrentException();
+    return makeJsError(env, failure.code, failure.message);
   }
 }
 
