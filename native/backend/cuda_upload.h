@@ -1,7 +1,5 @@
-// Copying a checkpoint's weights to GPU memory in large chunks (pinned staging
-// buffers, double buffered, so reading the mapped file overlaps the transfer).
-// Today it measures the upload for bench/load; the CUDA backend's weight loading
-// will keep the buffer instead of freeing it.
+// Timing the CUDA backend's weight upload (pinned, double-buffered chunks, see
+// cuda/model/device_weights.h) alone, for bench/load.
 #pragma once
 
 #include <cstdint>

@@ -4,11 +4,12 @@
 
 namespace vl2 {
 
-KvCache::KvCache(int layers, int width, std::int64_t blocks)
-    : layers_(layers), width_(width), totalBlocks_(blocks) {
+KvCache::KvCache(int layers, int width, std::int64_t blocks, Storage storage)
+    : layers_(layers), width_(width), totalBlocks_(blocks), storage_(storage) {
   if (blocks <= 0 || blocks > INT32_MAX)
     fail(ErrorCode::kInvalidArgument, "the KV cache needs at least one block");
-  storage_.resize(static_cast<std::size_t>(blocks * layers * kKvBlockTokens * width));
+  if (storage == Storage::kHostFloat)
+    hostValues_.resize(static_cast<std::size_t>(blocks * layers * kKvBlockTokens * width));
   for (std::int64_t b = blocks - 1; b >= 0; --b) freeBlocks_.push_back(static_cast<std::int32_t>(b));
   references_.assign(static_cast<std::size_t>(blocks), 0);
   blockHash_.assign(static_cast<std::size_t>(blocks), 0);

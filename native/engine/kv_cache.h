@@ -30,12 +30,17 @@ struct SequenceBlocks {
 
 class KvCache {
  public:
-  KvCache(int layers, int width, std::int64_t blocks);
+  // Where the values live: fp32 in this object (the CPU backend), or bf16 in device
+  // memory the CUDA backend owns and indexes with these block tables.
+  enum class Storage { kHostFloat, kDeviceBf16 };
+  KvCache(int layers, int width, std::int64_t blocks, Storage storage = Storage::kHostFloat);
 
   std::int64_t totalBlocks() const { return totalBlocks_; }
   std::int64_t freeBlockCount() const { return static_cast<std::int64_t>(freeBlocks_.size()); }
   std::int64_t capacityTokens() const { return totalBlocks() * kKvBlockTokens; }
-  std::int64_t bytesPerToken() const { return static_cast<std::int64_t>(layers_) * width_ * sizeof(float); }
+  std::int64_t bytesPerToken() const {
+    return static_cast<std::int64_t>(layers_) * width_ * (storage_ == Storage::kHostFloat ? 4 : 2);
+  }
   int width() const { return width_; }
 
   // Grows the sequence's table to hold `tokens` tokens; false (and no change) when
@@ -51,10 +56,10 @@ class KvCache {
   void registerPrefix(const SequenceBlocks& sequence, const std::vector<std::uint64_t>& blockHashes);
   std::int64_t prefixHitBlocks() const { return prefixHitBlocks_; }
 
-  // The `width` values of token `position` of a sequence at `layer`.
+  // The `width` values of token `position` of a sequence at `layer` (host storage only).
   float* slot(const SequenceBlocks& sequence, int layer, std::int64_t position) {
     const std::int32_t block = sequence.blockTable[static_cast<std::size_t>(position / kKvBlockTokens)];
-    return storage_.data() + ((static_cast<std::int64_t>(block) * layers_ + layer) * kKvBlockTokens +
+    return hostValues_.data() + ((static_cast<std::int64_t>(block) * layers_ + layer) * kKvBlockTokens +
                               position % kKvBlockTokens) *
                                  width_;
   }
@@ -63,7 +68,8 @@ class KvCache {
   int layers_;
   int width_;
   std::int64_t totalBlocks_;
-  std::vector<float> storage_;
+  Storage storage_;
+  std::vector<float> hostValues_;
   std::deque<std::int32_t> freeBlocks_;  // taken from the back; registered blocks wait at the front
   std::vector<std::int32_t> references_;
   std::vector<std::uint64_t> blockHash_;  // 0: not registered

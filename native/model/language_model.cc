@@ -8,7 +8,6 @@ namespace vl2 {
 
 LanguageModel::LanguageModel(const WeightStore& store, const LanguageConfig& config) : config_(config) {
   const std::int64_t hidden = config.hiddenSize;
-  embeddings_ = store.get("language.model.embed_tokens.weight", {config.vocabSize, hidden}).bf16();
   for (int l = 0; l < config.numLayers; ++l) {
     const std::string p = "language.model.layers." + std::to_string(l) + ".";
     Layer layer;
@@ -25,14 +24,6 @@ LanguageModel::LanguageModel(const WeightStore& store, const LanguageConfig& con
   }
   finalNorm_ = widenToFloat(store.get("language.model.norm.weight", {hidden}));
   lmHead_ = Linear::load(store, "language.lm_head", config.vocabSize, hidden, false);
-}
-
-void LanguageModel::embed(const std::int32_t* ids, std::int64_t count, float* out) const {
-  const std::int64_t hidden = config_.hiddenSize;
-  for (std::int64_t i = 0; i < count; ++i) {
-    const std::uint16_t* row = embeddings_ + static_cast<std::int64_t>(ids[i]) * hidden;
-    for (std::int64_t d = 0; d < hidden; ++d) out[i * hidden + d] = bf16ToFloat(row[d]);
-  }
 }
 
 std::vector<float> LanguageModel::forward(ThreadPool& pool, KvCache& cache, const StepBatch& batch, float* x,

@@ -5,26 +5,18 @@
 #include <memory>
 #include <vector>
 
+#include "backend/backend.h"
 #include "core/model_config.h"
 #include "model/attention_block.h"
 #include "model/feed_forward.h"
 
 namespace vl2 {
 
-// Optional intermediate values, for tests and debugging (golden `hidden_last`).
-struct StepCaptures {
-  bool hiddenLast = false;
-  std::vector<float>
-      hidden;  // [layers + 1, hidden] at the batch's last row; the last row after the final norm
-};
-
 class LanguageModel {
  public:
   LanguageModel(const WeightStore& store, const LanguageConfig& config);
   const LanguageConfig& config() const { return config_; }
 
-  // out: [count, hidden] embedding rows of the ids (ids already validated).
-  void embed(const std::int32_t* ids, std::int64_t count, float* out) const;
   // x: [rows, hidden] input embeddings (overwritten). Returns the logits of
   // the last row of each segment: [segments, vocab].
   std::vector<float> forward(ThreadPool& pool, KvCache& cache, const StepBatch& batch, float* x,
@@ -38,7 +30,6 @@ class LanguageModel {
     std::unique_ptr<MoeBlock> moe;
   };
   LanguageConfig config_;
-  const std::uint16_t* embeddings_ = nullptr;  // [vocab, hidden] bf16
   std::vector<Layer> layers_;
   std::vector<float> finalNorm_;
   Linear lmHead_;

@@ -1,6 +1,9 @@
 #include "model/model.h"
 
+#include "backend/cuda_backend.h"
 #include "core/errors.h"
+#include "model/cpu_backend.h"
+#include "model/linear.h"
 #include "model/prompt_hash.h"
 
 namespace vl2 {
@@ -8,28 +11,47 @@ namespace vl2 {
 namespace {
 constexpr int kTileSide = 384;  // processor tiles are 384x384 RGB
 constexpr std::int64_t kTileBytes = static_cast<std::int64_t>(kTileSide) * kTileSide * 3;
+
+std::unique_ptr<ModelBackend> createBackend(const WeightStore& store, const ModelConfig& config,
+                                            const ModelOptions& options) {
+  if (options.device == Device::kCuda) return createCudaBackend(store, config, options.cudaDevice);
+  return std::make_unique<CpuBackend>(store, config, options.threads);
+}
+
 }  // namespace
 
 Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, const ModelOptions& options)
     : config_(config),
       store_(std::move(store)),
-      pool_(options.threads),
-      vision_(*store_, config.vision),
-      projector_(*store_, config),
-      language_(*store_, config.language),
       imageNewline_(widenToFloat(store_->get("image_newline", {config.language.hiddenSize}))),
       viewSeparator_(widenToFloat(store_->get("view_seperator", {config.language.hiddenSize}))) {
-  if (options.cacheTokens <= 0) fail(ErrorCode::kInvalidArgument, "cacheTokens must be positive");
-  const std::int64_t blocks = (options.cacheTokens + kKvBlockTokens - 1) / kKvBlockTokens;
-  try {
-    cache_ = std::make_unique<KvCache>(config.language.numLayers, config.language.kvCacheWidth(), blocks);
-  } catch (const std::bad_alloc&) {
-    fail(ErrorCode::kOutOfMemory, "cannot allocate a KV cache of " + std::to_string(blocks * kKvBlockTokens) +
-                                      " tokens; ask for fewer cacheTokens");
-  }
   if (config_.vision.imageSize != kTileSide) {
     fail(ErrorCode::kUnsupported,
          "vision image_size " + std::to_string(config_.vision.imageSize) + " (expected 384)");
+  }
+  if (options.cacheTokens <= 0) fail(ErrorCode::kInvalidArgument, "cacheTokens must be positive");
+  if (!(options.cacheMemoryFraction >= 0 && options.cacheMemoryFraction < 1))
+    fail(ErrorCode::kInvalidArgument, "cacheMemoryFraction must be in [0, 1)");
+  embeddings_ =
+      store_->get("language.model.embed_tokens.weight", {config.language.vocabSize, config.language.hiddenSize})
+          .bf16();
+  const int ratio = config.projector.downsampleRatio;
+  featureSide_ = (config.vision.gridSide() + ratio - 1) / ratio;
+  backend_ = createBackend(*store_, config_, options);
+  std::int64_t blocks = (options.cacheTokens + kKvBlockTokens - 1) / kKvBlockTokens;
+  if (options.cacheMemoryFraction > 0) {
+    blocks = backend_->cacheBlocksFor(options.cacheMemoryFraction);
+    if (blocks <= 0)
+      fail(ErrorCode::kOutOfMemory, "no GPU memory is left for a KV cache after the weights");
+  }
+  cache_ = backend_->createCache(blocks);
+}
+
+void Model::embed(const std::int32_t* ids, std::int64_t count, float* rows) const {
+  const std::int64_t hidden = config_.language.hiddenSize;
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::uint16_t* row = embeddings_ + static_cast<std::int64_t>(ids[i]) * hidden;
+    for (std::int64_t d = 0; d < hidden; ++d) rows[i * hidden + d] = bf16ToFloat(row[d]);
   }
 }
 
@@ -133,11 +155,9 @@ void Model::validatePrompt(const PromptInput& prompt, std::int64_t alreadyCached
 void Model::placeImageFeatures(const PromptInput& prompt, const std::vector<std::uint64_t>& imageHashes,
                                float* embeddings, PromptCaptures* captures) {
   const std::int64_t hidden = config_.language.hiddenSize;
-  const std::int64_t patches = config_.vision.patches(), width = config_.vision.width;
-  const int side = projector_.side();
+  const int side = featureSide_;
   const std::vector<float>& newline = imageNewline_;
   const std::vector<float>& separator = viewSeparator_;
-  std::vector<float> visionOut(static_cast<std::size_t>(patches * width));
   std::size_t nextPosition = 0;
   auto emit = [&](const float* row) {
     const std::int32_t position = prompt.imageTokenPositions[nextPosition++];
@@ -150,22 +170,20 @@ void Model::placeImageFeatures(const PromptInput& prompt, const std::vector<std:
     const bool capture = captures && captures->wanted;
     std::shared_ptr<const std::vector<float>> cached =
         capture ? nullptr : cachedVisionFeatures(imageHashes[image]);
-    if (cached) {
-      visionCacheHits_++;
-      tileIndex += tiles;
-    }
+    if (cached) visionCacheHits_++;
     auto computed = std::make_shared<std::vector<float>>(
         cached ? 0 : static_cast<std::size_t>(tiles * side * side * hidden));  // [tile][side*side][hidden]
-    for (std::int64_t t = 0; !cached && t < tiles; ++t, ++tileIndex) {
-      vision_.encodeTile(pool_, prompt.tiles + tileIndex * kTileBytes, visionOut.data());
-      float* projected = computed->data() + t * side * side * hidden;
-      projector_.project(pool_, visionOut.data(), projected);
-      if (captures && captures->wanted && tileIndex == 0) {
-        captures->vision0 = visionOut;
-        captures->projector0.assign(projected, projected + side * side * hidden);
+    if (!cached) {
+      TileCaptures tileCaptures;
+      tileCaptures.wanted = capture && tileIndex == 0;
+      backend_->encodeTiles(prompt.tiles + tileIndex * kTileBytes, tiles, computed->data(), &tileCaptures);
+      if (tileCaptures.wanted) {
+        captures->vision0 = std::move(tileCaptures.vision0);
+        captures->projector0 = std::move(tileCaptures.projector0);
       }
+      rememberVisionFeatures(imageHashes[image], computed);
     }
-    if (!cached) rememberVisionFeatures(imageHashes[image], computed);
+    tileIndex += tiles;
     const std::vector<float>& features = cached ? *cached : *computed;
     auto feature = [&](std::int64_t tile, int row, int column) {
       return features.data() + ((tile * side + row) * side + column) * hidden;
@@ -215,7 +233,7 @@ std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prom
   }
   const std::int64_t hidden = config_.language.hiddenSize;
   std::vector<float> x(static_cast<std::size_t>(count * hidden));
-  language_.embed(prompt.inputIds.data(), count, x.data());
+  embed(prompt.inputIds.data(), count, x.data());
   if (!prompt.imagesSpatialCrop.empty()) placeImageFeatures(prompt, imageHashes, x.data(), captures);
   if (captures && captures->wanted) captures->embeds = x;
 
@@ -226,7 +244,7 @@ std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prom
   StepCaptures stepCaptures;
   stepCaptures.hiddenLast = captures && captures->wanted;
   std::vector<float> logits =
-      language_.forward(pool_, *cache_, batch, x.data() + start * hidden, &stepCaptures);
+      backend_->forward(*cache_, batch, x.data() + start * hidden, &stepCaptures);
   blocks.length = count;
   cache_->registerPrefix(blocks, blockHashes);
   if (captures && captures->wanted) captures->hiddenLast = std::move(stepCaptures.hidden);
@@ -263,8 +281,8 @@ std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests) {
   }
   const std::int64_t hidden = config_.language.hiddenSize;
   std::vector<float> x(static_cast<std::size_t>(batch.rows() * hidden));
-  language_.embed(tokens.data(), batch.rows(), x.data());
-  std::vector<float> logits = language_.forward(pool_, *cache_, batch, x.data(), nullptr);
+  embed(tokens.data(), batch.rows(), x.data());
+  std::vector<float> logits = backend_->forward(*cache_, batch, x.data(), nullptr);
   for (BatchSegment& segment : batch.segments) segment.sequence->length += 1;
   return logits;
 }

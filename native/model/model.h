@@ -14,19 +14,23 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backend/backend.h"
 #include "core/model_config.h"
-#include "core/thread_pool.h"
 #include "core/weight_store.h"
 #include "engine/kv_cache.h"
-#include "model/language_model.h"
-#include "model/projector.h"
-#include "model/vision_tower.h"
 
 namespace vl2 {
 
+enum class Device { kCpu, kCuda };
+
 struct ModelOptions {
-  int threads = 0;                  // 0: all hardware threads
+  Device device = Device::kCpu;
+  int cudaDevice = 0;
+  int threads = 0;                  // CPU: 0 for all hardware threads
   std::int64_t cacheTokens = 8192;  // KV cache capacity, rounded up to whole blocks
+  // CUDA: when above 0, the cache takes this fraction of the GPU memory left free after
+  // the weights and a reserve for activations, instead of cacheTokens.
+  double cacheMemoryFraction = 0;
 };
 
 // One prompt: token ids with `<image>` placeholders, and the images' tiles.
@@ -63,6 +67,8 @@ class Model {
   std::int64_t prefixHitBlocks();
   std::int64_t visionCacheHits();
   std::uint64_t mappedBytes() const { return store_->mappedBytes(); }
+  const char* backendName() const { return backend_->name(); }
+  BackendMemory memory() const { return backend_->memory(); }
   const WeightStore& weights() const { return *store_; }
 
   // Throws the error prefill() would throw for this prompt, without running it.
@@ -85,13 +91,14 @@ class Model {
   std::shared_ptr<const std::vector<float>> cachedVisionFeatures(std::uint64_t imageHash);
   void rememberVisionFeatures(std::uint64_t imageHash, std::shared_ptr<const std::vector<float>> features);
   void reserveOrThrow(SequenceBlocks& blocks, std::int64_t tokens);
+  // rows: [count, hidden] fp32 embedding rows of the ids (ids already validated).
+  void embed(const std::int32_t* ids, std::int64_t count, float* rows) const;
 
   ModelConfig config_;
   std::unique_ptr<WeightStore> store_;
-  ThreadPool pool_;
-  VisionTower vision_;
-  Projector projector_;
-  LanguageModel language_;
+  std::unique_ptr<ModelBackend> backend_;
+  const std::uint16_t* embeddings_ = nullptr;  // [vocab, hidden] bf16, in the mapped checkpoint
+  int featureSide_ = 0;                        // projected features per tile row and column (14)
   std::vector<float> imageNewline_;   // [hidden], placed after each row of image features
   std::vector<float> viewSeparator_;  // [hidden], between the global view and the local tiles
   std::unique_ptr<KvCache> cache_;

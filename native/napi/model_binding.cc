@@ -60,7 +60,13 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return guarded(info.Env(), [&]() -> Napi::Value {
       std::shared_ptr<Model> model = live();
       Napi::Object out = Napi::Object::New(info.Env());
-      out.Set("backend", "cpu");
+      out.Set("backend", model->backendName());
+      const BackendMemory memory = model->memory();
+      out.Set("device", memory.device);
+      out.Set("weightBytes", static_cast<double>(memory.weightBytes));
+      out.Set("cacheBytes", static_cast<double>(memory.cacheBytes));
+      out.Set("activationBytes", static_cast<double>(memory.activationBytes));
+      out.Set("deviceFreeBytes", static_cast<double>(memory.freeBytes));
       out.Set("cpuKernels", cpu::cpuHasAvx2() ? "avx2" : "portable");
       out.Set("cacheCapacityTokens", static_cast<double>(model->cacheCapacityTokens()));
       out.Set("cacheFreeTokens", static_cast<double>(model->freeCacheTokens()));
@@ -206,7 +212,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
 Napi::FunctionReference* NativeModel::constructor = nullptr;
 
-// loadModel(checkpointTable, { threads, cacheTokens }) -> Promise<NativeModel>
+// loadModel(checkpointTable, { device, cudaDevice, threads, cacheTokens, cacheMemoryFraction })
+//   -> Promise<NativeModel>
 Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     if (!info[0].IsObject())
@@ -217,6 +224,14 @@ Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
       Napi::Object o = info[1].As<Napi::Object>();
       options.threads = static_cast<int>(numberFieldOr(o, "threads", 0, "options"));
       options.cacheTokens = static_cast<std::int64_t>(numberFieldOr(o, "cacheTokens", 8192, "options"));
+      options.cacheMemoryFraction = numberFieldOr(o, "cacheMemoryFraction", 0, "options");
+      options.cudaDevice = static_cast<int>(numberFieldOr(o, "cudaDevice", 0, "options"));
+      const Napi::Value device = o.Get("device");
+      if (device.IsString() && device.As<Napi::String>().Utf8Value() == "cuda") {
+        options.device = Device::kCuda;
+      } else if (!device.IsUndefined() && !(device.IsString() && device.As<Napi::String>().Utf8Value() == "cpu")) {
+        fail(ErrorCode::kInvalidArgument, "options.device must be 'cpu' or 'cuda'");
+      }
     }
     using Loaded = std::shared_ptr<Model>;
     return runAsync<Loaded>(

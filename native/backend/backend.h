@@ -1,0 +1,64 @@
+// The compute half of a model, behind which the CPU and CUDA backends sit: encode image
+// tiles into projected features, and run one forward step of the decoder over the paged
+// KV cache. Everything else (token layout, sequences, prefix and vision caches, block
+// allocation, sampling) is the Model's and is shared by both.
+//
+// The line is drawn at whole passes, not single ops, so that each backend keeps its own
+// data where it computes (fp32 host buffers on the CPU, bf16 device buffers on the GPU) and
+// a step crosses the host-device boundary twice: embeddings in, logits out.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/kv_cache.h"
+#include "model/step_batch.h"
+
+namespace vl2 {
+
+// Optional intermediate values, for tests and debugging (golden `hidden_last`).
+struct StepCaptures {
+  bool hiddenLast = false;
+  // [layers + 1, hidden] at the batch's last row; the last row after the final norm
+  std::vector<float> hidden;
+};
+
+struct TileCaptures {
+  bool wanted = false;
+  std::vector<float> vision0;     // [patches, width] of the first tile
+  std::vector<float> projector0;  // [side^2, hidden] of the first tile
+};
+
+struct BackendMemory {
+  std::string device;  // "cpu" or the GPU's name
+  std::uint64_t weightBytes = 0;
+  std::uint64_t cacheBytes = 0;
+  std::uint64_t activationBytes = 0;  // scratch at its largest so far
+  std::uint64_t freeBytes = 0;        // what the device still has (GPU), 0 on the CPU
+};
+
+class ModelBackend {
+ public:
+  virtual ~ModelBackend() = default;
+  virtual const char* name() const = 0;
+
+  // Creates the storage of a cache of `blocks` blocks; returns the cache whose block
+  // tables index it. cacheBlocksFor() says how many blocks a budget allows.
+  virtual std::unique_ptr<KvCache> createCache(std::int64_t blocks) = 0;
+  // Blocks fitting `fraction` of the device memory still free (CUDA); 0 where not applicable.
+  virtual std::int64_t cacheBlocksFor(double fraction) const = 0;
+
+  // tiles: [count][384][384][3] uint8 -> out: [count, side^2, hidden] fp32 (host).
+  virtual void encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out,
+                           TileCaptures* firstTile) = 0;
+  // x: [rows, hidden] fp32 input embeddings (host). Writes the step's cache entries and
+  // returns the logits of each segment's last row: [segments, vocab].
+  virtual std::vector<float> forward(KvCache& cache, const StepBatch& batch, const float* x,
+                                     StepCaptures* captures) = 0;
+
+  virtual BackendMemory memory() const = 0;
+};
+
+}  // namespace vl2

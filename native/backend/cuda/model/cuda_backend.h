@@ -1,0 +1,98 @@
+// The CUDA backend: the vision tower, projector and decoder on one GPU in bf16 with fp32
+// accumulation, over a bf16 paged KV cache in device memory. Tuned kernels where the
+// shapes are the published ones (tensor-core GEMMs, grouped-GEMM experts, fused MLA and
+// MHA decode, flash prefill), the shape-agnostic kernels of generic/ elsewhere.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <memory>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cuda/device_memory.h"
+#include "backend/cuda/model/device_weights.h"
+#include "backend/cuda/model/scratch.h"
+#include "core/model_config.h"
+
+namespace vl2::cuda {
+
+// A projection as the checkpoint stores it: weight [out, in], optional bias.
+struct DeviceLinear {
+  const __nv_bfloat16* weight = nullptr;
+  const __nv_bfloat16* bias = nullptr;
+  int out = 0, in = 0;
+};
+
+class CudaBackend : public ModelBackend {
+ public:
+  CudaBackend(const WeightStore& store, const ModelConfig& config, int device);
+  ~CudaBackend() override;
+  const char* name() const override { return "cuda"; }
+  std::unique_ptr<KvCache> createCache(std::int64_t blocks) override;
+  std::int64_t cacheBlocksFor(double fraction) const override;
+  void encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out, TileCaptures* firstTile) override;
+  std::vector<float> forward(KvCache& cache, const StepBatch& batch, const float* x,
+                             StepCaptures* captures) override;
+  BackendMemory memory() const override;
+
+ private:
+  struct VisionBlock {
+    const __nv_bfloat16 *norm1Weight, *norm1Bias, *norm2Weight, *norm2Bias;
+    DeviceLinear qkv, proj, fc1, fc2;
+  };
+  struct Layer {
+    const __nv_bfloat16 *inputNorm, *postNorm;
+    DeviceLinear q, k, v, o;                     // plain multi-head (q also MLA without q compression)
+    DeviceLinear qA, qB, kvA;                    // MLA
+    const __nv_bfloat16 *qANorm = nullptr, *kvANorm = nullptr;
+    const __nv_bfloat16* keyAbsorb = nullptr;    // [heads][rank][nope]: W_UK^T per head
+    const __nv_bfloat16* kvB = nullptr;          // [heads * (nope + v), rank]
+    DeviceLinear gate, up, down;                 // dense MLP
+    DeviceLinear router;                         // MoE
+    const float* correctionBias = nullptr;
+    const __nv_bfloat16* const* expertGate = nullptr;  // device arrays of expert weight pointers
+    const __nv_bfloat16* const* expertUp = nullptr;
+    const __nv_bfloat16* const* expertDown = nullptr;
+    DeviceLinear sharedGate, sharedUp, sharedDown;
+    bool moe = false;
+  };
+  // Where one step's rows go: uploaded per step (block tables, slots, positions).
+  struct StepLayout;
+
+  void loadVision(const WeightStore& store);
+  void loadLanguage(const WeightStore& store);
+  void attention(const Layer& layer, int index, const StepLayout& step, const __nv_bfloat16* normed,
+                 __nv_bfloat16* x);
+  void multiHeadAttention(const Layer& layer, int index, const StepLayout& step, const __nv_bfloat16* normed,
+                          __nv_bfloat16* x);
+  void latentAttention(const Layer& layer, int index, const StepLayout& step, const __nv_bfloat16* normed,
+                       __nv_bfloat16* x);
+  void feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x);
+  void captureRow(const __nv_bfloat16* row, std::vector<float>& into);
+  __nv_bfloat16* cacheLayer(int layer, int part) const;  // part 0: K or latent, 1: V
+
+  ModelConfig config_;
+  int device_;
+  std::string deviceName_;
+  DeviceMemory memory_;
+  std::unique_ptr<DeviceWeights> weights_;
+  std::unique_ptr<Scratch> scratch_;
+  cudaStream_t stream_ = nullptr;
+  // Vision.
+  DeviceLinear patchEmbed_;
+  const __nv_bfloat16* positions_ = nullptr;
+  std::vector<VisionBlock> visionBlocks_;
+  const __nv_bfloat16 *visionNormWeight_ = nullptr, *visionNormBias_ = nullptr;
+  DeviceLinear projectorFirst_, projectorSecond_;
+  // Language.
+  std::vector<Layer> layers_;
+  const __nv_bfloat16* finalNorm_ = nullptr;
+  DeviceLinear lmHead_;
+  // KV cache: per layer one array (MLA latent | rope key) or two (K, V) of blocks * 64 rows.
+  __nv_bfloat16* cache_ = nullptr;
+  std::int64_t cacheRows_ = 0;
+};
+
+}  // namespace vl2::cuda

@@ -1,0 +1,346 @@
+// The decoder on the GPU: one forward step over the paged bf16 cache for every row of a
+// StepBatch (prefill chunks and decode tokens together), logits of each segment's last row.
+#include <algorithm>
+#include <cmath>
+
+#include "backend/cuda/attention/attention.h"
+#include "backend/cuda/check.h"
+#include "backend/cuda/elementwise/elementwise.h"
+#include "backend/cuda/model/device_ops.h"
+#include "backend/cuda/moe/moe.h"
+#include "core/dtype.h"
+
+namespace vl2::cuda {
+
+// The step's indices on the device, and what the host knows about them.
+struct CudaBackend::StepLayout {
+  int rows = 0, segments = 0, maxBlocks = 0, maxSeqLen = 0;
+  bool allDecode = false;     // every segment adds one token
+  bool freshPrefill = false;  // one segment, nothing cached before it
+  const int32_t* positions = nullptr;    // [rows]
+  const int32_t* slotRows = nullptr;     // [rows] cache row of each new token: block * 64 + offset
+  const int32_t* rowSequence = nullptr;  // [rows] segment of each row
+  const int32_t* keyCount = nullptr;     // [rows] keys each row attends: its position + 1
+  const int32_t* seqLens = nullptr;      // [segments] tokens in the cache after the step
+  const int32_t* blockTable = nullptr;   // [segments, maxBlocks]
+  const int32_t* lastRows = nullptr;     // [segments] each segment's last row
+  PagedCache paged() const { return PagedCache{blockTable, maxBlocks, seqLens, maxSeqLen}; }
+};
+
+namespace {
+
+MoeRouting routingOf(const LanguageConfig& c) {
+  MoeRouting r;
+  r.experts = c.routedExperts;
+  r.topK = c.expertsPerToken;
+  r.groups = c.groups;
+  r.topkGroups = c.topkGroups;
+  r.scoring = c.scoring == ScoringFunc::kSoftmax ? MoeScoring::kSoftmax : MoeScoring::kSigmoid;
+  r.method = c.topkMethod == TopkMethod::kGreedy             ? MoeTopkMethod::kGreedy
+             : c.topkMethod == TopkMethod::kGroupLimitedGreedy ? MoeTopkMethod::kGroupLimitedGreedy
+                                                               : MoeTopkMethod::kNoauxTc;
+  r.normTopkProb = c.normTopkProb;
+  r.routedScalingFactor = c.routedScalingFactor;
+  return r;
+}
+
+// y[:, h, :] = x[:, h, :] W[h]^T for every head: strided operands, one launch.
+void perHeadGemm(const __nv_bfloat16* x, long long xStride, long long xHeadStride, const __nv_bfloat16* w,
+                 long long wStride, long long wHeadStride, __nv_bfloat16* y, long long yStride,
+                 long long yHeadStride, int rows, int heads, int n, int k, cudaStream_t stream) {
+  AnyGemm g;
+  g.x = x;
+  g.xStride = xStride;
+  g.xBatchStride = xHeadStride;
+  g.w = w;
+  g.wStride = wStride;
+  g.wBatchStride = wHeadStride;
+  g.yStride = yStride;
+  g.yBatchStride = yHeadStride;
+  g.m = rows;
+  g.n = n;
+  g.k = k;
+  g.batch = heads;
+  anyGemm(g, y, stream);
+}
+
+}  // namespace
+
+std::vector<float> CudaBackend::forward(KvCache& cache, const StepBatch& batch, const float* input,
+                                        StepCaptures* captures) {
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  const LanguageConfig& c = config_.language;
+  const int rows = static_cast<int>(batch.rows()), hidden = c.hiddenSize;
+  const int segments = static_cast<int>(batch.segments.size());
+  scratch_->reset();
+  Scratch& s = *scratch_;
+
+  // Indices of the step, packed into one upload.
+  StepLayout step;
+  step.rows = rows;
+  step.segments = segments;
+  step.allDecode = true;
+  for (const BatchSegment& segment : batch.segments) {
+    step.maxBlocks = std::max<int>(step.maxBlocks, static_cast<int>(segment.sequence->blockTable.size()));
+    step.maxSeqLen = std::max<int>(step.maxSeqLen, static_cast<int>(segment.start + segment.count));
+    step.allDecode = step.allDecode && segment.count == 1;
+  }
+  step.freshPrefill = segments == 1 && batch.segments[0].start == 0;
+  step.maxBlocks = std::max(step.maxBlocks, 1);
+  std::vector<int32_t> host(static_cast<std::size_t>(4 * rows + 2 * segments + segments * step.maxBlocks), 0);
+  int32_t* hPositions = host.data();
+  int32_t* hSlots = hPositions + rows;
+  int32_t* hRowSequence = hSlots + rows;
+  int32_t* hKeyCount = hRowSequence + rows;
+  int32_t* hSeqLens = hKeyCount + rows;
+  int32_t* hLastRows = hSeqLens + segments;
+  int32_t* hBlockTable = hLastRows + segments;
+  for (int si = 0; si < segments; ++si) {
+    const BatchSegment& segment = batch.segments[si];
+    const std::vector<std::int32_t>& table = segment.sequence->blockTable;
+    std::copy(table.begin(), table.end(), hBlockTable + static_cast<std::size_t>(si) * step.maxBlocks);
+    hSeqLens[si] = static_cast<int32_t>(segment.start + segment.count);
+    hLastRows[si] = static_cast<int32_t>(segment.firstRow + segment.count - 1);
+    for (std::int64_t i = 0; i < segment.count; ++i) {
+      const std::int64_t row = segment.firstRow + i, position = segment.start + i;
+      hPositions[row] = batch.positions[row];
+      hSlots[row] = table[position / kKvBlockTokens] * kKvBlockTokens + position % kKvBlockTokens;
+      hRowSequence[row] = si;
+      hKeyCount[row] = static_cast<int32_t>(position + 1);
+    }
+  }
+  int32_t* device = s.take<int32_t>(host.size());
+  check(cudaMemcpyAsync(device, host.data(), host.size() * 4, cudaMemcpyHostToDevice, stream_), "step upload");
+  step.positions = device;
+  step.slotRows = device + (hSlots - host.data());
+  step.rowSequence = device + (hRowSequence - host.data());
+  step.keyCount = device + (hKeyCount - host.data());
+  step.seqLens = device + (hSeqLens - host.data());
+  step.lastRows = device + (hLastRows - host.data());
+  step.blockTable = device + (hBlockTable - host.data());
+
+  auto* wide = s.take<float>(static_cast<std::size_t>(rows) * hidden);
+  check(cudaMemcpyAsync(wide, input, sizeof(float) * rows * hidden, cudaMemcpyHostToDevice, stream_),
+        "embeddings upload");
+  auto* x = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * hidden);
+  convertToBf16(wide, x, static_cast<long long>(rows) * hidden, stream_);
+
+  const bool capture = captures && captures->hiddenLast;
+  if (capture) captures->hidden.clear();
+  const __nv_bfloat16* lastRow = x + static_cast<std::size_t>(rows - 1) * hidden;
+  if (capture) captureRow(lastRow, captures->hidden);
+  auto* normed = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * hidden);
+  for (int l = 0; l < c.numLayers; ++l) {
+    const Layer& layer = layers_[l];
+    rmsNorm(x, hidden, layer.inputNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
+    attention(layer, l, step, normed, x);
+    rmsNorm(x, hidden, layer.postNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
+    feedForward(layer, rows, normed, x);
+    if (capture) captureRow(lastRow, captures->hidden);
+  }
+  // Only each segment's last row needs the final norm and the lm head.
+  auto* last = s.take<__nv_bfloat16>(static_cast<std::size_t>(segments) * hidden);
+  gatherRows(x, hidden, step.lastRows, last, hidden, segments, hidden, stream_);
+  rmsNorm(last, hidden, finalNorm_, last, hidden, segments, hidden, c.rmsNormEps, stream_);
+  if (capture) {
+    std::vector<float> normedLast;
+    captureRow(last + static_cast<std::size_t>(segments - 1) * hidden, normedLast);
+    std::copy(normedLast.begin(), normedLast.end(), captures->hidden.end() - hidden);
+  }
+  auto* logits = s.take<float>(static_cast<std::size_t>(segments) * c.vocabSize);
+  linear(last, segments, lmHead_, logits, c.vocabSize, stream_);
+  std::vector<float> out(static_cast<std::size_t>(segments) * c.vocabSize);
+  check(cudaMemcpyAsync(out.data(), logits, out.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_),
+        "logits download");
+  check(cudaStreamSynchronize(stream_), "forward step");
+  (void)cache;  // the block tables above index this backend's own device storage
+  return out;
+}
+
+void CudaBackend::captureRow(const __nv_bfloat16* row, std::vector<float>& into) {
+  const int hidden = config_.language.hiddenSize;
+  std::vector<std::uint16_t> bits(static_cast<std::size_t>(hidden));
+  check(cudaMemcpyAsync(bits.data(), row, bits.size() * 2, cudaMemcpyDeviceToHost, stream_), "capture");
+  check(cudaStreamSynchronize(stream_), "capture");
+  for (std::uint16_t b : bits) into.push_back(bf16ToFloat(b));
+}
+
+void CudaBackend::attention(const Layer& layer, int index, const StepLayout& step, const __nv_bfloat16* normed,
+                            __nv_bfloat16* x) {
+  if (config_.language.useMla) {
+    latentAttention(layer, index, step, normed, x);
+  } else {
+    multiHeadAttention(layer, index, step, normed, x);
+  }
+}
+
+void CudaBackend::multiHeadAttention(const Layer& layer, int index, const StepLayout& step,
+                                     const __nv_bfloat16* normed, __nv_bfloat16* x) {
+  const LanguageConfig& c = config_.language;
+  const int rows = step.rows, heads = c.numHeads, headDim = c.headDim(), width = heads * headDim;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(headDim));
+  Scratch& s = *scratch_;
+  auto* q = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * width);
+  auto* k = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * width);
+  auto* v = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * width);
+  auto* out = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * width);
+  linear(normed, rows, layer.q, q, width, stream_);
+  linear(normed, rows, layer.k, k, width, stream_);
+  linear(normed, rows, layer.v, v, width, stream_);
+  const float theta = static_cast<float>(c.ropeTheta);
+  rope(q, rows, heads, width, headDim, 0, headDim, step.positions, theta, RopeLayout::kHalf, stream_);
+  rope(k, rows, heads, width, headDim, 0, headDim, step.positions, theta, RopeLayout::kHalf, stream_);
+  __nv_bfloat16* kCache = cacheLayer(index, 0);
+  __nv_bfloat16* vCache = cacheLayer(index, 1);
+  scatterRows(k, width, step.slotRows, kCache, width, rows, width, stream_);
+  scatterRows(v, width, step.slotRows, vCache, width, rows, width, stream_);
+  if (step.allDecode && headDim == 128) {
+    const size_t bytes = decodeWorkspaceBytes(rows, heads, headDim);
+    void* workspace = s.take<char>(bytes);
+    mhaDecode(q, kCache, vCache, step.paged(), rows, heads, heads, scale, out, workspace, bytes, stream_);
+  } else if (step.freshPrefill && headDim == 128) {
+    FlashTensor fq{q, width, headDim, 0}, fk{k, width, headDim, 0}, fv{v, width, headDim, 0};
+    FlashOutput fo{out, width, headDim, 0};
+    flashPrefill(fq, fk, fv, fo, 1, heads, heads, rows, rows, headDim, headDim, scale, true, stream_);
+  } else {
+    AnyAttention a;
+    a.q1 = q;
+    a.q1RowStride = width;
+    a.q1HeadStride = headDim;
+    a.d1 = headDim;
+    a.k = kCache;
+    a.kRowStride = width;
+    a.kHeadStride = headDim;
+    a.v = vCache;
+    a.vRowStride = width;
+    a.vHeadStride = headDim;
+    a.dv = headDim;
+    a.blockTable = step.blockTable;
+    a.maxBlocksPerSequence = step.maxBlocks;
+    a.rowSequence = step.rowSequence;
+    a.keyCount = step.keyCount;
+    a.rows = rows;
+    a.heads = heads;
+    a.kvHeads = heads;
+    a.scale = scale;
+    a.out = out;
+    a.outRowStride = width;
+    a.outHeadStride = headDim;
+    anyAttention(a, stream_);
+  }
+  linear(out, rows, layer.o, x, c.hiddenSize, stream_, x, c.hiddenSize);
+}
+
+void CudaBackend::latentAttention(const Layer& layer, int index, const StepLayout& step,
+                                  const __nv_bfloat16* normed, __nv_bfloat16* x) {
+  const LanguageConfig& c = config_.language;
+  const int rows = step.rows, heads = c.numHeads, rank = c.kvLoraRank, ropeDim = c.qkRopeHeadDim;
+  const int nope = c.qkNopeHeadDim, vDim = c.vHeadDim, qk = nope + ropeDim, slot = rank + ropeDim;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(qk));
+  const float theta = static_cast<float>(c.ropeTheta);
+  Scratch& s = *scratch_;
+  auto* q = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * qk);
+  if (c.qLoraRank > 0) {
+    auto* compressed = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * c.qLoraRank);
+    linear(normed, rows, layer.qA, compressed, c.qLoraRank, stream_);
+    rmsNorm(compressed, c.qLoraRank, layer.qANorm, compressed, c.qLoraRank, rows, c.qLoraRank, c.rmsNormEps,
+            stream_);
+    linear(compressed, rows, layer.qB, q, heads * qk, stream_);
+  } else {
+    linear(normed, rows, layer.q, q, heads * qk, stream_);
+  }
+  // Each kv row is the latent, then the rope key; only the latent is normed.
+  auto* kv = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * slot);
+  linear(normed, rows, layer.kvA, kv, slot, stream_);
+  rmsNorm(kv, slot, layer.kvANorm, kv, slot, rows, rank, c.rmsNormEps, stream_);
+  rope(kv, rows, 1, slot, 0, rank, ropeDim, step.positions, theta, RopeLayout::kInterleaved, stream_);
+  auto* qRope = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * ropeDim);
+  copyHeads(q + nope, static_cast<long long>(heads) * qk, qk, qRope, static_cast<long long>(heads) * ropeDim,
+            ropeDim, rows, heads, ropeDim, stream_);
+  rope(qRope, rows, heads, static_cast<long long>(heads) * ropeDim, ropeDim, 0, ropeDim, step.positions, theta,
+       RopeLayout::kInterleaved, stream_);
+  // Absorb W_UK into the query: q_lat[h] = q_nope[h] W_UK[h].
+  auto* qLatent = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * rank);
+  perHeadGemm(q, static_cast<long long>(heads) * qk, qk, layer.keyAbsorb, nope,
+              static_cast<long long>(rank) * nope, qLatent, static_cast<long long>(heads) * rank, rank, rows, heads,
+              rank, nope, stream_);
+  __nv_bfloat16* latentCache = cacheLayer(index, 0);
+  scatterRows(kv, slot, step.slotRows, latentCache, slot, rows, slot, stream_);
+
+  auto* outLatent = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * rank);
+  if (step.allDecode && rank == 512 && ropeDim == 64 && heads <= 32) {
+    const size_t bytes = decodeWorkspaceBytes(rows, heads, rank);
+    void* workspace = s.take<char>(bytes);
+    mlaDecode(qLatent, qRope, latentCache, step.paged(), rows, heads, scale, outLatent, workspace, bytes, stream_);
+  } else {
+    AnyAttention a;
+    a.q1 = qLatent;
+    a.q1RowStride = static_cast<long long>(heads) * rank;
+    a.q1HeadStride = rank;
+    a.d1 = rank;
+    a.q2 = qRope;
+    a.q2RowStride = static_cast<long long>(heads) * ropeDim;
+    a.q2HeadStride = ropeDim;
+    a.d2 = ropeDim;
+    a.k = latentCache;
+    a.kRowStride = slot;
+    a.keyOffset2 = rank;
+    a.v = latentCache;
+    a.vRowStride = slot;
+    a.dv = rank;
+    a.blockTable = step.blockTable;
+    a.maxBlocksPerSequence = step.maxBlocks;
+    a.rowSequence = step.rowSequence;
+    a.keyCount = step.keyCount;
+    a.rows = rows;
+    a.heads = heads;
+    a.kvHeads = 1;
+    a.scale = scale;
+    a.out = outLatent;
+    a.outRowStride = static_cast<long long>(heads) * rank;
+    a.outHeadStride = rank;
+    anyAttention(a, stream_);
+  }
+  // out[h] = o_lat[h] W_UV[h]^T, W_UV[h] being kv_b rows [h (nope + v) + nope, + v).
+  auto* attended = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * vDim);
+  perHeadGemm(outLatent, static_cast<long long>(heads) * rank, rank, layer.kvB + static_cast<std::size_t>(nope) * rank,
+              rank, static_cast<long long>(nope + vDim) * rank, attended, static_cast<long long>(heads) * vDim, vDim,
+              rows, heads, vDim, rank, stream_);
+  linear(attended, rows, layer.o, x, c.hiddenSize, stream_, x, c.hiddenSize);
+}
+
+void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x) {
+  const LanguageConfig& c = config_.language;
+  const int hidden = c.hiddenSize;
+  Scratch& s = *scratch_;
+  if (!layer.moe) {
+    auto* h = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * layer.gate.out);
+    gateUpSilu(normed, rows, layer.gate, layer.up, h, stream_);
+    linear(h, rows, layer.down, x, hidden, stream_, x, hidden);
+    return;
+  }
+  const MoeRouting routing = routingOf(c);
+  const int experts = c.routedExperts, topK = c.expertsPerToken, inter = c.moeIntermediateSize;
+  const std::size_t slots = static_cast<std::size_t>(rows) * topK;
+  auto* logits = s.take<float>(static_cast<std::size_t>(rows) * experts);
+  linear(normed, rows, layer.router, logits, experts, stream_);
+  auto* expertIds = s.take<int32_t>(slots);
+  auto* weights = s.take<float>(slots);
+  moeRoute(logits, layer.correctionBias, rows, routing, expertIds, weights, stream_);
+  auto* offsets = s.take<int32_t>(experts + 1);
+  auto* rowSource = s.take<int32_t>(slots);
+  auto* slotRow = s.take<int32_t>(slots);
+  moePermute(expertIds, rows, topK, experts, offsets, rowSource, slotRow, stream_);
+  auto* h = s.take<__nv_bfloat16>(slots * inter);
+  moeGateUp(normed, rowSource, offsets, layer.expertGate, layer.expertUp, h, rows, topK, experts, inter, hidden,
+            stream_);
+  auto* y = s.take<float>(slots * hidden);
+  moeDown(h, offsets, layer.expertDown, y, rows, topK, experts, hidden, inter, stream_);
+  auto* sharedH = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * layer.sharedGate.out);
+  gateUpSilu(normed, rows, layer.sharedGate, layer.sharedUp, sharedH, stream_);
+  auto* shared = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * hidden);
+  linear(sharedH, rows, layer.sharedDown, shared, hidden, stream_);
+  moeCombine(y, slotRow, weights, shared, x, x, rows, topK, hidden, stream_);
+}
+
+}  // namespace vl2::cuda

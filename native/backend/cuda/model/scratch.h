@@ -1,0 +1,39 @@
+// Activation memory of one pass: a bump allocator over device chunks. A pass takes what
+// it needs; a take that does not fit opens another chunk, so earlier pointers stay valid.
+// reset() (after the pass has synchronised) merges the chunks into one of their total size,
+// so a steady workload settles on a single allocation and no cudaMalloc per step.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "backend/cuda/device_memory.h"
+
+namespace vl2::cuda {
+
+class Scratch {
+ public:
+  explicit Scratch(DeviceMemory& memory) : memory_(memory) {}
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  template <class T>
+  T* take(std::size_t count) {
+    return static_cast<T*>(takeBytes(count * sizeof(T)));
+  }
+  void reset();  // only when no kernel still uses the memory
+  std::size_t capacityBytes() const;
+
+ private:
+  void* takeBytes(std::size_t bytes);
+  struct Chunk {
+    char* base;
+    std::size_t size;
+    std::size_t used;
+  };
+  DeviceMemory& memory_;
+  std::vector<Chunk> chunks_;
+};
+
+}  // namespace vl2::cuda
