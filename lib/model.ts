@@ -32,8 +32,10 @@ export interface LoadOptions {
   onProgress?: (progress: { stage: 'validate' | 'load' | 'ready'; fraction: number }) => void;
   /** CPU worker threads (default: all cores). */
   threads?: number;
-  /** KV cache capacity in tokens shared by all open chats (default 16384). */
+  /** KV cache capacity in tokens shared by all open chats (default: 16384 on the CPU; on a GPU, 90% of the memory left after the weights). */
   cacheTokens?: number;
+  /** Which GPU when the model runs on CUDA (default 0). */
+  cudaDevice?: number;
   /** A tokenizer.json path or tokenizer to use instead of the model directory's. */
   tokenizer?: string | TextTokenizer;
   /** Allow images from http(s) URLs (default false). */
@@ -128,7 +130,7 @@ export class Model {
     /** The processor that turns messages into prompts. */
     readonly processor: Processor,
     /** The backend that runs this model. */
-    readonly device: 'cpu',
+    readonly device: 'cpu' | 'cuda',
     private readonly processOptions: ProcessOptions,
   ) {
     const addon = nativeAddon() as unknown as {
@@ -145,25 +147,25 @@ export class Model {
     if (!['auto', 'cpu', 'cuda'].includes(device)) {
       throw new InvalidArgumentError(`device must be 'auto', 'cpu' or 'cuda', got ${String(device)}`);
     }
-    if (device === 'cuda') {
-      throw new UnsupportedError(
-        "device 'cuda': the CUDA kernels exist but are not wired into the model yet; use device 'cpu' (or 'auto')",
-      );
+    const cuda = backends().find((b) => b.name === 'cuda');
+    if (device === 'cuda' && !cuda?.available) {
+      const reason = cuda && 'reason' in cuda ? cuda.reason : 'not reported';
+      throw new UnsupportedError(`device 'cuda' is not available here: ${reason}`);
     }
-    if (device === 'auto' && backends().some((b) => b.name === 'cuda' && b.available)) {
-      process.emitWarning(
-        'deepseek-vl2: a GPU is present but the CUDA backend is not wired into the model yet; running on the CPU',
-      );
-    }
+    const chosen: 'cpu' | 'cuda' = device === 'cpu' ? 'cpu' : cuda?.available ? 'cuda' : 'cpu';
     options.onProgress?.({ stage: 'validate', fraction: 0 });
     const processor = await Processor.fromModelDir(dir, options.tokenizer);
     options.onProgress?.({ stage: 'load', fraction: 0.1 });
     const engine = await EngineModel.load(dir, {
+      device: chosen,
+      cudaDevice: options.cudaDevice,
       threads: options.threads,
-      cacheTokens: options.cacheTokens ?? 16384,
+      ...(chosen === 'cuda' && options.cacheTokens === undefined
+        ? { cacheMemoryFraction: 0.9 }
+        : { cacheTokens: options.cacheTokens ?? 16384 }),
     });
     options.onProgress?.({ stage: 'ready', fraction: 1 });
-    return new Model(engine, processor, 'cpu', { allowRemote: options.allowRemoteImages ?? false });
+    return new Model(engine, processor, chosen, { allowRemote: options.allowRemoteImages ?? false });
   }
 
   /** Streams the answer to a conversation as text chunks. */

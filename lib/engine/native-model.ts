@@ -33,7 +33,15 @@ export interface PrefillResult {
 }
 
 export interface EngineInfo {
-  backend: 'cpu';
+  backend: 'cpu' | 'cuda';
+  /** 'cpu', or the GPU's name. */
+  device: string;
+  /** Device memory held for weights, the KV cache and activations (0 on the CPU, which maps the file). */
+  weightBytes: number;
+  cacheBytes: number;
+  activationBytes: number;
+  /** Memory the GPU still has free (0 on the CPU). */
+  deviceFreeBytes: number;
   /** The CPU kernel set in use: AVX2+FMA, or the portable one (no AVX2, or VL2_CPU_KERNELS=portable). */
   cpuKernels: 'avx2' | 'portable';
   cacheCapacityTokens: number;
@@ -63,14 +71,38 @@ export interface NativeModelHandle {
 }
 
 export interface EngineOptions {
+  /** The backend: 'cpu' (default) or 'cuda'. */
+  device?: 'cpu' | 'cuda';
+  /** Which GPU, for device 'cuda' (default 0). */
+  cudaDevice?: number;
   /** Worker threads for the CPU backend; default: all cores. */
   threads?: number;
   /** KV cache capacity in tokens (rounded up to 64-token blocks); default 8192. */
   cacheTokens?: number;
+  /**
+   * CUDA only: size the KV cache as this fraction (0 < f < 1) of the GPU memory still free after
+   * the weights and an activation reserve, instead of cacheTokens.
+   */
+  cacheMemoryFraction?: number;
 }
 
 function validateOptions(options: EngineOptions): void {
-  const { threads, cacheTokens } = options;
+  const { threads, cacheTokens, device, cudaDevice, cacheMemoryFraction } = options;
+  if (device !== undefined && device !== 'cpu' && device !== 'cuda') {
+    throw new InvalidArgumentError(`device must be 'cpu' or 'cuda', got ${String(device)}`);
+  }
+  if (cudaDevice !== undefined && (!Number.isInteger(cudaDevice) || cudaDevice < 0)) {
+    throw new InvalidArgumentError(`cudaDevice must be a non-negative integer, got ${cudaDevice}`);
+  }
+  if (
+    cacheMemoryFraction !== undefined &&
+    (typeof cacheMemoryFraction !== 'number' || !(cacheMemoryFraction > 0 && cacheMemoryFraction < 1))
+  ) {
+    throw new InvalidArgumentError(`cacheMemoryFraction must be a number in (0, 1), got ${cacheMemoryFraction}`);
+  }
+  if (cacheMemoryFraction !== undefined && device !== 'cuda') {
+    throw new InvalidArgumentError("cacheMemoryFraction applies to device 'cuda' only");
+  }
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 0 || threads > 1024)) {
     throw new InvalidArgumentError(`threads must be an integer from 0 (all cores) to 1024, got ${threads}`);
   }
