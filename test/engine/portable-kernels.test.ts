@@ -12,8 +12,8 @@ import {
   modelVariants,
   readF32,
   relativeError,
-  useGoldenModels,
 } from '../support/golden.js';
+import { useGoldenModels } from '../support/golden-models.js';
 
 process.env.VL2_CPU_KERNELS = 'portable';
 

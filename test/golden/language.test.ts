@@ -13,8 +13,8 @@ import {
   modelVariants,
   readF32,
   relativeError,
-  useGoldenModels,
 } from '../support/golden.js';
+import { useGoldenModels } from '../support/golden-models.js';
 
 const models = useGoldenModels(4096);
 

@@ -13,8 +13,8 @@ import {
   modelVariants,
   readF32,
   relativeError,
-  useGoldenModels,
 } from '../support/golden.js';
+import { useGoldenModels } from '../support/golden-models.js';
 
 const imageCases = caseNames.filter((name) => goldenCase('tiny', name).images.length > 0);
 

@@ -4,8 +4,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
-import { EngineModel } from '../../lib/engine/native-model.js';
 
 /** ../shared/golden next to this checkout, or $VL2_GOLDEN_DIR (the GPU machine carries a copy). */
 export const goldenDir = resolve(
@@ -142,18 +140,4 @@ export function goldenPrompt(golden: GoldenCase, tokens = golden.input_ids.lengt
     imagesSpatialCrop: golden.images_spatial_crop.flat(),
     imageTokenPositions: golden.image_token_positions,
   };
-}
-
-/** Loads the three golden models for a test file (closed after it); the map fills in beforeAll. */
-export function useGoldenModels(cacheTokens: number): Map<ModelVariant, EngineModel> {
-  const models = new Map<ModelVariant, EngineModel>();
-  beforeAll(async () => {
-    for (const variant of modelVariants) {
-      models.set(variant, await EngineModel.load(goldenPath('models', variant), { cacheTokens }));
-    }
-  });
-  afterAll(() => {
-    for (const model of models.values()) model.close();
-  });
-  return models;
 }

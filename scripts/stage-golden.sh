@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Copies the golden fixtures of some model variants into .golden-carry/ (ignored) for the GPU
+# machine, large files xz-compressed (a device call carries at most 64 MiB); on the device
+# `bash .golden-carry/unpack.sh` restores them and VL2_GOLDEN_DIR=.golden-carry points the checks there.
+#   usage: bash scripts/stage-golden.sh tiny [small base]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=../shared/golden
+out=.golden-carry
+rm -rf "$out" && mkdir -p "$out/models" "$out/cases" "$out/tiles"
+for variant in "$@"; do
+  cp -r "$src/models/$variant" "$out/models/"
+  cp "$src/cases/$variant"-*.json "$src/cases/$variant"-*.logits_last.f32 "$out/cases/"
+done
+cp "$src"/tiles/*.u8 "$out/tiles/"
+chmod -R u+w "$out"
+find "$out" -type f \( -name '*.safetensors' -o -name '*.u8' \) -size +1M -exec xz -T2 -6 {} \;
+printf '%s\n' 'cd "$(dirname "$0")" && find . -name "*.xz" -exec xz -d {} \;' > "$out/unpack.sh"
+du -sh "$out"

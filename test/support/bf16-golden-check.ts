@@ -1,0 +1,149 @@
+/**
+ * The golden cases through a bf16 backend (the GPU), judged by the golden README's bf16 rule:
+ * logits within 2e-2 relative error, the reference's top-1 token inside our top-3 at every checked
+ * position, and the same greedy token wherever the reference's top-2 margin is above 0.5.
+ * Free of vitest so the GPU machine (no test runner there) runs it as a plain script too.
+ */
+import { EngineModel } from '../../lib/engine/native-model.js';
+import {
+  caseNames,
+  goldenCase,
+  goldenPath,
+  goldenPrompt,
+  type ModelVariant,
+  readF32,
+  relativeError,
+  type TopK,
+} from './golden.js';
+
+export const bf16Tolerance = { logitsRelativeError: 2e-2, topN: 3, greedyMargin: 0.5 } as const;
+
+/** One measured check: `value` must not exceed `limit` (ranks and mismatches are counted the same way). */
+export interface CheckLine {
+  where: string;
+  check: string;
+  value: number;
+  limit: number;
+}
+
+export const passed = (line: CheckLine) => line.value <= line.limit;
+
+function rankOf(logits: Float32Array, id: number): number {
+  const value = logits[id] as number;
+  let rank = 1;
+  for (const v of logits) if (v > value) rank++;
+  return rank;
+}
+
+function argmax(logits: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
+  return best;
+}
+
+/** Checks of one row of logits against a reference top-16. */
+function topKChecks(logits: Float32Array, expected: TopK, where: string): CheckLine[] {
+  const values = expected.ids.map((id) => logits[id] as number);
+  return [
+    {
+      where,
+      check: 'top-16 logits rel. error',
+      value: relativeError(values, expected.values),
+      limit: bf16Tolerance.logitsRelativeError,
+    },
+    { where, check: 'rank of reference top-1', value: rankOf(logits, expected.ids[0] as number), limit: bf16Tolerance.topN },
+  ];
+}
+
+/** Every golden case of one variant on `device`: full prefill, cached tail decoding, greedy steps, batched decode. */
+export async function checkVariant(variant: ModelVariant, device: 'cpu' | 'cuda'): Promise<CheckLine[]> {
+  const lines: CheckLine[] = [];
+  const model = await EngineModel.load(goldenPath('models', variant), { device, cacheTokens: 16384 });
+  try {
+    for (const name of caseNames) {
+      const golden = goldenCase(variant, name);
+      const where = `${variant}/${name}`;
+      const full = model.createSequence();
+      try {
+        const { logits } = await model.prefill(full, goldenPrompt(golden));
+        const expected = readF32('cases', `${variant}-${name}.logits_last.f32`);
+        lines.push({
+          where,
+          check: 'last-position logits rel. error',
+          value: relativeError(logits, expected),
+          limit: bf16Tolerance.logitsRelativeError,
+        });
+        lines.push({ where, check: 'rank of reference top-1', value: rankOf(logits, argmax(expected)), limit: bf16Tolerance.topN });
+      } finally {
+        model.freeSequence(full);
+      }
+      // The prompt again up to the first tail position (its full blocks come from the prefix
+      // cache), then one token at a time through the paged cache, then the greedy continuation.
+      const sequence = model.createSequence();
+      try {
+        const first = golden.tail_positions[0] as number;
+        let logits = (await model.prefill(sequence, goldenPrompt(golden, first + 1))).logits;
+        lines.push(...topKChecks(logits, golden.tail_topk[0] as TopK, `${where} tail 0`));
+        for (let i = 1; i < golden.tail_positions.length; i++) {
+          const token = golden.input_ids[golden.tail_positions[i] as number] as number;
+          logits = await model.decode([{ sequence, token }]);
+          lines.push(...topKChecks(logits, golden.tail_topk[i] as TopK, `${where} tail ${i}`));
+        }
+        let mismatches = 0;
+        for (let i = 0; i < golden.greedy_tokens.length; i++) {
+          if ((golden.greedy_top2_margins[i] as number) > bf16Tolerance.greedyMargin && argmax(logits) !== golden.greedy_tokens[i])
+            mismatches++;
+          if (i === golden.greedy_step_topk.length) break;
+          logits = await model.decode([{ sequence, token: golden.greedy_tokens[i] as number }]);
+          lines.push(...topKChecks(logits, golden.greedy_step_topk[i] as TopK, `${where} greedy ${i}`));
+        }
+        lines.push({ where, check: 'greedy mismatches where margin > 0.5', value: mismatches, limit: 0 });
+      } finally {
+        model.freeSequence(sequence);
+      }
+    }
+    lines.push(...(await batchedChecks(model, variant)));
+  } finally {
+    model.close();
+  }
+  return lines;
+}
+
+/** All cases decoded together, one batched step per greedy token (different lengths in one launch). */
+async function batchedChecks(model: EngineModel, variant: ModelVariant): Promise<CheckLine[]> {
+  const lines: CheckLine[] = [];
+  const cases = caseNames.map((name) => goldenCase(variant, name));
+  const sequences: number[] = [];
+  try {
+    for (const golden of cases) {
+      const sequence = model.createSequence();
+      sequences.push(sequence);
+      await model.prefill(sequence, goldenPrompt(golden));
+    }
+    const vocab = model.info().vocabSize;
+    const steps = Math.min(...cases.map((c) => c.greedy_step_topk.length));
+    for (let step = 0; step < steps; step++) {
+      const logits = await model.decode(
+        cases.map((golden, i) => ({ sequence: sequences[i] as number, token: golden.greedy_tokens[step] as number })),
+      );
+      cases.forEach((golden, i) => {
+        const row = logits.subarray(i * vocab, (i + 1) * vocab);
+        lines.push(...topKChecks(row, golden.greedy_step_topk[step] as TopK, `${variant}/${golden.name} batched ${step}`));
+      });
+    }
+  } finally {
+    for (const sequence of sequences) model.freeSequence(sequence);
+  }
+  return lines;
+}
+
+/** The worst line of each check kind, for printing. */
+export function worstByCheck(lines: CheckLine[]): CheckLine[] {
+  const worst = new Map<string, CheckLine>();
+  for (const line of lines) {
+    const key = `${line.where.split(/[/ ]/)[0]}: ${line.check}`;
+    const seen = worst.get(key);
+    if (!seen || line.value / line.limit > seen.value / seen.limit) worst.set(key, line);
+  }
+  return [...worst.values()];
+}
