@@ -7,7 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { EngineModel } from '../lib/engine/native-model.js';
-import { benchModel } from './support/synthetic-tiny.js';
+import { benchModel } from './support/synthetic-model.js';
 import { measureCopyBandwidthGBs, printTable, timeMs } from './support/table.js';
 
 const { values } = parseArgs({

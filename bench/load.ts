@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { openCheckpoint } from '../lib/checkpoint/index.js';
 import { EngineModel } from '../lib/engine/native-model.js';
 import { writeSyntheticCheckpoint } from '../lib/synth/write-checkpoint.js';
-import { fixtureTokenizer } from './support/synthetic-tiny.js';
+import { fixtureTokenizer } from './support/synthetic-model.js';
 import { printTable, timeMs } from './support/table.js';
 
 const { values } = parseArgs({

@@ -38,6 +38,8 @@ export type BackendInfo =
 export interface NativeAddon {
   version(): string;
   backends(): BackendInfo[];
+  /** Bytes read + written per second by a 2 GiB device-to-device copy on a GPU (benches' ceiling). */
+  measureCopyBandwidth(device?: number): number;
   /** Maps and loads a validated checkpoint on a worker thread. */
   loadModel(checkpoint: CheckpointTable, options: EngineOptions): Promise<NativeModelHandle>;
   /**

@@ -16,4 +16,8 @@ struct GpuUploadTiming {
 // Throws Error(kUnsupported) in a build without CUDA, Error(kCuda) without a GPU.
 GpuUploadTiming uploadWeightsToGpu(const WeightStore& store);
 
+// The bandwidth ceiling benches compare against: a 2 GiB device-to-device copy on GPU
+// `device`, bytes read + written per second (median of 5). Same errors as above.
+double measureDeviceCopyBandwidth(int device);
+
 }  // namespace vl2

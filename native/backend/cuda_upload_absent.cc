@@ -8,5 +8,8 @@ namespace vl2 {
 GpuUploadTiming uploadWeightsToGpu(const WeightStore&) {
   fail(ErrorCode::kUnsupported, "this binary was built without the CUDA backend");
 }
+double measureDeviceCopyBandwidth(int) {
+  fail(ErrorCode::kUnsupported, "this binary was built without the CUDA backend");
+}
 }  // namespace vl2
 #endif

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "backend/cuda_devices.h"
+#include "backend/cuda_upload.h"
 #include "napi/js_errors.h"
 
 namespace vl2::napi {
@@ -53,7 +54,16 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// measureCopyBandwidth(device = 0) -> bytes/s of a device-to-device copy (benches' ceiling).
+Napi::Value measureCopyBandwidth(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int device = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+    return Napi::Number::New(info.Env(), measureDeviceCopyBandwidth(device));
+  });
+}
+
 void registerBackends(Napi::Env env, Napi::Object exports) {
+  exports.Set("measureCopyBandwidth", Napi::Function::New(env, measureCopyBandwidth, "measureCopyBandwidth"));
   exports.Set("version", Napi::Function::New(env, version, "version"));
   exports.Set("backends", Napi::Function::New(env, backends, "backends"));
 }

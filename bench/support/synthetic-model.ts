@@ -1,11 +1,12 @@
 /**
- * The model a bench runs on: the directory given with --model, or a synthetic Tiny at real width
+ * The model a bench runs on: the directory given with --model, or a synthetic variant at real width
  * written to a temporary folder (and removed by cleanup()).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { VariantName } from '../../lib/synth/variants.js';
 import { writeSyntheticCheckpoint } from '../../lib/synth/write-checkpoint.js';
 
 const fixtureTokenizerPath = resolve(
@@ -27,12 +28,13 @@ export function fixtureTokenizer(): string | undefined {
 export async function benchModel(
   given: string | undefined,
   layers: number,
+  variant: VariantName = 'tiny',
 ): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   if (given) return { dir: given, cleanup: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 'vl2-bench-'));
-  process.stderr.write(`writing a synthetic Tiny with ${layers} layers to ${dir}\n`);
+  process.stderr.write(`writing a synthetic ${variant} with ${layers} layers to ${dir}\n`);
   await writeSyntheticCheckpoint({
-    variant: 'tiny',
+    variant,
     out: dir,
     layers,
     seed: 1,
