@@ -16,7 +16,7 @@ GpuUploadTiming uploadWeightsToGpu(const WeightStore& store) {
 }
 
 double measureDeviceCopyBandwidth(int device) {
-  check(cudaSetDevice(device), "cudaSetDevice");
+  cuda::check(cudaSetDevice(device), "cudaSetDevice");
   constexpr std::size_t kBytes = 2ull << 30;
   cuda::DeviceMemory memory(device);
   void* source = memory.allocate(kBytes, cuda::MemoryUse::kWorkspace);
