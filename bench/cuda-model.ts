@@ -7,8 +7,8 @@
  * Per-kernel times against torch: bench/cuda (kernels program), see bench/NOTES.md.
  */
 import { Command } from 'commander';
-import { nativeAddon } from '../lib/native.js';
 import { EngineModel, type EnginePrompt } from '../lib/engine/native-model.js';
+import { nativeAddon } from '../lib/native.js';
 import type { VariantName } from '../lib/synth/variants.js';
 import { randomPrompt } from './support/prompts.js';
 import { benchModel } from './support/synthetic-model.js';
@@ -19,8 +19,17 @@ const program = new Command()
   .option('--layers <n>', 'language layers of each synthetic checkpoint (first dense, rest MoE)', '3')
   .option('--decode-steps <n>', 'timed decode steps per batch size', '32')
   .option('--batches <list>', 'decode batch sizes', '1,16,64')
+  .option('--agreement-only', 'compare with the CPU backend, skip the timings')
+  .option('--agreement-steps <n>', 'greedy decode steps compared with the CPU backend', '8')
   .parse();
-const opts = program.opts<{ variants: string; layers: string; decodeSteps: string; batches: string }>();
+const opts = program.opts<{
+  variants: string;
+  layers: string;
+  decodeSteps: string;
+  batches: string;
+  agreementOnly?: boolean;
+  agreementSteps: string;
+}>();
 const layers = Number(opts.layers);
 const decodeSteps = Number(opts.decodeSteps);
 const batchSizes = opts.batches.split(',').map(Number);
@@ -36,7 +45,8 @@ const relativeError = (a: Float32Array, b: Float32Array) => {
 };
 const argmax = (x: Float32Array) => x.reduce((best, v, i) => (v > (x[best] as number) ? i : best), 0);
 const rankOf = (x: Float32Array, id: number) => x.filter((v) => v > (x[id] as number)).length + 1;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 const copyBytesPerSecond = nativeAddon().measureCopyBandwidth(0);
 console.log(`device-to-device copy: ${(copyBytesPerSecond / 1e12).toFixed(3)} TB/s (read + write)`);
@@ -108,33 +118,44 @@ for (const variant of opts.variants.split(',') as VariantName[]) {
     const [a, b] = [cpu.createSequence(), gpu.createSequence()];
     let cpuLogits = (await cpu.prefill(a, prompt)).logits;
     let gpuLogits = (await gpu.prefill(b, prompt)).logits;
-    let worstError = relativeError(gpuLogits, cpuLogits);
+    const errors = [relativeError(gpuLogits, cpuLogits)];
+    let worstError = errors[0] as number;
     let worstRank = rankOf(gpuLogits, argmax(cpuLogits));
     let greedySame = 0;
-    const steps = 8;
+    const steps = Number(opts.agreementSteps);
     for (let s = 0; s < steps; s++) {
       const token = argmax(cpuLogits);
       if (argmax(gpuLogits) === token) greedySame++;
       cpuLogits = await cpu.decode([{ sequence: a, token }]);
       gpuLogits = await gpu.decode([{ sequence: b, token }]);
-      worstError = Math.max(worstError, relativeError(gpuLogits, cpuLogits));
+      errors.push(relativeError(gpuLogits, cpuLogits));
+      worstError = Math.max(worstError, errors.at(-1) as number);
       worstRank = Math.max(worstRank, rankOf(gpuLogits, argmax(cpuLogits)));
     }
     cpu.freeSequence(a);
     gpu.freeSequence(b);
+    console.log(
+      `${variant}: logits rel. error, prefill then each decode step: ${errors.map((e) => e.toExponential(1)).join(' ')}`,
+    );
     agreement.push({
       variant,
       'positions compared': steps + 1,
       'worst logits rel. err': worstError.toExponential(2),
-      'limit': '2e-2',
+      limit: '2e-2',
       'worst rank of CPU top-1': worstRank,
       'same greedy token': `${greedySame}/${steps}`,
     });
 
+    if (opts.agreementOnly) {
+      cpu.close();
+      gpu.close();
+      continue;
+    }
     // Speed.
     const prefillTokens = 1024;
     const prefillTimes: number[] = [];
-    for (const seed of [101, 102, 103]) prefillTimes.push(await prefillMs(gpu, randomPrompt(config, seed, prefillTokens)));
+    for (const seed of [101, 102, 103])
+      prefillTimes.push(await prefillMs(gpu, randomPrompt(config, seed, prefillTokens)));
     const prefill = median(prefillTimes);
     const cpuPrefill = await prefillMs(cpu, randomPrompt(config, 200, 128));
     const image = { across: 2, down: 2 };

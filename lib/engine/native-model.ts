@@ -98,7 +98,9 @@ function validateOptions(options: EngineOptions): void {
     cacheMemoryFraction !== undefined &&
     (typeof cacheMemoryFraction !== 'number' || !(cacheMemoryFraction > 0 && cacheMemoryFraction < 1))
   ) {
-    throw new InvalidArgumentError(`cacheMemoryFraction must be a number in (0, 1), got ${cacheMemoryFraction}`);
+    throw new InvalidArgumentError(
+      `cacheMemoryFraction must be a number in (0, 1), got ${cacheMemoryFraction}`,
+    );
   }
   if (cacheMemoryFraction !== undefined && device !== 'cuda') {
     throw new InvalidArgumentError("cacheMemoryFraction applies to device 'cuda' only");

@@ -13,6 +13,7 @@ namespace vl2 {
 // Uploads the weights to GPU `device` and returns the backend computing on it. Throws
 // Error(kUnsupported) in a build without CUDA, Error(kCuda) without a usable GPU and
 // Error(kOutOfMemory) when the weights do not fit.
-std::unique_ptr<ModelBackend> createCudaBackend(const WeightStore& store, const ModelConfig& config, int device);
+std::unique_ptr<ModelBackend> createCudaBackend(const WeightStore& store, const ModelConfig& config,
+                                                int device);
 
 }  // namespace vl2

@@ -60,8 +60,8 @@ class KvCache {
   float* slot(const SequenceBlocks& sequence, int layer, std::int64_t position) {
     const std::int32_t block = sequence.blockTable[static_cast<std::size_t>(position / kKvBlockTokens)];
     return hostValues_.data() + ((static_cast<std::int64_t>(block) * layers_ + layer) * kKvBlockTokens +
-                              position % kKvBlockTokens) *
-                                 width_;
+                                 position % kKvBlockTokens) *
+                                    width_;
   }
 
  private:

@@ -13,7 +13,8 @@ CpuBackend::CpuBackend(const WeightStore& store, const ModelConfig& config, int 
 
 std::unique_ptr<KvCache> CpuBackend::createCache(std::int64_t blocks) {
   try {
-    auto cache = std::make_unique<KvCache>(config_.language.numLayers, config_.language.kvCacheWidth(), blocks);
+    auto cache =
+        std::make_unique<KvCache>(config_.language.numLayers, config_.language.kvCacheWidth(), blocks);
     cacheBytes_ = static_cast<std::uint64_t>(cache->capacityTokens() * cache->bytesPerToken());
     return cache;
   } catch (const std::bad_alloc&) {
@@ -24,9 +25,10 @@ std::unique_ptr<KvCache> CpuBackend::createCache(std::int64_t blocks) {
 
 void CpuBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out,
                              TileCaptures* firstTile) {
-  const std::int64_t tileBytes = static_cast<std::int64_t>(config_.vision.imageSize) * config_.vision.imageSize * 3;
-  const std::int64_t features = static_cast<std::int64_t>(projector_.side()) * projector_.side() *
-                                config_.language.hiddenSize;
+  const std::int64_t tileBytes =
+      static_cast<std::int64_t>(config_.vision.imageSize) * config_.vision.imageSize * 3;
+  const std::int64_t features =
+      static_cast<std::int64_t>(projector_.side()) * projector_.side() * config_.language.hiddenSize;
   std::vector<float> visionOut(static_cast<std::size_t>(config_.vision.patches() * config_.vision.width));
   for (std::int64_t t = 0; t < count; ++t) {
     vision_.encodeTile(pool_, tiles + t * tileBytes, visionOut.data());

@@ -16,7 +16,8 @@ class CpuBackend : public ModelBackend {
   const char* name() const override { return "cpu"; }
   std::unique_ptr<KvCache> createCache(std::int64_t blocks) override;
   std::int64_t cacheBlocksFor(double) const override { return 0; }
-  void encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out, TileCaptures* firstTile) override;
+  void encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out,
+                   TileCaptures* firstTile) override;
   std::vector<float> forward(KvCache& cache, const StepBatch& batch, const float* x,
                              StepCaptures* captures) override;
   BackendMemory memory() const override;

@@ -33,7 +33,8 @@ Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, cons
   if (!(options.cacheMemoryFraction >= 0 && options.cacheMemoryFraction < 1))
     fail(ErrorCode::kInvalidArgument, "cacheMemoryFraction must be in [0, 1)");
   embeddings_ =
-      store_->get("language.model.embed_tokens.weight", {config.language.vocabSize, config.language.hiddenSize})
+      store_
+          ->get("language.model.embed_tokens.weight", {config.language.vocabSize, config.language.hiddenSize})
           .bf16();
   const int ratio = config.projector.downsampleRatio;
   featureSide_ = (config.vision.gridSide() + ratio - 1) / ratio;
@@ -41,8 +42,7 @@ Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, cons
   std::int64_t blocks = (options.cacheTokens + kKvBlockTokens - 1) / kKvBlockTokens;
   if (options.cacheMemoryFraction > 0) {
     blocks = backend_->cacheBlocksFor(options.cacheMemoryFraction);
-    if (blocks <= 0)
-      fail(ErrorCode::kOutOfMemory, "no GPU memory is left for a KV cache after the weights");
+    if (blocks <= 0) fail(ErrorCode::kOutOfMemory, "no GPU memory is left for a KV cache after the weights");
   }
   cache_ = backend_->createCache(blocks);
 }
@@ -243,8 +243,7 @@ std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prom
   for (std::int64_t i = start; i < count; ++i) batch.positions[i - start] = static_cast<std::int32_t>(i);
   StepCaptures stepCaptures;
   stepCaptures.hiddenLast = captures && captures->wanted;
-  std::vector<float> logits =
-      backend_->forward(*cache_, batch, x.data() + start * hidden, &stepCaptures);
+  std::vector<float> logits = backend_->forward(*cache_, batch, x.data() + start * hidden, &stepCaptures);
   blocks.length = count;
   cache_->registerPrefix(blocks, blockHashes);
   if (captures && captures->wanted) captures->hiddenLast = std::move(stepCaptures.hidden);

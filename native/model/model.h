@@ -99,8 +99,8 @@ class Model {
   std::unique_ptr<ModelBackend> backend_;
   const std::uint16_t* embeddings_ = nullptr;  // [vocab, hidden] bf16, in the mapped checkpoint
   int featureSide_ = 0;                        // projected features per tile row and column (14)
-  std::vector<float> imageNewline_;   // [hidden], placed after each row of image features
-  std::vector<float> viewSeparator_;  // [hidden], between the global view and the local tiles
+  std::vector<float> imageNewline_;            // [hidden], placed after each row of image features
+  std::vector<float> viewSeparator_;           // [hidden], between the global view and the local tiles
   std::unique_ptr<KvCache> cache_;
   std::unordered_map<std::int64_t, SequenceBlocks> sequences_;
   std::int64_t nextSequence_ = 1;

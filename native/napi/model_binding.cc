@@ -229,7 +229,8 @@ Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
       const Napi::Value device = o.Get("device");
       if (device.IsString() && device.As<Napi::String>().Utf8Value() == "cuda") {
         options.device = Device::kCuda;
-      } else if (!device.IsUndefined() && !(device.IsString() && device.As<Napi::String>().Utf8Value() == "cpu")) {
+      } else if (!device.IsUndefined() &&
+                 !(device.IsString() && device.As<Napi::String>().Utf8Value() == "cpu")) {
         fail(ErrorCode::kInvalidArgument, "options.device must be 'cpu' or 'cuda'");
       }
     }

@@ -51,7 +51,12 @@ function topKChecks(logits: Float32Array, expected: TopK, where: string): CheckL
       value: relativeError(values, expected.values),
       limit: bf16Tolerance.logitsRelativeError,
     },
-    { where, check: 'rank of reference top-1', value: rankOf(logits, expected.ids[0] as number), limit: bf16Tolerance.topN },
+    {
+      where,
+      check: 'rank of reference top-1',
+      value: rankOf(logits, expected.ids[0] as number),
+      limit: bf16Tolerance.topN,
+    },
   ];
 }
 
@@ -73,7 +78,12 @@ export async function checkVariant(variant: ModelVariant, device: 'cpu' | 'cuda'
           value: relativeError(logits, expected),
           limit: bf16Tolerance.logitsRelativeError,
         });
-        lines.push({ where, check: 'rank of reference top-1', value: rankOf(logits, argmax(expected)), limit: bf16Tolerance.topN });
+        lines.push({
+          where,
+          check: 'rank of reference top-1',
+          value: rankOf(logits, argmax(expected)),
+          limit: bf16Tolerance.topN,
+        });
       } finally {
         model.freeSequence(full);
       }
@@ -91,7 +101,10 @@ export async function checkVariant(variant: ModelVariant, device: 'cpu' | 'cuda'
         }
         let mismatches = 0;
         for (let i = 0; i < golden.greedy_tokens.length; i++) {
-          if ((golden.greedy_top2_margins[i] as number) > bf16Tolerance.greedyMargin && argmax(logits) !== golden.greedy_tokens[i])
+          if (
+            (golden.greedy_top2_margins[i] as number) > bf16Tolerance.greedyMargin &&
+            argmax(logits) !== golden.greedy_tokens[i]
+          )
             mismatches++;
           if (i === golden.greedy_step_topk.length) break;
           logits = await model.decode([{ sequence, token: golden.greedy_tokens[i] as number }]);
@@ -124,11 +137,20 @@ async function batchedChecks(model: EngineModel, variant: ModelVariant): Promise
     const steps = Math.min(...cases.map((c) => c.greedy_step_topk.length));
     for (let step = 0; step < steps; step++) {
       const logits = await model.decode(
-        cases.map((golden, i) => ({ sequence: sequences[i] as number, token: golden.greedy_tokens[step] as number })),
+        cases.map((golden, i) => ({
+          sequence: sequences[i] as number,
+          token: golden.greedy_tokens[step] as number,
+        })),
       );
       cases.forEach((golden, i) => {
         const row = logits.subarray(i * vocab, (i + 1) * vocab);
-        lines.push(...topKChecks(row, golden.greedy_step_topk[step] as TopK, `${variant}/${golden.name} batched ${step}`));
+        lines.push(
+          ...topKChecks(
+            row,
+            golden.greedy_step_topk[step] as TopK,
+            `${variant}/${golden.name} batched ${step}`,
+          ),
+        );
       });
     }
   } finally {

@@ -82,7 +82,8 @@ __global__ void __launch_bounds__(kThreads) anyAttentionKernel(AnyAttention a) {
 #pragma unroll
   for (int j = 0; j < kMaxValueDim / kThreads; ++j) {
     const int d = threadIdx.x + j * kThreads;
-    if (d < a.dv) a.out[row * a.outRowStride + head * a.outHeadStride + d] = __float2bfloat16(acc[j] * inverse);
+    if (d < a.dv)
+      a.out[row * a.outRowStride + head * a.outHeadStride + d] = __float2bfloat16(acc[j] * inverse);
   }
 }
 

@@ -16,7 +16,7 @@ int blocksFor(long long count) {
   return static_cast<int>(std::max<long long>(1, std::min<long long>(wanted, 64LL * multiprocessorCount())));
 }
 
-#define VL2_GRID_STRIDE(i, count) \
+#define VL2_GRID_STRIDE(i, count)                                                                \
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < (count); \
        i += static_cast<long long>(gridDim.x) * blockDim.x)
 
@@ -90,8 +90,8 @@ __global__ void patchifyKernel(const uint8_t* tiles, int tileCount, int imageSiz
   }
 }
 
-__global__ void downsampleGatherKernel(const __nv_bfloat16* features, int tiles, int grid, int side, int ratio,
-                                       int channels, __nv_bfloat16* out) {
+__global__ void downsampleGatherKernel(const __nv_bfloat16* features, int tiles, int grid, int side,
+                                       int ratio, int channels, __nv_bfloat16* out) {
   const int grouped = channels * ratio * ratio;
   VL2_GRID_STRIDE(i, static_cast<long long>(tiles) * side * side * grouped) {
     const int value = static_cast<int>(i % grouped);
@@ -178,7 +178,7 @@ void downsampleGather(const __nv_bfloat16* features, int tiles, int grid, int si
   if (tiles == 0) return;
   const long long count = static_cast<long long>(tiles) * side * side * channels * ratio * ratio;
   downsampleGatherKernel<<<blocksFor(count), kThreads, 0, stream>>>(features, tiles, grid, side, ratio,
-                                                                   channels, out);
+                                                                    channels, out);
   checkLaunch("downsampleGatherKernel");
 }
 

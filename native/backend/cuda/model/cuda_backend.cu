@@ -1,16 +1,16 @@
 // Loading the CUDA backend: weights to the device, derived tensors, the KV cache.
-#include "backend/cuda/model/cuda_backend.h"
-
 #include <string>
 
 #include "backend/cuda/check.h"
+#include "backend/cuda/model/cuda_backend.h"
 #include "backend/cuda_backend.h"
 #include "core/dtype.h"
 #include "core/errors.h"
 
 namespace vl2 {
 
-std::unique_ptr<ModelBackend> createCudaBackend(const WeightStore& store, const ModelConfig& config, int device) {
+std::unique_ptr<ModelBackend> createCudaBackend(const WeightStore& store, const ModelConfig& config,
+                                                int device) {
   return std::make_unique<cuda::CudaBackend>(store, config, device);
 }
 
@@ -55,9 +55,9 @@ CudaBackend::CudaBackend(const WeightStore& store, const ModelConfig& config, in
   check(cudaGetDeviceProperties(&properties, device_), "cudaGetDeviceProperties");
   deviceName_ = properties.name;
   if (properties.major < 8) {
-    fail(ErrorCode::kUnsupported, deviceName_ + " has compute capability " + std::to_string(properties.major) +
-                                      "." + std::to_string(properties.minor) +
-                                      "; the CUDA backend needs 8.0 (Ampere) or newer");
+    fail(ErrorCode::kUnsupported,
+         deviceName_ + " has compute capability " + std::to_string(properties.major) + "." +
+             std::to_string(properties.minor) + "; the CUDA backend needs 8.0 (Ampere) or newer");
   }
   check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
   weights_ = std::make_unique<DeviceWeights>(store, memory_);
@@ -184,8 +184,8 @@ std::int64_t CudaBackend::cacheBlocksFor(double fraction) const {
   check(cudaMemGetInfo(&freeBytes, &totalBytes), "cudaMemGetInfo");
   if (freeBytes <= kActivationReserve) return 0;
   const double budget = static_cast<double>(freeBytes - kActivationReserve) * fraction;
-  const double blockBytes = static_cast<double>(config_.language.numLayers) * config_.language.kvCacheWidth() *
-                            kKvBlockTokens * sizeof(__nv_bfloat16);
+  const double blockBytes = static_cast<double>(config_.language.numLayers) *
+                            config_.language.kvCacheWidth() * kKvBlockTokens * sizeof(__nv_bfloat16);
   return static_cast<std::int64_t>(budget / blockBytes);
 }
 

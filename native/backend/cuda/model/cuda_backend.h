@@ -32,7 +32,8 @@ class CudaBackend : public ModelBackend {
   const char* name() const override { return "cuda"; }
   std::unique_ptr<KvCache> createCache(std::int64_t blocks) override;
   std::int64_t cacheBlocksFor(double fraction) const override;
-  void encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out, TileCaptures* firstTile) override;
+  void encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out,
+                   TileCaptures* firstTile) override;
   std::vector<float> forward(KvCache& cache, const StepBatch& batch, const float* x,
                              StepCaptures* captures) override;
   BackendMemory memory() const override;
@@ -44,13 +45,13 @@ class CudaBackend : public ModelBackend {
   };
   struct Layer {
     const __nv_bfloat16 *inputNorm, *postNorm;
-    DeviceLinear q, k, v, o;                     // plain multi-head (q also MLA without q compression)
-    DeviceLinear qA, qB, kvA;                    // MLA
+    DeviceLinear q, k, v, o;   // plain multi-head (q also MLA without q compression)
+    DeviceLinear qA, qB, kvA;  // MLA
     const __nv_bfloat16 *qANorm = nullptr, *kvANorm = nullptr;
-    const __nv_bfloat16* keyAbsorb = nullptr;    // [heads][rank][nope]: W_UK^T per head
-    const __nv_bfloat16* kvB = nullptr;          // [heads * (nope + v), rank]
-    DeviceLinear gate, up, down;                 // dense MLP
-    DeviceLinear router;                         // MoE
+    const __nv_bfloat16* keyAbsorb = nullptr;  // [heads][rank][nope]: W_UK^T per head
+    const __nv_bfloat16* kvB = nullptr;        // [heads * (nope + v), rank]
+    DeviceLinear gate, up, down;               // dense MLP
+    DeviceLinear router;                       // MoE
     const float* correctionBias = nullptr;
     const __nv_bfloat16* const* expertGate = nullptr;  // device arrays of expert weight pointers
     const __nv_bfloat16* const* expertUp = nullptr;

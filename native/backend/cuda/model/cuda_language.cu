@@ -15,8 +15,8 @@ namespace vl2::cuda {
 // The step's indices on the device, and what the host knows about them.
 struct CudaBackend::StepLayout {
   int rows = 0, segments = 0, maxBlocks = 0, maxSeqLen = 0;
-  bool allDecode = false;     // every segment adds one token
-  bool freshPrefill = false;  // one segment, nothing cached before it
+  bool allDecode = false;                // every segment adds one token
+  bool freshPrefill = false;             // one segment, nothing cached before it
   const int32_t* positions = nullptr;    // [rows]
   const int32_t* slotRows = nullptr;     // [rows] cache row of each new token: block * 64 + offset
   const int32_t* rowSequence = nullptr;  // [rows] segment of each row
@@ -36,7 +36,7 @@ MoeRouting routingOf(const LanguageConfig& c) {
   r.groups = c.groups;
   r.topkGroups = c.topkGroups;
   r.scoring = c.scoring == ScoringFunc::kSoftmax ? MoeScoring::kSoftmax : MoeScoring::kSigmoid;
-  r.method = c.topkMethod == TopkMethod::kGreedy             ? MoeTopkMethod::kGreedy
+  r.method = c.topkMethod == TopkMethod::kGreedy               ? MoeTopkMethod::kGreedy
              : c.topkMethod == TopkMethod::kGroupLimitedGreedy ? MoeTopkMethod::kGroupLimitedGreedy
                                                                : MoeTopkMethod::kNoauxTc;
   r.normTopkProb = c.normTopkProb;
@@ -110,7 +110,8 @@ std::vector<float> CudaBackend::forward(KvCache& cache, const StepBatch& batch, 
     }
   }
   int32_t* device = s.take<int32_t>(host.size());
-  check(cudaMemcpyAsync(device, host.data(), host.size() * 4, cudaMemcpyHostToDevice, stream_), "step upload");
+  check(cudaMemcpyAsync(device, host.data(), host.size() * 4, cudaMemcpyHostToDevice, stream_),
+        "step upload");
   step.positions = device;
   step.slotRows = device + (hSlots - host.data());
   step.rowSequence = device + (hRowSequence - host.data());
@@ -165,8 +166,8 @@ void CudaBackend::captureRow(const __nv_bfloat16* row, std::vector<float>& into)
   for (std::uint16_t b : bits) into.push_back(bf16ToFloat(b));
 }
 
-void CudaBackend::attention(const Layer& layer, int index, const StepLayout& step, const __nv_bfloat16* normed,
-                            __nv_bfloat16* x) {
+void CudaBackend::attention(const Layer& layer, int index, const StepLayout& step,
+                            const __nv_bfloat16* normed, __nv_bfloat16* x) {
   if (config_.language.useMla) {
     latentAttention(layer, index, step, normed, x);
   } else {
@@ -194,11 +195,11 @@ void CudaBackend::multiHeadAttention(const Layer& layer, int index, const StepLa
   __nv_bfloat16* vCache = cacheLayer(index, 1);
   scatterRows(k, width, step.slotRows, kCache, width, rows, width, stream_);
   scatterRows(v, width, step.slotRows, vCache, width, rows, width, stream_);
-  if (step.allDecode && headDim == 128) {
+  if (tunedKernels() && step.allDecode && headDim == 128) {
     const size_t bytes = decodeWorkspaceBytes(rows, heads, headDim);
     void* workspace = s.take<char>(bytes);
     mhaDecode(q, kCache, vCache, step.paged(), rows, heads, heads, scale, out, workspace, bytes, stream_);
-  } else if (step.freshPrefill && headDim == 128) {
+  } else if (tunedKernels() && step.freshPrefill && headDim == 128) {
     FlashTensor fq{q, width, headDim, 0}, fk{k, width, headDim, 0}, fv{v, width, headDim, 0};
     FlashOutput fo{out, width, headDim, 0};
     flashPrefill(fq, fk, fv, fo, 1, heads, heads, rows, rows, headDim, headDim, scale, true, stream_);
@@ -257,21 +258,22 @@ void CudaBackend::latentAttention(const Layer& layer, int index, const StepLayou
   auto* qRope = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * ropeDim);
   copyHeads(q + nope, static_cast<long long>(heads) * qk, qk, qRope, static_cast<long long>(heads) * ropeDim,
             ropeDim, rows, heads, ropeDim, stream_);
-  rope(qRope, rows, heads, static_cast<long long>(heads) * ropeDim, ropeDim, 0, ropeDim, step.positions, theta,
-       RopeLayout::kInterleaved, stream_);
+  rope(qRope, rows, heads, static_cast<long long>(heads) * ropeDim, ropeDim, 0, ropeDim, step.positions,
+       theta, RopeLayout::kInterleaved, stream_);
   // Absorb W_UK into the query: q_lat[h] = q_nope[h] W_UK[h].
   auto* qLatent = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * rank);
   perHeadGemm(q, static_cast<long long>(heads) * qk, qk, layer.keyAbsorb, nope,
-              static_cast<long long>(rank) * nope, qLatent, static_cast<long long>(heads) * rank, rank, rows, heads,
-              rank, nope, stream_);
+              static_cast<long long>(rank) * nope, qLatent, static_cast<long long>(heads) * rank, rank, rows,
+              heads, rank, nope, stream_);
   __nv_bfloat16* latentCache = cacheLayer(index, 0);
   scatterRows(kv, slot, step.slotRows, latentCache, slot, rows, slot, stream_);
 
   auto* outLatent = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * rank);
-  if (step.allDecode && rank == 512 && ropeDim == 64 && heads <= 32) {
+  if (tunedKernels() && step.allDecode && rank == 512 && ropeDim == 64 && heads <= 32) {
     const size_t bytes = decodeWorkspaceBytes(rows, heads, rank);
     void* workspace = s.take<char>(bytes);
-    mlaDecode(qLatent, qRope, latentCache, step.paged(), rows, heads, scale, outLatent, workspace, bytes, stream_);
+    mlaDecode(qLatent, qRope, latentCache, step.paged(), rows, heads, scale, outLatent, workspace, bytes,
+              stream_);
   } else {
     AnyAttention a;
     a.q1 = qLatent;
@@ -303,9 +305,10 @@ void CudaBackend::latentAttention(const Layer& layer, int index, const StepLayou
   }
   // out[h] = o_lat[h] W_UV[h]^T, W_UV[h] being kv_b rows [h (nope + v) + nope, + v).
   auto* attended = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * vDim);
-  perHeadGemm(outLatent, static_cast<long long>(heads) * rank, rank, layer.kvB + static_cast<std::size_t>(nope) * rank,
-              rank, static_cast<long long>(nope + vDim) * rank, attended, static_cast<long long>(heads) * vDim, vDim,
-              rows, heads, vDim, rank, stream_);
+  perHeadGemm(outLatent, static_cast<long long>(heads) * rank, rank,
+              layer.kvB + static_cast<std::size_t>(nope) * rank, rank,
+              static_cast<long long>(nope + vDim) * rank, attended, static_cast<long long>(heads) * vDim,
+              vDim, rows, heads, vDim, rank, stream_);
   linear(attended, rows, layer.o, x, c.hiddenSize, stream_, x, c.hiddenSize);
 }
 
@@ -332,8 +335,8 @@ void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16*
   auto* slotRow = s.take<int32_t>(slots);
   moePermute(expertIds, rows, topK, experts, offsets, rowSource, slotRow, stream_);
   auto* h = s.take<__nv_bfloat16>(slots * inter);
-  moeGateUp(normed, rowSource, offsets, layer.expertGate, layer.expertUp, h, rows, topK, experts, inter, hidden,
-            stream_);
+  moeGateUp(normed, rowSource, offsets, layer.expertGate, layer.expertUp, h, rows, topK, experts, inter,
+            hidden, stream_);
   auto* y = s.take<float>(slots * hidden);
   moeDown(h, offsets, layer.expertDown, y, rows, topK, experts, hidden, inter, stream_);
   auto* sharedH = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * layer.sharedGate.out);

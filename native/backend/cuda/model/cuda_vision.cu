@@ -21,7 +21,8 @@ std::vector<float> toHostFloat(const __nv_bfloat16* device, std::size_t count, c
 
 }  // namespace
 
-void CudaBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out, TileCaptures* firstTile) {
+void CudaBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out,
+                              TileCaptures* firstTile) {
   if (count <= 0) return;
   check(cudaSetDevice(device_), "cudaSetDevice");
   const VisionConfig& v = config_.vision;
@@ -33,7 +34,8 @@ void CudaBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, flo
   Scratch& s = *scratch_;
 
   auto* pixels = s.take<std::uint8_t>(tileBytes * tileCount);
-  check(cudaMemcpyAsync(pixels, tiles, tileBytes * tileCount, cudaMemcpyHostToDevice, stream_), "tiles upload");
+  check(cudaMemcpyAsync(pixels, tiles, tileBytes * tileCount, cudaMemcpyHostToDevice, stream_),
+        "tiles upload");
   auto* patchValues = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * patchEmbed_.in);
   patchify(pixels, tileCount, v.imageSize, v.patchSize, grid, patchValues, stream_);
   auto* x = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * width);
@@ -47,7 +49,7 @@ void CudaBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, flo
   auto* attended = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * width);
   auto* hidden = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * v.mlpWidth);
   // The shape-agnostic attention reads each row's tile and key count from the device.
-  const bool flash = headDim == 72 && width % 8 == 0;
+  const bool flash = tunedKernels() && headDim == 72 && width % 8 == 0;
   int32_t* rowTile = nullptr;
   int32_t* keyCount = nullptr;
   if (!flash) {
@@ -71,7 +73,8 @@ void CudaBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, flo
       FlashTensor k{qkv + width, rowStride, headDim, rowStride * patches};
       FlashTensor vv{qkv + 2 * width, rowStride, headDim, rowStride * patches};
       FlashOutput o{attended, width, headDim, static_cast<long long>(width) * patches};
-      flashPrefill(q, k, vv, o, tileCount, heads, heads, patches, patches, headDim, headDim, scale, false, stream_);
+      flashPrefill(q, k, vv, o, tileCount, heads, heads, patches, patches, headDim, headDim, scale, false,
+                   stream_);
     } else {
       AnyAttention a;
       a.q1 = qkv;
@@ -108,7 +111,8 @@ void CudaBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, flo
   const int ratio = config_.projector.downsampleRatio;
   const int side = (grid + ratio - 1) / ratio, groups = side * side;
   const int embed = config_.projector.embedDim;
-  auto* gathered = s.take<__nv_bfloat16>(static_cast<std::size_t>(tileCount) * groups * width * ratio * ratio);
+  auto* gathered =
+      s.take<__nv_bfloat16>(static_cast<std::size_t>(tileCount) * groups * width * ratio * ratio);
   downsampleGather(x, tileCount, grid, side, ratio, width, gathered, stream_);
   auto* projected = s.take<__nv_bfloat16>(static_cast<std::size_t>(tileCount) * groups * embed);
   linear(gathered, tileCount * groups, projectorFirst_, projected, embed, stream_);
@@ -117,8 +121,9 @@ void CudaBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, flo
   linear(projected, tileCount * groups, projectorSecond_, features, embed, stream_);
   auto* wide = s.take<float>(static_cast<std::size_t>(tileCount) * groups * embed);
   convertToFloat(features, wide, static_cast<long long>(tileCount) * groups * embed, stream_);
-  check(cudaMemcpyAsync(out, wide, sizeof(float) * tileCount * groups * embed, cudaMemcpyDeviceToHost, stream_),
-        "features download");
+  check(
+      cudaMemcpyAsync(out, wide, sizeof(float) * tileCount * groups * embed, cudaMemcpyDeviceToHost, stream_),
+      "features download");
   if (firstTile && firstTile->wanted) {
     firstTile->vision0 = toHostFloat(x, static_cast<std::size_t>(patches) * width, stream_);
     firstTile->projector0.assign(out, out + static_cast<std::size_t>(groups) * embed);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 #include "backend/cuda/gemm/gemm.h"
 #include "backend/cuda/generic/generic.h"
@@ -13,11 +15,21 @@ namespace vl2::cuda {
 
 inline bool aligned16(const void* pointer) { return (reinterpret_cast<std::uintptr_t>(pointer) & 15) == 0; }
 
+// VL2_CUDA_KERNELS=generic runs every GEMM and attention on the shape-agnostic kernels: when
+// results differ, it tells a tuned kernel's fault from the graph's.
+inline bool tunedKernels() {
+  static const bool tuned = [] {
+    const char* value = std::getenv("VL2_CUDA_KERNELS");
+    return value == nullptr || std::strcmp(value, "generic") != 0;
+  }();
+  return tuned;
+}
+
 // y[rows, yStride] = x[rows, in] W^T (+ bias) (+ residual[rows, residualStride]).
 template <class OutT>
-void linear(const __nv_bfloat16* x, int rows, const DeviceLinear& w, OutT* y, int yStride, cudaStream_t stream,
-            const __nv_bfloat16* residual = nullptr, int residualStride = 0) {
-  const bool tuned = w.in % 8 == 0 && w.out % 2 == 0 && yStride % 2 == 0 && aligned16(x) &&
+void linear(const __nv_bfloat16* x, int rows, const DeviceLinear& w, OutT* y, int yStride,
+            cudaStream_t stream, const __nv_bfloat16* residual = nullptr, int residualStride = 0) {
+  const bool tuned = tunedKernels() && w.in % 8 == 0 && w.out % 2 == 0 && yStride % 2 == 0 && aligned16(x) &&
                      aligned16(w.weight) && (residual == nullptr || residualStride % 2 == 0);
   if (tuned) {
     gemm(x, w.weight, y, rows, w.out, w.in, yStride, GemmEpilogue{w.bias, residual, residualStride}, stream);

@@ -1,9 +1,8 @@
-#include "backend/cuda/model/device_weights.h"
-
 #include <chrono>
 #include <cstring>
 
 #include "backend/cuda/check.h"
+#include "backend/cuda/model/device_weights.h"
 
 namespace vl2::cuda {
 namespace {

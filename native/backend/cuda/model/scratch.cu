@@ -1,6 +1,6 @@
-#include "backend/cuda/model/scratch.h"
-
 #include <algorithm>
+
+#include "backend/cuda/model/scratch.h"
 
 namespace vl2::cuda {
 namespace {
