@@ -90,7 +90,7 @@ async function decodeStepMs(model: EngineModel, batch: number, context: number, 
       sequences.push(sequence);
       await model.prefill(sequence, randomPrompt(config, seed + b, context));
     }
-    const step = () => model.decode(sequences.map((sequence) => ({ sequence, token: 5 })));
+    const step = () => model.decodeGreedy(sequences.map((sequence) => ({ sequence, token: 5 })));
     await step(); // warm-up
     const { ms } = await timeMs(async () => {
       for (let s = 0; s < steps; s++) await step();

@@ -44,14 +44,16 @@ export interface NativeAddon {
   loadModel(checkpoint: CheckpointTable, options: EngineOptions): Promise<NativeModelHandle>;
   /**
    * The native sampler alone (a test hook): the distribution it draws from after every filter
-   * (kept ids most likely first, probabilities renormalised) and `draws` tokens drawn by one sampler.
+   * (kept ids most likely first, probabilities renormalised) and `draws` tokens drawn by one sampler,
+   * or with `{ device: 'cuda' }` by the GPU sampler (draw i with counter i of the seed).
    */
   probeSampler(
     logits: Float32Array,
     sampling: SamplerProbeOptions,
     seenIds: Int32Array,
     draws: number,
-  ): { ids: Int32Array; probs: Float32Array; draws: Int32Array };
+    where?: { device: 'cpu' | 'cuda' },
+  ): { ids: Int32Array; probs: Float32Array; draws: Int32Array; logprobs: Float32Array };
 }
 
 /** Sampling options as the native sampler takes them (already validated by lib/options.ts). */

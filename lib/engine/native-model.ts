@@ -66,6 +66,7 @@ export interface NativeModelHandle {
   freeSequence(sequence: number): void;
   prefill(sequence: number, prompt: EnginePrompt, options?: { capture?: boolean }): Promise<PrefillResult>;
   decode(requests: { sequence: number; token: number }[]): Promise<Float32Array>;
+  decodeGreedy(requests: { sequence: number; token: number }[]): Promise<Int32Array>;
   close(): void;
   measureGpuUpload(): Promise<{ bytes: number; seconds: number }>;
 }
@@ -169,6 +170,15 @@ export class EngineModel {
   async decode(requests: { sequence: number; token: number }[]): Promise<Float32Array> {
     try {
       return await this.handle.decode(requests);
+    } catch (error) {
+      throw fromNativeError(error);
+    }
+  }
+
+  /** One decode step whose next tokens the backend picks greedily where the logits are (only ids come back). */
+  async decodeGreedy(requests: { sequence: number; token: number }[]): Promise<Int32Array> {
+    try {
+      return await this.handle.decodeGreedy(requests);
     } catch (error) {
       throw fromNativeError(error);
     }

@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include <unordered_set>
+
 #include "engine/kv_cache.h"
+#include "engine/sampler.h"
 #include "model/step_batch.h"
 
 namespace vl2 {
@@ -39,6 +42,21 @@ struct BackendMemory {
   std::uint64_t freeBytes = 0;        // what the device still has (GPU), 0 on the CPU
 };
 
+// How to choose one segment's next token. The CPU draws with `sampler` (its own generator);
+// a GPU draws on the device from a hash of (seed, draw), reproducible for a seed.
+struct ChoiceRequest {
+  Sampler* sampler = nullptr;
+  const SamplingParams* params = nullptr;
+  std::uint64_t seed = 0;
+  std::uint64_t draw = 0;  // tokens this request has drawn before
+  const std::unordered_set<std::int32_t>* seen = nullptr;
+};
+
+struct TokenChoice {
+  std::int32_t token = 0;
+  float logprob = 0.0f;  // under the distribution drawn from, after every filter
+};
+
 class ModelBackend {
  public:
   virtual ~ModelBackend() = default;
@@ -57,6 +75,10 @@ class ModelBackend {
   // returns the logits of each segment's last row: [segments, vocab].
   virtual std::vector<float> forward(KvCache& cache, const StepBatch& batch, const float* x,
                                      StepCaptures* captures) = 0;
+  // The same step, then each segment's next token chosen where its logits are; by default on
+  // the host with each request's sampler.
+  virtual std::vector<TokenChoice> forwardAndChoose(KvCache& cache, const StepBatch& batch, const float* x,
+                                                    const std::vector<ChoiceRequest>& choices);
 
   virtual BackendMemory memory() const = 0;
 };

@@ -16,4 +16,9 @@ namespace vl2 {
 std::unique_ptr<ModelBackend> createCudaBackend(const WeightStore& store, const ModelConfig& config,
                                                 int device);
 
+// The GPU sampler alone, for tests: `draws` tokens drawn on device 0 from copies of `logits`,
+// draw i with counter i of `seed`. Same errors as above.
+std::vector<TokenChoice> drawOnDevice(const std::vector<float>& logits, const SamplingParams& params,
+                                      std::uint64_t seed, const std::vector<std::int32_t>& seen, int draws);
+
 }  // namespace vl2

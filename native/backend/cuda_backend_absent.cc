@@ -8,5 +8,9 @@ std::unique_ptr<ModelBackend> createCudaBackend(const WeightStore&, const ModelC
   fail(ErrorCode::kUnsupported,
        "this binary was built without the CUDA backend (VL2_CUDA=OFF or nvcc not found); use device 'cpu'");
 }
+std::vector<TokenChoice> drawOnDevice(const std::vector<float>&, const SamplingParams&, std::uint64_t,
+                                      const std::vector<std::int32_t>&, int) {
+  fail(ErrorCode::kUnsupported, "this binary was built without the CUDA backend");
+}
 }  // namespace vl2
 #endif

@@ -1,6 +1,7 @@
 #include "engine/scheduler.h"
 
 #include <algorithm>
+#include <random>
 
 namespace vl2 {
 namespace {
@@ -42,6 +43,7 @@ void Scheduler::submit(std::unique_ptr<GenerationRequest> request) {
   auto run = std::make_unique<Running>();
   run->seen.insert(request->inputIds.begin(), request->inputIds.end());
   run->sampler = std::make_unique<Sampler>(request->sampling);
+  run->deviceSeed = request->sampling.seeded ? request->sampling.seed : std::random_device{}();
   run->request = std::move(request);
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -75,14 +77,18 @@ void Scheduler::release(Running& run) {
 }
 
 void Scheduler::accept(Running& run, float* logits, std::vector<TokenEvent>& events) {
-  const GenerationRequest& request = *run.request;
   const std::int32_t token = run.sampler->sample(logits, model_->config().language.vocabSize, run.seen);
+  record(run, token, run.sampler->lastLogprob(), events);
+}
+
+void Scheduler::record(Running& run, std::int32_t token, float logprob, std::vector<TokenEvent>& events) {
+  const GenerationRequest& request = *run.request;
   run.seen.insert(token);
   run.generated.push_back(token);
   TokenEvent event;
   event.requestId = request.id;
   event.token = token;
-  event.logprob = run.sampler->lastLogprob();
+  event.logprob = logprob;
   const bool stopToken = token == model_->config().language.eosTokenId ||
                          std::find(request.stopTokenIds.begin(), request.stopTokenIds.end(), token) !=
                              request.stopTokenIds.end();
@@ -124,12 +130,17 @@ bool Scheduler::admit(Running& run, std::vector<TokenEvent>& events) {
 void Scheduler::decodeStep(std::vector<TokenEvent>& events) {
   for (;;) {
     std::vector<DecodeRequest> batch;
-    for (const auto& run : active_) batch.push_back(DecodeRequest{run->sequence, run->generated.back()});
+    std::vector<ChoiceRequest> choices;
+    for (const auto& run : active_) {
+      batch.push_back(DecodeRequest{run->sequence, run->generated.back()});
+      choices.push_back(ChoiceRequest{run->sampler.get(), &run->request->sampling, run->deviceSeed,
+                                      static_cast<std::uint64_t>(run->generated.size()), &run->seen});
+    }
     if (batch.empty()) return;
     try {
-      std::vector<float> logits = model_->decode(batch);
-      const std::int64_t vocab = model_->config().language.vocabSize;
-      for (std::size_t i = 0; i < active_.size(); ++i) accept(*active_[i], logits.data() + i * vocab, events);
+      const std::vector<TokenChoice> chosen = model_->decodeAndChoose(batch, choices);
+      for (std::size_t i = 0; i < active_.size(); ++i)
+        record(*active_[i], chosen[i].token, chosen[i].logprob, events);
       std::lock_guard<std::mutex> lock(mutex_);
       stats_.steps++;
       stats_.maxBatch = std::max<std::int64_t>(stats_.maxBatch, static_cast<std::int64_t>(batch.size()));

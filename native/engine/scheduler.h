@@ -68,6 +68,7 @@ class Scheduler {
   struct Running {
     std::unique_ptr<GenerationRequest> request;
     std::unique_ptr<Sampler> sampler;
+    std::uint64_t deviceSeed = 0;  // for draws on the GPU
     std::unordered_set<std::int32_t> seen;
     std::vector<std::int32_t> generated;
     std::int64_t sequence = 0;
@@ -76,8 +77,10 @@ class Scheduler {
   void loop();
   bool admit(Running& run, std::vector<TokenEvent>& events);
   void decodeStep(std::vector<TokenEvent>& events);
-  // Samples from logits; records the token and its finish, if any.
+  // Samples from logits, then records the token.
   void accept(Running& run, float* logits, std::vector<TokenEvent>& events);
+  // Records a chosen token and its finish, if any.
+  void record(Running& run, std::int32_t token, float logprob, std::vector<TokenEvent>& events);
   void release(Running& run);  // frees the sequence's cache blocks
   bool takeCancelled(std::int64_t id);
 

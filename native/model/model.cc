@@ -250,9 +250,7 @@ std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prom
   return logits;
 }
 
-std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (requests.empty()) return {};
+StepBatch Model::decodeBatch(const std::vector<DecodeRequest>& requests, std::vector<float>& x) {
   StepBatch batch;
   std::vector<std::int32_t> tokens;
   for (const DecodeRequest& request : requests) {
@@ -278,12 +276,31 @@ std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests) {
     batch.positions.push_back(static_cast<std::int32_t>(blocks.length));
     tokens.push_back(request.token);
   }
-  const std::int64_t hidden = config_.language.hiddenSize;
-  std::vector<float> x(static_cast<std::size_t>(batch.rows() * hidden));
+  x.resize(static_cast<std::size_t>(batch.rows() * config_.language.hiddenSize));
   embed(tokens.data(), batch.rows(), x.data());
+  return batch;
+}
+
+std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (requests.empty()) return {};
+  std::vector<float> x;
+  StepBatch batch = decodeBatch(requests, x);
   std::vector<float> logits = backend_->forward(*cache_, batch, x.data(), nullptr);
   for (BatchSegment& segment : batch.segments) segment.sequence->length += 1;
   return logits;
+}
+
+std::vector<TokenChoice> Model::decodeAndChoose(const std::vector<DecodeRequest>& requests,
+                                                const std::vector<ChoiceRequest>& choices) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (requests.empty()) return {};
+  if (choices.size() != requests.size()) fail(ErrorCode::kInternal, "one choice request per decode request");
+  std::vector<float> x;
+  StepBatch batch = decodeBatch(requests, x);
+  std::vector<TokenChoice> chosen = backend_->forwardAndChoose(*cache_, batch, x.data(), choices);
+  for (BatchSegment& segment : batch.segments) segment.sequence->length += 1;
+  return chosen;
 }
 
 }  // namespace vl2

@@ -82,6 +82,9 @@ class Model {
   std::vector<float> prefill(std::int64_t sequence, const PromptInput& prompt, PromptCaptures* captures);
   // One token for each of several sequences in one batched step; logits [requests, vocab].
   std::vector<float> decode(const std::vector<DecodeRequest>& requests);
+  // The same step, each sequence's next token chosen by the backend where the logits are.
+  std::vector<TokenChoice> decodeAndChoose(const std::vector<DecodeRequest>& requests,
+                                           const std::vector<ChoiceRequest>& choices);
 
  private:
   SequenceBlocks& sequenceOrThrow(std::int64_t sequence);
@@ -91,6 +94,8 @@ class Model {
   std::shared_ptr<const std::vector<float>> cachedVisionFeatures(std::uint64_t imageHash);
   void rememberVisionFeatures(std::uint64_t imageHash, std::shared_ptr<const std::vector<float>> features);
   void reserveOrThrow(SequenceBlocks& blocks, std::int64_t tokens);
+  // Validates a decode step, reserves its cache slots and embeds its tokens into x.
+  StepBatch decodeBatch(const std::vector<DecodeRequest>& requests, std::vector<float>& x);
   // rows: [count, hidden] fp32 embedding rows of the ids (ids already validated).
   void embed(const std::int32_t* ids, std::int64_t count, float* rows) const;
 

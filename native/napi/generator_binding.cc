@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "backend/cuda_backend.h"
 #include "engine/scheduler.h"
 #include "napi/js_errors.h"
 #include "napi/js_values.h"
@@ -47,7 +48,8 @@ SamplingParams samplingFromJs(const Napi::Object& s) {
 // probeSampler(logits: Float32Array, sampling, seenIds: Int32Array, draws) ->
 //   { ids: Int32Array, probs: Float32Array, draws: Int32Array }
 // The native sampler alone, for tests: the distribution it draws from (kept ids, most likely
-// first, renormalised) and `draws` tokens drawn from fresh copies of the logits by one seeded sampler.
+// first, renormalised) and `draws` tokens drawn from fresh copies of the logits by one seeded sampler
+// (with a fifth argument { device: 'cuda' }: drawn by the GPU sampler, draw i with counter i).
 Napi::Value probeSampler(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
@@ -77,11 +79,26 @@ Napi::Value probeSampler(const Napi::CallbackInfo& info) {
       fail(ErrorCode::kInvalidArgument, "probeSampler: draws must be in [0, 1e7]");
     const auto drawCount = static_cast<std::size_t>(drawsAsked);
     Napi::Int32Array draws = Napi::Int32Array::New(info.Env(), drawCount);
-    for (std::size_t i = 0; i < drawCount; ++i) {
-      scratch = logits;
-      draws[i] = sampler.sample(scratch.data(), vocab, seen);
+    Napi::Float32Array logprobs = Napi::Float32Array::New(info.Env(), drawCount);
+    const bool onDevice = info[4].IsObject() && info[4].As<Napi::Object>().Get("device").IsString() &&
+                          info[4].As<Napi::Object>().Get("device").As<Napi::String>().Utf8Value() == "cuda";
+    if (onDevice) {
+      const SamplingParams params = samplingFromJs(info[1].As<Napi::Object>());
+      const std::vector<TokenChoice> chosen = drawOnDevice(
+          logits, params, params.seed, std::vector<std::int32_t>(seen.begin(), seen.end()), static_cast<int>(drawCount));
+      for (std::size_t i = 0; i < drawCount; ++i) {
+        draws[i] = chosen[i].token;
+        logprobs[i] = chosen[i].logprob;
+      }
+    } else {
+      for (std::size_t i = 0; i < drawCount; ++i) {
+        scratch = logits;
+        draws[i] = sampler.sample(scratch.data(), vocab, seen);
+        logprobs[i] = sampler.lastLogprob();
+      }
     }
     Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("logprobs", logprobs);
     out.Set("ids", ids);
     out.Set("probs", probs);
     out.Set("draws", draws);

@@ -3,6 +3,7 @@
 #include "napi/model_binding.h"
 
 #include <memory>
+#include <unordered_set>
 
 #include "backend/cpu/matmul.h"
 #include "backend/cuda_upload.h"
@@ -32,6 +33,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                                          InstanceMethod("freeSequence", &NativeModel::freeSequence),
                                          InstanceMethod("prefill", &NativeModel::prefill),
                                          InstanceMethod("decode", &NativeModel::decode),
+                                         InstanceMethod("decodeGreedy", &NativeModel::decodeGreedy),
                                          InstanceMethod("close", &NativeModel::close),
                                          InstanceMethod("measureGpuUpload", &NativeModel::measureGpuUpload),
                                      });
@@ -165,19 +167,47 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   }
 
   // decode([{ sequence, token }, ...]) -> Promise<Float32Array [requests * vocab]>
+  static std::vector<DecodeRequest> decodeRequestsFromJs(const Napi::Value& value) {
+    if (!value.IsArray()) fail(ErrorCode::kInvalidArgument, "decode(requests) takes an array of {sequence, token}");
+    Napi::Array array = value.As<Napi::Array>();
+    std::vector<DecodeRequest> requests;
+    for (std::uint32_t i = 0; i < array.Length(); ++i) {
+      if (!array.Get(i).IsObject()) fail(ErrorCode::kInvalidArgument, "decode requests must be objects");
+      Napi::Object item = array.Get(i).As<Napi::Object>();
+      requests.push_back(DecodeRequest{static_cast<std::int64_t>(numberField(item, "sequence", "request")),
+                                       static_cast<std::int32_t>(numberField(item, "token", "request"))});
+    }
+    return requests;
+  }
+
+  // decodeGreedy(requests) -> Promise<Int32Array>: one step, each next token chosen greedily by
+  // the backend where the logits are (on a GPU only the ids come back).
+  Napi::Value decodeGreedy(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      std::shared_ptr<Model> model = live();
+      std::vector<DecodeRequest> requests = decodeRequestsFromJs(info[0]);
+      return runAsync<std::vector<TokenChoice>>(
+          info.Env(),
+          [model, requests]() {
+            static const SamplingParams greedy;
+            static const std::unordered_set<std::int32_t> none;
+            std::vector<Sampler> samplers(requests.size(), Sampler(greedy));
+            std::vector<ChoiceRequest> choices;
+            for (Sampler& sampler : samplers) choices.push_back(ChoiceRequest{&sampler, &greedy, 0, 0, &none});
+            return model->decodeAndChoose(requests, choices);
+          },
+          [](Napi::Env env, std::vector<TokenChoice>& chosen) -> Napi::Value {
+            Napi::Int32Array tokens = Napi::Int32Array::New(env, chosen.size());
+            for (std::size_t i = 0; i < chosen.size(); ++i) tokens[i] = chosen[i].token;
+            return tokens;
+          });
+    });
+  }
+
   Napi::Value decode(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       std::shared_ptr<Model> model = live();
-      if (!info[0].IsArray())
-        fail(ErrorCode::kInvalidArgument, "decode(requests) takes an array of {sequence, token}");
-      Napi::Array array = info[0].As<Napi::Array>();
-      std::vector<DecodeRequest> requests;
-      for (std::uint32_t i = 0; i < array.Length(); ++i) {
-        if (!array.Get(i).IsObject()) fail(ErrorCode::kInvalidArgument, "decode requests must be objects");
-        Napi::Object item = array.Get(i).As<Napi::Object>();
-        requests.push_back(DecodeRequest{static_cast<std::int64_t>(numberField(item, "sequence", "request")),
-                                         static_cast<std::int32_t>(numberField(item, "token", "request"))});
-      }
+      std::vector<DecodeRequest> requests = decodeRequestsFromJs(info[0]);
       return runAsync<std::vector<float>>(
           info.Env(), [model, requests]() { return model->decode(requests); },
           [](Napi::Env env, std::vector<float>& logits) -> Napi::Value {

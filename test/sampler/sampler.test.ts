@@ -7,17 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromNativeError, InvalidArgumentError } from '../../lib/errors.js';
 import { nativeAddon, type SamplerProbeOptions } from '../../lib/native.js';
-
-/** Deterministic logits: a linear congruential generator mapped to [-8, 8). */
-function randomLogits(vocab: number, seed: number): Float32Array {
-  const logits = new Float32Array(vocab);
-  let state = seed >>> 0;
-  for (let i = 0; i < vocab; ++i) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    logits[i] = (state / 2 ** 32) * 16 - 8;
-  }
-  return logits;
-}
+import { argmax, cases, logits, none, seen } from '../support/sampler-cases.js';
 
 /** The reference: float32 where the native code rounds to float32, float64 elsewhere. */
 function referenceDistribution(
@@ -69,28 +59,6 @@ function referenceDistribution(
   const keptMass = kept.reduce((a, b) => a + b, 0);
   return { ids: order.slice(0, count), probs: kept.map((p) => p / keptMass) };
 }
-
-const vocab = 2000;
-const logits = randomLogits(vocab, 7);
-// Seen tokens: the current argmax (positive logit) and a few with negative logits.
-const argmax = logits.indexOf(Math.max(...logits));
-const negatives = [...logits.keys()].filter((i) => (logits[i] as number) < -2).slice(0, 5);
-const seen = Int32Array.from([argmax, ...negatives, argmax]);
-const none = new Int32Array(0);
-
-const cases: { name: string; options: SamplerProbeOptions; seen: Int32Array }[] = [
-  { name: 'greedy', options: {}, seen: none },
-  { name: 'greedy with a repetition penalty', options: { repetitionPenalty: 1.8 }, seen },
-  { name: 'temperature', options: { temperature: 0.7, seed: 1 }, seen: none },
-  { name: 'top-k', options: { temperature: 1.3, topK: 40, seed: 2 }, seen: none },
-  { name: 'top-p', options: { temperature: 1, topP: 0.9, seed: 3 }, seen: none },
-  { name: 'min-p', options: { temperature: 0.8, minP: 0.05, seed: 4 }, seen: none },
-  {
-    name: 'everything at once',
-    options: { temperature: 0.6, topK: 200, topP: 0.8, minP: 0.01, repetitionPenalty: 1.3, seed: 5 },
-    seen,
-  },
-];
 
 describe('native sampler', () => {
   const addon = nativeAddon();

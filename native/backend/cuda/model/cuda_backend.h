@@ -36,6 +36,8 @@ class CudaBackend : public ModelBackend {
                    TileCaptures* firstTile) override;
   std::vector<float> forward(KvCache& cache, const StepBatch& batch, const float* x,
                              StepCaptures* captures) override;
+  std::vector<TokenChoice> forwardAndChoose(KvCache& cache, const StepBatch& batch, const float* x,
+                                            const std::vector<ChoiceRequest>& choices) override;
   BackendMemory memory() const override;
 
  private:
@@ -62,6 +64,8 @@ class CudaBackend : public ModelBackend {
   // Where one step's rows go: uploaded per step (block tables, slots, positions).
   struct StepLayout;
 
+  // The step up to the logits, left on the device: [segments, vocab] fp32 in scratch.
+  float* decoderLogits(const StepBatch& batch, const float* x, StepCaptures* captures);
   void loadVision(const WeightStore& store);
   void loadLanguage(const WeightStore& store);
   void attention(const Layer& layer, int index, const StepLayout& step, const __nv_bfloat16* normed,

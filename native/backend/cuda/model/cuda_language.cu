@@ -2,12 +2,14 @@
 // StepBatch (prefill chunks and decode tokens together), logits of each segment's last row.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "backend/cuda/attention/attention.h"
 #include "backend/cuda/check.h"
 #include "backend/cuda/elementwise/elementwise.h"
 #include "backend/cuda/model/device_ops.h"
 #include "backend/cuda/moe/moe.h"
+#include "backend/cuda/sampling/sampling.h"
 #include "core/dtype.h"
 
 namespace vl2::cuda {
@@ -66,9 +68,65 @@ void perHeadGemm(const __nv_bfloat16* x, long long xStride, long long xHeadStrid
 
 }  // namespace
 
-std::vector<float> CudaBackend::forward(KvCache& cache, const StepBatch& batch, const float* input,
+std::vector<float> CudaBackend::forward(KvCache&, const StepBatch& batch, const float* x,
                                         StepCaptures* captures) {
   check(cudaSetDevice(device_), "cudaSetDevice");
+  const float* logits = decoderLogits(batch, x, captures);
+  std::vector<float> out(batch.segments.size() * static_cast<std::size_t>(config_.language.vocabSize));
+  check(cudaMemcpyAsync(out.data(), logits, out.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_),
+        "logits download");
+  check(cudaStreamSynchronize(stream_), "forward step");
+  return out;
+}
+
+std::vector<TokenChoice> CudaBackend::forwardAndChoose(KvCache&, const StepBatch& batch, const float* x,
+                                                       const std::vector<ChoiceRequest>& choices) {
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  const int rows = static_cast<int>(choices.size());
+  if (rows != static_cast<int>(batch.segments.size()))
+    fail(ErrorCode::kInternal, "one token choice per segment expected");
+  float* logits = decoderLogits(batch, x, nullptr);
+  // Parameters and seen ids of every row in one upload.
+  std::vector<SamplingRow> params(static_cast<std::size_t>(rows));
+  std::vector<int32_t> seen;
+  for (int r = 0; r < rows; ++r) {
+    const ChoiceRequest& c = choices[r];
+    SamplingRow& p = params[r];
+    p.temperature = c.params->temperature;
+    p.topK = c.params->topK;
+    p.topP = c.params->topP;
+    p.minP = c.params->minP;
+    p.repetitionPenalty = c.params->repetitionPenalty;
+    p.seed = c.seed;
+    p.draw = c.draw;
+    p.seenOffset = static_cast<int>(seen.size());
+    if (p.repetitionPenalty != 1.0f) seen.insert(seen.end(), c.seen->begin(), c.seen->end());
+    p.seenCount = static_cast<int>(seen.size()) - p.seenOffset;
+  }
+  auto* deviceParams = scratch_->take<SamplingRow>(params.size());
+  auto* deviceSeen = scratch_->take<int32_t>(std::max<std::size_t>(seen.size(), 1));
+  auto* chosen = scratch_->take<int32_t>(2 * static_cast<std::size_t>(rows));
+  float* logprobs = reinterpret_cast<float*>(chosen + rows);
+  check(cudaMemcpyAsync(deviceParams, params.data(), params.size() * sizeof(SamplingRow), cudaMemcpyHostToDevice,
+                        stream_),
+        "sampling upload");
+  if (!seen.empty())
+    check(cudaMemcpyAsync(deviceSeen, seen.data(), seen.size() * 4, cudaMemcpyHostToDevice, stream_),
+          "seen ids upload");
+  sampleTokens(logits, rows, config_.language.vocabSize, deviceParams, deviceSeen, chosen, logprobs, stream_);
+  std::vector<int32_t> result(2 * static_cast<std::size_t>(rows));
+  check(cudaMemcpyAsync(result.data(), chosen, result.size() * 4, cudaMemcpyDeviceToHost, stream_),
+        "tokens download");
+  check(cudaStreamSynchronize(stream_), "forward step");
+  std::vector<TokenChoice> out(static_cast<std::size_t>(rows));
+  for (int r = 0; r < rows; ++r) {
+    out[r].token = result[r];
+    std::memcpy(&out[r].logprob, &result[rows + r], sizeof(float));
+  }
+  return out;
+}
+
+float* CudaBackend::decoderLogits(const StepBatch& batch, const float* input, StepCaptures* captures) {
   const LanguageConfig& c = config_.language;
   const int rows = static_cast<int>(batch.rows()), hidden = c.hiddenSize;
   const int segments = static_cast<int>(batch.segments.size());
@@ -150,12 +208,7 @@ std::vector<float> CudaBackend::forward(KvCache& cache, const StepBatch& batch, 
   }
   auto* logits = s.take<float>(static_cast<std::size_t>(segments) * c.vocabSize);
   linear(last, segments, lmHead_, logits, c.vocabSize, stream_);
-  std::vector<float> out(static_cast<std::size_t>(segments) * c.vocabSize);
-  check(cudaMemcpyAsync(out.data(), logits, out.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_),
-        "logits download");
-  check(cudaStreamSynchronize(stream_), "forward step");
-  (void)cache;  // the block tables above index this backend's own device storage
-  return out;
+  return logits;
 }
 
 void CudaBackend::captureRow(const __nv_bfloat16* row, std::vector<float>& into) {

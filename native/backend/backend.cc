@@ -1,0 +1,18 @@
+#include "backend/backend.h"
+
+namespace vl2 {
+
+std::vector<TokenChoice> ModelBackend::forwardAndChoose(KvCache& cache, const StepBatch& batch, const float* x,
+                                                        const std::vector<ChoiceRequest>& choices) {
+  std::vector<float> logits = forward(cache, batch, x, nullptr);
+  const std::size_t vocab = choices.empty() ? 0 : logits.size() / choices.size();
+  std::vector<TokenChoice> out(choices.size());
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    out[i].token = choices[i].sampler->sample(logits.data() + i * vocab, static_cast<std::int32_t>(vocab),
+                                              *choices[i].seen);
+    out[i].logprob = choices[i].sampler->lastLogprob();
+  }
+  return out;
+}
+
+}  // namespace vl2
