@@ -41,6 +41,7 @@ export {
   type LoadOptions,
   loadModel,
   Model,
+  type SchedulerStats,
   type Timings,
   type Usage,
 } from './model.js';

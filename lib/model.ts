@@ -36,6 +36,12 @@ export interface LoadOptions {
   cacheTokens?: number;
   /** Which GPU when the model runs on CUDA (default 0). */
   cudaDevice?: number;
+  /**
+   * Most tokens one forward step computes (default 2048): a token for each answer being written,
+   * then pieces of new prompts in arrival order with the rest, so long prompts are prefilled in
+   * chunks between decode steps instead of stalling them.
+   */
+  stepTokens?: number;
   /** A tokenizer.json path or tokenizer to use instead of the model directory's. */
   tokenizer?: string | TextTokenizer;
   /** Allow images from http(s) URLs (default false). */
@@ -100,7 +106,7 @@ interface NativeEvent {
 interface NativeGenerator {
   submit(request: unknown): number;
   cancel(requestId: number): void;
-  stats(): { steps: number; preemptions: number; maxBatch: number };
+  stats(): SchedulerStats;
   close(): void;
 }
 
@@ -119,6 +125,17 @@ class EventQueue {
   }
 }
 
+/** Counters of the native scheduler since load. */
+export interface SchedulerStats {
+  /** Forward steps run (each decodes every active request and computes prompt chunks). */
+  steps: number;
+  preemptions: number;
+  /** Most requests decoding in one step. */
+  maxBatch: number;
+  /** Prompt pieces computed; above the number of prompts when long ones were chunked. */
+  promptChunks: number;
+}
+
 /** A loaded DeepSeek-VL2 model. */
 export class Model {
   private readonly queues = new Map<number, EventQueue>();
@@ -132,13 +149,22 @@ export class Model {
     /** The backend that runs this model. */
     readonly device: 'cpu' | 'cuda',
     private readonly processOptions: ProcessOptions,
+    stepTokens: number | undefined,
   ) {
     const addon = nativeAddon() as unknown as {
-      NativeGenerator: new (model: unknown, onEvents: (events: NativeEvent[]) => void) => NativeGenerator;
+      NativeGenerator: new (
+        model: unknown,
+        onEvents: (events: NativeEvent[]) => void,
+        options: { stepTokens?: number },
+      ) => NativeGenerator;
     };
-    this.generator = new addon.NativeGenerator(engine.nativeHandle, (events) => {
-      for (const event of events) this.queues.get(event.requestId)?.push(event);
-    });
+    this.generator = new addon.NativeGenerator(
+      engine.nativeHandle,
+      (events) => {
+        for (const event of events) this.queues.get(event.requestId)?.push(event);
+      },
+      stepTokens === undefined ? {} : { stepTokens },
+    );
   }
 
   /** Loads a model directory (Hugging Face layout) off the JS thread. */
@@ -146,6 +172,12 @@ export class Model {
     const device = options.device ?? 'auto';
     if (!['auto', 'cpu', 'cuda'].includes(device)) {
       throw new InvalidArgumentError(`device must be 'auto', 'cpu' or 'cuda', got ${String(device)}`);
+    }
+    if (
+      options.stepTokens !== undefined &&
+      (!Number.isInteger(options.stepTokens) || options.stepTokens < 1)
+    ) {
+      throw new InvalidArgumentError(`stepTokens must be a positive integer, got ${options.stepTokens}`);
     }
     const cuda = backends().find((b) => b.name === 'cuda');
     if (device === 'cuda' && !cuda?.available) {
@@ -165,7 +197,13 @@ export class Model {
         : { cacheTokens: options.cacheTokens ?? 16384 }),
     });
     options.onProgress?.({ stage: 'ready', fraction: 1 });
-    return new Model(engine, processor, chosen, { allowRemote: options.allowRemoteImages ?? false });
+    return new Model(
+      engine,
+      processor,
+      chosen,
+      { allowRemote: options.allowRemoteImages ?? false },
+      options.stepTokens,
+    );
   }
 
   /** Streams the answer to a conversation as text chunks. */
@@ -207,8 +245,8 @@ export class Model {
     this.engine.close();
   }
 
-  /** Scheduler counters: decode steps, largest batch, preemptions. */
-  stats(): { steps: number; preemptions: number; maxBatch: number } {
+  /** Scheduler counters: forward steps, largest decode batch, prompt chunks, preemptions. */
+  stats(): SchedulerStats {
     return this.generator.stats();
   }
 

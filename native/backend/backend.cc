@@ -8,6 +8,7 @@ std::vector<TokenChoice> ModelBackend::forwardAndChoose(KvCache& cache, const St
   const std::size_t vocab = choices.empty() ? 0 : logits.size() / choices.size();
   std::vector<TokenChoice> out(choices.size());
   for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (choices[i].sampler == nullptr) continue;  // no token wanted (a prompt chunk that is not the last)
     out[i].token = choices[i].sampler->sample(logits.data() + i * vocab, static_cast<std::int32_t>(vocab),
                                               *choices[i].seen);
     out[i].logprob = choices[i].sampler->lastLogprob();

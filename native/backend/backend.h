@@ -43,7 +43,8 @@ struct BackendMemory {
 };
 
 // How to choose one segment's next token. The CPU draws with `sampler` (its own generator);
-// a GPU draws on the device from a hash of (seed, draw), reproducible for a seed.
+// a GPU draws on the device from a hash of (seed, draw), reproducible for a seed. A null
+// sampler and params: no token wanted for this segment.
 struct ChoiceRequest {
   Sampler* sampler = nullptr;
   const SamplingParams* params = nullptr;

@@ -20,8 +20,9 @@ TokenEvent finishEvent(std::int64_t requestId, FinishReason reason, const Error*
 
 }  // namespace
 
-Scheduler::Scheduler(std::shared_ptr<Model> model, Emit emit)
-    : model_(std::move(model)), emit_(std::move(emit)) {
+Scheduler::Scheduler(std::shared_ptr<Model> model, Emit emit, std::int64_t stepTokens)
+    : model_(std::move(model)), emit_(std::move(emit)), stepTokens_(stepTokens) {
+  if (stepTokens < 1) fail(ErrorCode::kInvalidArgument, "stepTokens must be at least 1");
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -76,11 +77,6 @@ void Scheduler::release(Running& run) {
   run.sequence = 0;
 }
 
-void Scheduler::accept(Running& run, float* logits, std::vector<TokenEvent>& events) {
-  const std::int32_t token = run.sampler->sample(logits, model_->config().language.vocabSize, run.seen);
-  record(run, token, run.sampler->lastLogprob(), events);
-}
-
 void Scheduler::record(Running& run, std::int32_t token, float logprob, std::vector<TokenEvent>& events) {
   const GenerationRequest& request = *run.request;
   run.seen.insert(token);
@@ -101,59 +97,134 @@ void Scheduler::record(Running& run, std::int32_t token, float logprob, std::vec
   events.push_back(std::move(event));
 }
 
-// Prefills a waiting request; false when the cache cannot hold it now (retry later).
-bool Scheduler::admit(Running& run, std::vector<TokenEvent>& events) {
-  GenerationRequest& request = *run.request;
-  PromptInput prompt;
-  prompt.inputIds = request.inputIds;
-  // A preempted request is recomputed from its prompt plus what it already produced.
-  prompt.inputIds.insert(prompt.inputIds.end(), run.generated.begin(), run.generated.end());
-  prompt.tiles = request.tiles.data();
-  prompt.tileBytes = static_cast<std::int64_t>(request.tiles.size());
-  prompt.imagesSpatialCrop = request.imagesSpatialCrop;
-  prompt.imageTokenPositions = request.imageTokenPositions;
-  run.sequence = model_->createSequence();
-  try {
-    std::vector<float> logits = model_->prefill(run.sequence, prompt, nullptr);
-    // For a recomputed request these logits choose its next token, as the lost step would have.
-    accept(run, logits.data(), events);
-    return true;
-  } catch (const Error& error) {
-    model_->freeSequence(run.sequence);
-    run.sequence = 0;
-    if (error.code() == ErrorCode::kOutOfMemory && !active_.empty()) return false;  // wait for blocks
-    events.push_back(finishEvent(request.id, FinishReason::kError, &error));
-    return true;
-  }
+ChoiceRequest Scheduler::choiceFor(Running& run) {
+  return ChoiceRequest{run.sampler.get(), &run.request->sampling, run.deviceSeed,
+                       static_cast<std::uint64_t>(run.generated.size()), &run.seen};
 }
 
-void Scheduler::decodeStep(std::vector<TokenEvent>& events) {
-  for (;;) {
-    std::vector<DecodeRequest> batch;
-    std::vector<ChoiceRequest> choices;
-    for (const auto& run : active_) {
-      batch.push_back(DecodeRequest{run->sequence, run->generated.back()});
-      choices.push_back(ChoiceRequest{run->sampler.get(), &run->request->sampling, run->deviceSeed,
-                                      static_cast<std::uint64_t>(run->generated.size()), &run->seen});
+void Scheduler::admit(std::vector<TokenEvent>& events) {
+  std::int64_t inFlight = 0;
+  for (const auto& run : prefilling_) inFlight += model_->promptTokensLeft(run->sequence);
+  std::vector<std::unique_ptr<Running>> group;
+  std::vector<PromptInput> prompts;
+  while (inFlight < 2 * stepTokens_ || (prefilling_.empty() && group.empty())) {
+    std::unique_ptr<Running> next;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (waiting_.empty()) break;
+      next = std::move(waiting_.front());
+      waiting_.pop_front();
     }
-    if (batch.empty()) return;
+    if (takeCancelled(next->request->id)) {
+      events.push_back(finishEvent(next->request->id, FinishReason::kAbort));
+      continue;
+    }
+    const GenerationRequest& request = *next->request;
+    PromptInput prompt;
+    prompt.inputIds = request.inputIds;
+    // A preempted request is recomputed from its prompt plus what it already produced.
+    prompt.inputIds.insert(prompt.inputIds.end(), next->generated.begin(), next->generated.end());
+    prompt.tiles = request.tiles.data();
+    prompt.tileBytes = static_cast<std::int64_t>(request.tiles.size());
+    prompt.imagesSpatialCrop = request.imagesSpatialCrop;
+    prompt.imageTokenPositions = request.imageTokenPositions;
+    inFlight += static_cast<std::int64_t>(prompt.inputIds.size());
+    next->sequence = model_->createSequence();
+    prompts.push_back(std::move(prompt));
+    group.push_back(std::move(next));
+  }
+  if (group.empty()) return;
+  std::vector<std::pair<std::int64_t, const PromptInput*>> begin;
+  for (std::size_t i = 0; i < group.size(); ++i) begin.emplace_back(group[i]->sequence, &prompts[i]);
+  const std::vector<std::exception_ptr> errors = model_->beginPrompts(begin);
+  std::vector<std::unique_ptr<Running>> retry;  // refused for want of cache blocks: wait for some
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    std::unique_ptr<Running>& run = group[i];
+    if (!errors[i]) {
+      prefilling_.push_back(std::move(run));
+      continue;
+    }
+    release(*run);
     try {
-      const std::vector<TokenChoice> chosen = model_->decodeAndChoose(batch, choices);
-      for (std::size_t i = 0; i < active_.size(); ++i)
-        record(*active_[i], chosen[i].token, chosen[i].logprob, events);
+      std::rethrow_exception(errors[i]);
+    } catch (const Error& error) {
+      const bool canWait = error.code() == ErrorCode::kOutOfMemory && (!active_.empty() || !prefilling_.empty());
+      if (canWait) {
+        retry.push_back(std::move(run));
+      } else {
+        events.push_back(finishEvent(run->request->id, FinishReason::kError, &error));
+      }
+    } catch (const std::exception& other) {
+      const Error error(ErrorCode::kInternal, other.what());
+      events.push_back(finishEvent(run->request->id, FinishReason::kError, &error));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = retry.rbegin(); it != retry.rend(); ++it) waiting_.push_front(std::move(*it));
+}
+
+bool Scheduler::preemptNewest() {
+  std::vector<std::unique_ptr<Running>>* from = nullptr;
+  if (active_.size() >= 2 || (!active_.empty() && !prefilling_.empty())) {
+    from = &active_;
+  } else if (prefilling_.size() >= 2 || (!prefilling_.empty() && !active_.empty())) {
+    from = &prefilling_;
+  }
+  if (from == nullptr) return false;
+  std::unique_ptr<Running> victim = std::move(from->back());
+  from->pop_back();
+  release(*victim);
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.preemptions++;
+  waiting_.push_front(std::move(victim));
+  return true;
+}
+
+void Scheduler::step(std::vector<TokenEvent>& events) {
+  for (;;) {
+    std::vector<DecodeRequest> decodes;
+    std::vector<PromptChunk> chunks;
+    std::vector<ChoiceRequest> choices;
+    std::vector<bool> ends;  // per chunk: it computes the rest of its prompt
+    std::int64_t budget = std::max<std::int64_t>(stepTokens_ - static_cast<std::int64_t>(active_.size()), 1);
+    for (const auto& run : prefilling_) {
+      if (budget <= 0) break;
+      const std::int64_t left = model_->promptTokensLeft(run->sequence);
+      const std::int64_t take = std::min(left, budget);
+      budget -= take;
+      chunks.push_back(PromptChunk{run->sequence, take});
+      ends.push_back(take == left);
+      choices.push_back(take == left ? choiceFor(*run) : ChoiceRequest{});
+    }
+    for (const auto& run : active_) {
+      decodes.push_back(DecodeRequest{run->sequence, run->generated.back()});
+      choices.push_back(choiceFor(*run));
+    }
+    if (chunks.empty() && decodes.empty()) return;
+    try {
+      const std::vector<TokenChoice> chosen = model_->step(chunks, decodes, choices);
+      for (std::size_t i = 0; i < active_.size(); ++i) {
+        const TokenChoice& choice = chosen[chunks.size() + i];
+        record(*active_[i], choice.token, choice.logprob, events);
+      }
+      // Prompts computed to their end produced their first token and decode from the next step.
+      std::vector<std::unique_ptr<Running>> stillPrefilling;
+      for (std::size_t i = 0; i < prefilling_.size(); ++i) {
+        if (i < chunks.size() && ends[i]) {
+          record(*prefilling_[i], chosen[i].token, chosen[i].logprob, events);
+          active_.push_back(std::move(prefilling_[i]));
+        } else {
+          stillPrefilling.push_back(std::move(prefilling_[i]));
+        }
+      }
+      prefilling_ = std::move(stillPrefilling);
       std::lock_guard<std::mutex> lock(mutex_);
       stats_.steps++;
-      stats_.maxBatch = std::max<std::int64_t>(stats_.maxBatch, static_cast<std::int64_t>(batch.size()));
+      stats_.promptChunks += static_cast<std::int64_t>(chunks.size());
+      stats_.maxBatch = std::max<std::int64_t>(stats_.maxBatch, static_cast<std::int64_t>(decodes.size()));
       return;
     } catch (const Error& error) {
-      if (error.code() != ErrorCode::kOutOfMemory || active_.size() < 2) throw;
-      // Preempt the newest request: free its blocks and recompute it later.
-      std::unique_ptr<Running> victim = std::move(active_.back());
-      active_.pop_back();
-      release(*victim);
-      std::lock_guard<std::mutex> lock(mutex_);
-      stats_.preemptions++;
-      waiting_.push_front(std::move(victim));
+      if (error.code() != ErrorCode::kOutOfMemory || !preemptNewest()) throw;
     }
   }
 }
@@ -161,51 +232,31 @@ void Scheduler::decodeStep(std::vector<TokenEvent>& events) {
 void Scheduler::loop() {
   for (;;) {
     std::vector<TokenEvent> events;
-    std::deque<std::unique_ptr<Running>> admitted;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !waiting_.empty() || !active_.empty(); });
+      wake_.wait(lock, [&] { return stopping_ || !waiting_.empty() || !active_.empty() || !prefilling_.empty(); });
       if (stopping_) break;
     }
-    // Cancelled requests leave before any work is done for them.
+    // Cancelled requests leave before any more work is done for them.
     auto dropCancelled = [&](std::unique_ptr<Running>& run) {
-      if (!run || !takeCancelled(run->request->id)) return false;
+      if (!takeCancelled(run->request->id)) return false;
       release(*run);
       events.push_back(finishEvent(run->request->id, FinishReason::kAbort));
       return true;
     };
     active_.erase(std::remove_if(active_.begin(), active_.end(), dropCancelled), active_.end());
-    // Admit waiting requests in order while the cache has room.
-    for (;;) {
-      std::unique_ptr<Running> next;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (waiting_.empty()) break;
-        next = std::move(waiting_.front());
-        waiting_.pop_front();
-      }
-      if (dropCancelled(next)) continue;
-      const std::size_t before = events.size();
-      if (!admit(*next, events)) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        waiting_.push_front(std::move(next));
-        break;
-      }
-      const bool done = events.size() > before && events.back().finish != FinishReason::kNone;
-      if (done) {
-        release(*next);
-      } else {
-        active_.push_back(std::move(next));
-      }
-    }
+    prefilling_.erase(std::remove_if(prefilling_.begin(), prefilling_.end(), dropCancelled), prefilling_.end());
+    admit(events);
     try {
-      decodeStep(events);
+      step(events);
     } catch (const Error& error) {
-      for (auto& run : active_) {
-        events.push_back(finishEvent(run->request->id, FinishReason::kError, &error));
-        release(*run);
+      for (auto* group : {&active_, &prefilling_}) {
+        for (auto& run : *group) {
+          events.push_back(finishEvent(run->request->id, FinishReason::kError, &error));
+          release(*run);
+        }
+        group->clear();
       }
-      active_.clear();
     }
     // Requests whose last token finished them leave now.
     active_.erase(std::remove_if(active_.begin(), active_.end(),
@@ -223,11 +274,13 @@ void Scheduler::loop() {
   }
   // Closing: everything still running or waiting ends as aborted.
   std::vector<TokenEvent> events;
-  for (auto& run : active_) {
-    release(*run);
-    events.push_back(finishEvent(run->request->id, FinishReason::kAbort));
+  for (auto* group : {&active_, &prefilling_}) {
+    for (auto& run : *group) {
+      release(*run);
+      events.push_back(finishEvent(run->request->id, FinishReason::kAbort));
+    }
+    group->clear();
   }
-  active_.clear();
   for (auto& run : waiting_) events.push_back(finishEvent(run->request->id, FinishReason::kAbort));
   waiting_.clear();
   if (!events.empty()) emit_(std::move(events));

@@ -1,10 +1,12 @@
 // The generation engine: one native thread that owns the model's step loop.
-// Requests queue in (FIFO); between decode steps new ones are prefilled and
-// joined, finished or cancelled ones leave (continuous batching); every step
-// decodes all active sequences in one batched forward and samples each. When
-// the KV cache runs out, the newest running request is preempted: its blocks
-// are freed and it is requeued to be recomputed from its prompt plus the
-// tokens it already produced (which are not emitted again).
+// Requests queue in (FIFO) and are admitted in groups (their images through one
+// vision pass); every step is one forward over a token budget: one token for
+// each decoding request, and chunks of admitted prompts in order with what is
+// left (chunked prefill: a long prompt never stalls the others' decoding).
+// Finished or cancelled requests leave between steps (continuous batching).
+// When the KV cache runs out, the newest request is preempted: its blocks are
+// freed and it is requeued to be recomputed from its prompt plus the tokens it
+// already produced (which are not emitted again).
 #pragma once
 
 #include <atomic>
@@ -50,13 +52,17 @@ struct TokenEvent {
 struct SchedulerStats {
   std::int64_t preemptions = 0;
   std::int64_t steps = 0;
-  std::int64_t maxBatch = 0;
+  std::int64_t maxBatch = 0;       // most decoding requests in one step
+  std::int64_t promptChunks = 0;   // prompt pieces computed (a prompt in one piece counts one)
 };
+
+// Most tokens (decode rows plus prompt chunks) one forward step computes.
+constexpr std::int64_t kDefaultStepTokens = 2048;
 
 class Scheduler {
  public:
   using Emit = std::function<void(std::vector<TokenEvent>&&)>;
-  Scheduler(std::shared_ptr<Model> model, Emit emit);
+  Scheduler(std::shared_ptr<Model> model, Emit emit, std::int64_t stepTokens = kDefaultStepTokens);
   ~Scheduler();  // stops the thread; unfinished requests end with kAbort
 
   void submit(std::unique_ptr<GenerationRequest> request);
@@ -75,10 +81,13 @@ class Scheduler {
   };
 
   void loop();
-  bool admit(Running& run, std::vector<TokenEvent>& events);
-  void decodeStep(std::vector<TokenEvent>& events);
-  // Samples from logits, then records the token.
-  void accept(Running& run, float* logits, std::vector<TokenEvent>& events);
+  // Begins waiting prompts while the prompts in flight are less than two steps' worth.
+  void admit(std::vector<TokenEvent>& events);
+  // One forward step; false when it could not run (the cache is full and nothing can yield).
+  void step(std::vector<TokenEvent>& events);
+  // Frees the newest request's blocks and requeues it; false when none may yield.
+  bool preemptNewest();
+  ChoiceRequest choiceFor(Running& run);
   // Records a chosen token and its finish, if any.
   void record(Running& run, std::int32_t token, float logprob, std::vector<TokenEvent>& events);
   void release(Running& run);  // frees the sequence's cache blocks
@@ -89,9 +98,11 @@ class Scheduler {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::unique_ptr<Running>> waiting_;
-  std::vector<std::unique_ptr<Running>> active_;
+  std::vector<std::unique_ptr<Running>> prefilling_;  // prompts begun, not fully computed
+  std::vector<std::unique_ptr<Running>> active_;      // decoding
   std::unordered_set<std::int64_t> cancelled_;
   SchedulerStats stats_;
+  std::int64_t stepTokens_;
   bool stopping_ = false;
   std::thread thread_;
 };

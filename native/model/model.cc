@@ -83,6 +83,7 @@ void Model::freeSequence(std::int64_t sequence) {
   if (it == sequences_.end()) return;
   cache_->release(it->second);
   sequences_.erase(it);
+  pending_.erase(sequence);
 }
 
 std::int64_t Model::sequenceLength(std::int64_t sequence) {
@@ -152,51 +153,95 @@ void Model::validatePrompt(const PromptInput& prompt, std::int64_t alreadyCached
   }
 }
 
+void Model::encodeNewImages(const std::vector<const PromptInput*>& prompts,
+                            const std::vector<std::vector<std::uint64_t>>& imageHashes, FeatureMap& fresh,
+                            PromptCaptures* captures) {
+  const std::int64_t features = static_cast<std::int64_t>(featureSide_) * featureSide_ * config_.language.hiddenSize;
+  // The images no cache holds, each once, in prompt order.
+  struct Work {
+    std::uint64_t hash;
+    const std::uint8_t* tiles;
+    std::int64_t count;
+  };
+  std::vector<Work> work;
+  const bool capture = captures && captures->wanted;
+  for (std::size_t p = 0; p < prompts.size(); ++p) {
+    std::int64_t tileIndex = 0;
+    for (std::size_t image = 0; image < prompts[p]->imagesSpatialCrop.size(); ++image) {
+      const auto [across, down] = prompts[p]->imagesSpatialCrop[image];
+      const std::int64_t tiles = 1 + static_cast<std::int64_t>(across) * down;
+      const std::uint64_t hash = imageHashes[p][image];
+      const bool known = fresh.count(hash) > 0 || (!capture && cachedVisionFeatures(hash) != nullptr);
+      if (known) {
+        visionCacheHits_++;
+      } else {
+        work.push_back(Work{hash, prompts[p]->tiles + tileIndex * kTileBytes, tiles});
+        fresh[hash] = nullptr;  // claimed: a repeat later in this batch is a hit
+      }
+      tileIndex += tiles;
+    }
+  }
+  // Whole images in batches of at most kVisionBatchTiles tiles: one vision pass each.
+  std::vector<std::uint8_t> staged;
+  for (std::size_t first = 0; first < work.size();) {
+    std::size_t last = first;
+    std::int64_t tiles = 0;
+    while (last < work.size() && (last == first || tiles + work[last].count <= kVisionBatchTiles))
+      tiles += work[last++].count;
+    staged.resize(static_cast<std::size_t>(tiles * kTileBytes));
+    std::int64_t offset = 0;
+    for (std::size_t i = first; i < last; ++i) {
+      std::copy(work[i].tiles, work[i].tiles + work[i].count * kTileBytes, staged.begin() + offset * kTileBytes);
+      offset += work[i].count;
+    }
+    std::vector<float> out(static_cast<std::size_t>(tiles * features));
+    TileCaptures tileCaptures;
+    tileCaptures.wanted = capture && first == 0;
+    backend_->encodeTiles(staged.data(), tiles, out.data(), &tileCaptures);
+    if (tileCaptures.wanted) {
+      captures->vision0 = std::move(tileCaptures.vision0);
+      captures->projector0 = std::move(tileCaptures.projector0);
+    }
+    offset = 0;
+    for (std::size_t i = first; i < last; ++i) {
+      auto image = std::make_shared<std::vector<float>>(out.begin() + offset * features,
+                                                        out.begin() + (offset + work[i].count) * features);
+      offset += work[i].count;
+      fresh[work[i].hash] = image;
+      rememberVisionFeatures(work[i].hash, std::move(image));
+    }
+    first = last;
+  }
+}
+
 void Model::placeImageFeatures(const PromptInput& prompt, const std::vector<std::uint64_t>& imageHashes,
-                               float* embeddings, PromptCaptures* captures) {
+                               const FeatureMap& fresh, float* embeddings) {
   const std::int64_t hidden = config_.language.hiddenSize;
   const int side = featureSide_;
-  const std::vector<float>& newline = imageNewline_;
-  const std::vector<float>& separator = viewSeparator_;
   std::size_t nextPosition = 0;
   auto emit = [&](const float* row) {
     const std::int32_t position = prompt.imageTokenPositions[nextPosition++];
     std::copy(row, row + hidden, embeddings + position * hidden);
   };
-  std::int64_t tileIndex = 0;
   for (std::size_t image = 0; image < prompt.imagesSpatialCrop.size(); ++image) {
     const auto [across, down] = prompt.imagesSpatialCrop[image];
-    const std::int64_t tiles = 1 + static_cast<std::int64_t>(across) * down;
-    const bool capture = captures && captures->wanted;
-    std::shared_ptr<const std::vector<float>> cached =
-        capture ? nullptr : cachedVisionFeatures(imageHashes[image]);
-    if (cached) visionCacheHits_++;
-    auto computed = std::make_shared<std::vector<float>>(
-        cached ? 0 : static_cast<std::size_t>(tiles * side * side * hidden));  // [tile][side*side][hidden]
-    if (!cached) {
-      TileCaptures tileCaptures;
-      tileCaptures.wanted = capture && tileIndex == 0;
-      backend_->encodeTiles(prompt.tiles + tileIndex * kTileBytes, tiles, computed->data(), &tileCaptures);
-      if (tileCaptures.wanted) {
-        captures->vision0 = std::move(tileCaptures.vision0);
-        captures->projector0 = std::move(tileCaptures.projector0);
-      }
-      rememberVisionFeatures(imageHashes[image], computed);
-    }
-    tileIndex += tiles;
-    const std::vector<float>& features = cached ? *cached : *computed;
+    const auto found = fresh.find(imageHashes[image]);
+    std::shared_ptr<const std::vector<float>> held =
+        found != fresh.end() ? found->second : cachedVisionFeatures(imageHashes[image]);
+    if (!held) fail(ErrorCode::kInternal, "image features missing after the vision pass");
+    const std::vector<float>& features = *held;
     auto feature = [&](std::int64_t tile, int row, int column) {
       return features.data() + ((tile * side + row) * side + column) * hidden;
     };
     for (int r = 0; r < side; ++r) {  // global view: rows with a newline each
       for (int c = 0; c < side; ++c) emit(feature(0, r, c));
-      emit(newline.data());
+      emit(imageNewline_.data());
     }
-    emit(separator.data());
+    emit(viewSeparator_.data());
     for (int R = 0; R < side * down; ++R) {  // local tiles stitched into one grid, row by row
       for (int C = 0; C < side * across; ++C)
         emit(feature(1 + (R / side) * across + C / side, R % side, C % side));
-      emit(newline.data());
+      emit(imageNewline_.data());
     }
   }
 }
@@ -214,50 +259,159 @@ void Model::rememberVisionFeatures(std::uint64_t imageHash,
   if (visionCache_.size() > kVisionCacheImages) visionCache_.pop_front();
 }
 
-std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prompt,
-                                  PromptCaptures* captures) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  SequenceBlocks& blocks = sequenceOrThrow(sequence);
+Model::PendingPrompt Model::claimPrompt(SequenceBlocks& blocks, const PromptInput& prompt,
+                                       std::vector<std::uint64_t>& imageHashes) {
   validatePrompt(prompt, blocks.length);
-  const std::int64_t count = static_cast<std::int64_t>(prompt.inputIds.size());
-  const std::vector<std::uint64_t> imageHashes = imageContentHashes(prompt, kTileBytes, config_);
-  const std::vector<std::uint64_t> blockHashes = promptBlockHashes(prompt, imageHashes, config_);
+  PendingPrompt pending;
+  pending.count = static_cast<std::int64_t>(prompt.inputIds.size());
+  imageHashes = imageContentHashes(prompt, kTileBytes, config_);
+  pending.blockHashes = promptBlockHashes(prompt, imageHashes, config_);
   // Reuse the cached blocks of a shared prefix; at least the last token is computed, for its logits.
-  const std::int64_t shared = cache_->adoptPrefix(blocks, blockHashes, (count - 1) / kKvBlockTokens);
-  const std::int64_t start = shared * kKvBlockTokens;
+  const std::int64_t shared = cache_->adoptPrefix(blocks, pending.blockHashes, (pending.count - 1) / kKvBlockTokens);
+  pending.next = shared * kKvBlockTokens;
   try {
-    reserveOrThrow(blocks, count);
+    reserveOrThrow(blocks, pending.count);
   } catch (...) {
     cache_->release(blocks);
     throw;
   }
-  const std::int64_t hidden = config_.language.hiddenSize;
-  std::vector<float> x(static_cast<std::size_t>(count * hidden));
-  embed(prompt.inputIds.data(), count, x.data());
-  if (!prompt.imagesSpatialCrop.empty()) placeImageFeatures(prompt, imageHashes, x.data(), captures);
-  if (captures && captures->wanted) captures->embeds = x;
+  return pending;
+}
 
+void Model::embedPrompt(const PromptInput& prompt, const std::vector<std::uint64_t>& imageHashes,
+                        const FeatureMap& fresh, PendingPrompt& pending) {
+  pending.embeddings.resize(static_cast<std::size_t>(pending.count * config_.language.hiddenSize));
+  embed(prompt.inputIds.data(), pending.count, pending.embeddings.data());
+  if (!prompt.imagesSpatialCrop.empty()) placeImageFeatures(prompt, imageHashes, fresh, pending.embeddings.data());
+}
+
+std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prompt,
+                                  PromptCaptures* captures) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  SequenceBlocks& blocks = sequenceOrThrow(sequence);
+  if (pending_.count(sequence)) fail(ErrorCode::kInvalidArgument, "prefill needs a fresh sequence");
+  std::vector<std::uint64_t> imageHashes;
+  PendingPrompt pending = claimPrompt(blocks, prompt, imageHashes);
+  FeatureMap fresh;
+  try {
+    encodeNewImages({&prompt}, {imageHashes}, fresh, captures);
+  } catch (...) {
+    cache_->release(blocks);
+    throw;
+  }
+  embedPrompt(prompt, imageHashes, fresh, pending);
+  if (captures && captures->wanted) captures->embeds = pending.embeddings;
+
+  const std::int64_t hidden = config_.language.hiddenSize, start = pending.next, count = pending.count;
   StepBatch batch;
   batch.segments.push_back(BatchSegment{&blocks, start, count - start, 0});
   batch.positions.resize(static_cast<std::size_t>(count - start));
   for (std::int64_t i = start; i < count; ++i) batch.positions[i - start] = static_cast<std::int32_t>(i);
   StepCaptures stepCaptures;
   stepCaptures.hiddenLast = captures && captures->wanted;
-  std::vector<float> logits = backend_->forward(*cache_, batch, x.data() + start * hidden, &stepCaptures);
+  std::vector<float> logits =
+      backend_->forward(*cache_, batch, pending.embeddings.data() + start * hidden, &stepCaptures);
   blocks.length = count;
-  cache_->registerPrefix(blocks, blockHashes);
+  cache_->registerPrefix(blocks, pending.blockHashes);
   if (captures && captures->wanted) captures->hiddenLast = std::move(stepCaptures.hidden);
   return logits;
 }
 
-StepBatch Model::decodeBatch(const std::vector<DecodeRequest>& requests, std::vector<float>& x) {
+std::vector<std::exception_ptr> Model::beginPrompts(
+    const std::vector<std::pair<std::int64_t, const PromptInput*>>& prompts) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::exception_ptr> errors(prompts.size());
+  std::vector<PendingPrompt> claimed(prompts.size());
+  std::vector<std::vector<std::uint64_t>> imageHashes(prompts.size());
+  std::vector<const PromptInput*> accepted;
+  std::vector<std::vector<std::uint64_t>> acceptedHashes;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    try {
+      SequenceBlocks& blocks = sequenceOrThrow(prompts[i].first);
+      if (pending_.count(prompts[i].first)) fail(ErrorCode::kInvalidArgument, "the sequence has a prompt already");
+      claimed[i] = claimPrompt(blocks, *prompts[i].second, imageHashes[i]);
+      accepted.push_back(prompts[i].second);
+      acceptedHashes.push_back(imageHashes[i]);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  }
+  FeatureMap fresh;
+  try {
+    encodeNewImages(accepted, acceptedHashes, fresh, nullptr);
+  } catch (...) {  // the vision pass failed: every prompt of this batch fails with it
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      if (errors[i]) continue;
+      errors[i] = std::current_exception();
+      cache_->release(sequences_.at(prompts[i].first));
+    }
+    return errors;
+  }
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    if (errors[i]) continue;
+    embedPrompt(*prompts[i].second, imageHashes[i], fresh, claimed[i]);
+    pending_[prompts[i].first] = std::move(claimed[i]);
+  }
+  return errors;
+}
+
+std::int64_t Model::promptTokensLeft(std::int64_t sequence) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto found = pending_.find(sequence);
+  return found == pending_.end() ? 0 : found->second.count - found->second.next;
+}
+
+std::vector<TokenChoice> Model::step(const std::vector<PromptChunk>& chunks,
+                                     const std::vector<DecodeRequest>& decodes,
+                                     const std::vector<ChoiceRequest>& choices) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (choices.size() != chunks.size() + decodes.size())
+    fail(ErrorCode::kInternal, "one choice request per chunk and per decode");
+  if (chunks.empty() && decodes.empty()) return {};
+  const std::int64_t hidden = config_.language.hiddenSize;
   StepBatch batch;
+  std::vector<float> x;
+  std::vector<std::int64_t> taken;
+  for (const PromptChunk& chunk : chunks) {
+    const auto found = pending_.find(chunk.sequence);
+    if (found == pending_.end())
+      fail(ErrorCode::kInvalidArgument, "sequence " + std::to_string(chunk.sequence) + " has no prompt to compute");
+    PendingPrompt& pending = found->second;
+    const std::int64_t n = std::min(chunk.tokens, pending.count - pending.next);
+    if (n <= 0) fail(ErrorCode::kInvalidArgument, "a prompt chunk must take at least one token");
+    for (const BatchSegment& s : batch.segments) {
+      if (s.sequence == &sequences_.at(chunk.sequence))
+        fail(ErrorCode::kInvalidArgument, "a sequence appears twice in one step");
+    }
+    batch.segments.push_back(BatchSegment{&sequences_.at(chunk.sequence), pending.next, n, batch.rows()});
+    for (std::int64_t i = 0; i < n; ++i) batch.positions.push_back(static_cast<std::int32_t>(pending.next + i));
+    x.insert(x.end(), pending.embeddings.begin() + pending.next * hidden,
+             pending.embeddings.begin() + (pending.next + n) * hidden);
+    taken.push_back(n);
+  }
+  appendDecodes(decodes, batch, x);
+  std::vector<TokenChoice> chosen = backend_->forwardAndChoose(*cache_, batch, x.data(), choices);
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    PendingPrompt& pending = pending_.at(chunks[c].sequence);
+    SequenceBlocks& blocks = sequences_.at(chunks[c].sequence);
+    pending.next += taken[c];
+    blocks.length = pending.next;
+    if (pending.next == pending.count) {
+      cache_->registerPrefix(blocks, pending.blockHashes);
+      pending_.erase(chunks[c].sequence);
+    }
+  }
+  for (std::size_t s = chunks.size(); s < batch.segments.size(); ++s) batch.segments[s].sequence->length += 1;
+  return chosen;
+}
+
+void Model::appendDecodes(const std::vector<DecodeRequest>& requests, StepBatch& batch, std::vector<float>& x) {
   std::vector<std::int32_t> tokens;
   for (const DecodeRequest& request : requests) {
     SequenceBlocks& blocks = sequenceOrThrow(request.sequence);
-    if (blocks.length == 0)
+    if (blocks.length == 0 || pending_.count(request.sequence))
       fail(ErrorCode::kInvalidArgument,
-           "decode before prefill on sequence " + std::to_string(request.sequence));
+           "decode before prefill (the prompt is not fully computed) on sequence " + std::to_string(request.sequence));
     if (request.token < 0 || request.token >= config_.language.vocabSize) {
       fail(ErrorCode::kInvalidArgument,
            "token " + std::to_string(request.token) + " is outside the vocabulary");
@@ -269,23 +423,24 @@ StepBatch Model::decodeBatch(const std::vector<DecodeRequest>& requests, std::ve
     }
     for (const BatchSegment& s : batch.segments) {
       if (s.sequence == &blocks)
-        fail(ErrorCode::kInvalidArgument, "a sequence appears twice in one decode step");
+        fail(ErrorCode::kInvalidArgument, "a sequence appears twice in one step");
     }
     reserveOrThrow(blocks, blocks.length + 1);
     batch.segments.push_back(BatchSegment{&blocks, blocks.length, 1, batch.rows()});
     batch.positions.push_back(static_cast<std::int32_t>(blocks.length));
     tokens.push_back(request.token);
   }
-  x.resize(static_cast<std::size_t>(batch.rows() * config_.language.hiddenSize));
-  embed(tokens.data(), batch.rows(), x.data());
-  return batch;
+  const std::size_t first = x.size();
+  x.resize(first + tokens.size() * static_cast<std::size_t>(config_.language.hiddenSize));
+  embed(tokens.data(), static_cast<std::int64_t>(tokens.size()), x.data() + first);
 }
 
 std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (requests.empty()) return {};
+  StepBatch batch;
   std::vector<float> x;
-  StepBatch batch = decodeBatch(requests, x);
+  appendDecodes(requests, batch, x);
   std::vector<float> logits = backend_->forward(*cache_, batch, x.data(), nullptr);
   for (BatchSegment& segment : batch.segments) segment.sequence->length += 1;
   return logits;
@@ -293,14 +448,7 @@ std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests) {
 
 std::vector<TokenChoice> Model::decodeAndChoose(const std::vector<DecodeRequest>& requests,
                                                 const std::vector<ChoiceRequest>& choices) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (requests.empty()) return {};
-  if (choices.size() != requests.size()) fail(ErrorCode::kInternal, "one choice request per decode request");
-  std::vector<float> x;
-  StepBatch batch = decodeBatch(requests, x);
-  std::vector<TokenChoice> chosen = backend_->forwardAndChoose(*cache_, batch, x.data(), choices);
-  for (BatchSegment& segment : batch.segments) segment.sequence->length += 1;
-  return chosen;
+  return step({}, requests, choices);
 }
 
 }  // namespace vl2

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -55,6 +56,12 @@ struct DecodeRequest {
   std::int32_t token;
 };
 
+// The next `tokens` positions of a begun prompt (fewer if fewer are left).
+struct PromptChunk {
+  std::int64_t sequence;
+  std::int64_t tokens;
+};
+
 class Model {
  public:
   Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, const ModelOptions& options);
@@ -86,16 +93,48 @@ class Model {
   std::vector<TokenChoice> decodeAndChoose(const std::vector<DecodeRequest>& requests,
                                            const std::vector<ChoiceRequest>& choices);
 
+  // Chunked prefill. beginPrompts() starts prompts on fresh sequences: validates each, takes
+  // its cached prefix blocks and reserves the rest (so a begun prompt never runs out of cache),
+  // runs the vision tower once over every new image of them all, and embeds them. Per prompt:
+  // null, or the error that refused it (the others go on).
+  std::vector<std::exception_ptr> beginPrompts(
+      const std::vector<std::pair<std::int64_t, const PromptInput*>>& prompts);
+  std::int64_t promptTokensLeft(std::int64_t sequence);  // 0 once computed (or never begun)
+  // One forward step over prompt chunks and decode tokens together: choices holds one request
+  // per chunk, then one per decode; the chunk's is used only when the chunk ends its prompt
+  // (a null sampler there: no token wanted).
+  std::vector<TokenChoice> step(const std::vector<PromptChunk>& chunks, const std::vector<DecodeRequest>& decodes,
+                                const std::vector<ChoiceRequest>& choices);
+
  private:
   SequenceBlocks& sequenceOrThrow(std::int64_t sequence);
   void validatePrompt(const PromptInput& prompt, std::int64_t alreadyCached) const;
+  // A prompt whose cache blocks are held and whose embeddings wait to be computed.
+  struct PendingPrompt {
+    std::vector<float> embeddings;  // [count, hidden]
+    std::vector<std::uint64_t> blockHashes;
+    std::int64_t count = 0;
+    std::int64_t next = 0;  // first position not computed yet
+  };
+  using FeatureMap = std::unordered_map<std::uint64_t, std::shared_ptr<const std::vector<float>>>;
+
+  PendingPrompt claimPrompt(SequenceBlocks& blocks, const PromptInput& prompt,
+                            std::vector<std::uint64_t>& imageHashes);
+  // Projected features of every image of the prompts that no cache holds, in passes of at most
+  // kVisionBatchTiles tiles; `fresh` gets them by content hash. Captures force a recompute.
+  void encodeNewImages(const std::vector<const PromptInput*>& prompts,
+                       const std::vector<std::vector<std::uint64_t>>& imageHashes, FeatureMap& fresh,
+                       PromptCaptures* captures);
+  void embedPrompt(const PromptInput& prompt, const std::vector<std::uint64_t>& imageHashes,
+                   const FeatureMap& fresh, PendingPrompt& pending);
   void placeImageFeatures(const PromptInput& prompt, const std::vector<std::uint64_t>& imageHashes,
-                          float* embeddings, PromptCaptures* captures);
+                          const FeatureMap& fresh, float* embeddings);
   std::shared_ptr<const std::vector<float>> cachedVisionFeatures(std::uint64_t imageHash);
   void rememberVisionFeatures(std::uint64_t imageHash, std::shared_ptr<const std::vector<float>> features);
   void reserveOrThrow(SequenceBlocks& blocks, std::int64_t tokens);
-  // Validates a decode step, reserves its cache slots and embeds its tokens into x.
-  StepBatch decodeBatch(const std::vector<DecodeRequest>& requests, std::vector<float>& x);
+  // Validates decode requests, reserves their cache slots, appends their segments to the
+  // batch and their embeddings to x.
+  void appendDecodes(const std::vector<DecodeRequest>& requests, StepBatch& batch, std::vector<float>& x);
   // rows: [count, hidden] fp32 embedding rows of the ids (ids already validated).
   void embed(const std::int32_t* ids, std::int64_t count, float* rows) const;
 
@@ -108,9 +147,12 @@ class Model {
   std::vector<float> viewSeparator_;           // [hidden], between the global view and the local tiles
   std::unique_ptr<KvCache> cache_;
   std::unordered_map<std::int64_t, SequenceBlocks> sequences_;
+  std::unordered_map<std::int64_t, PendingPrompt> pending_;
   std::int64_t nextSequence_ = 1;
   // Projected features of recent images, by content: a repeated image skips the vision tower.
   static constexpr std::size_t kVisionCacheImages = 16;
+  // Tiles one vision pass takes at most (activation memory grows with it).
+  static constexpr std::int64_t kVisionBatchTiles = 64;
   std::deque<std::pair<std::uint64_t, std::shared_ptr<const std::vector<float>>>> visionCache_;
   std::int64_t visionCacheHits_ = 0;
   std::mutex mutex_;

@@ -123,10 +123,15 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
       model_ = modelOf(info[0]);
       if (!info[1].IsFunction())
         fail(ErrorCode::kInvalidArgument, "NativeGenerator(model, onEvents) needs a callback");
+      std::int64_t stepTokens = kDefaultStepTokens;
+      if (info[2].IsObject())
+        stepTokens = static_cast<std::int64_t>(
+            numberFieldOr(info[2].As<Napi::Object>(), "stepTokens", static_cast<double>(kDefaultStepTokens), "options"));
+      if (stepTokens < 1) fail(ErrorCode::kInvalidArgument, "stepTokens must be at least 1");
       tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "vl2-tokens", 0, 1);
       tsfn_.Unref(env);
-      scheduler_ =
-          std::make_unique<Scheduler>(model_, [this](Events&& events) { deliver(std::move(events)); });
+      scheduler_ = std::make_unique<Scheduler>(
+          model_, [this](Events&& events) { deliver(std::move(events)); }, stepTokens);
     } catch (...) {
       translateCurrentException(env).ThrowAsJavaScriptException();
     }
@@ -227,6 +232,7 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
       out.Set("steps", static_cast<double>(s.steps));
       out.Set("preemptions", static_cast<double>(s.preemptions));
       out.Set("maxBatch", static_cast<double>(s.maxBatch));
+      out.Set("promptChunks", static_cast<double>(s.promptChunks));
     }
     return out;
   }

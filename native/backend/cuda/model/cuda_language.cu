@@ -92,6 +92,7 @@ std::vector<TokenChoice> CudaBackend::forwardAndChoose(KvCache&, const StepBatch
   for (int r = 0; r < rows; ++r) {
     const ChoiceRequest& c = choices[r];
     SamplingRow& p = params[r];
+    if (c.params == nullptr) continue;  // no token wanted: a greedy pick nobody reads
     p.temperature = c.params->temperature;
     p.topK = c.params->topK;
     p.topP = c.params->topP;
