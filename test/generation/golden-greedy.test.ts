@@ -1,7 +1,8 @@
 /**
  * model.generate on every tiny golden conversation (golden tiny model, fixture tokenizer, CPU) picks the
  * official greedy tokens wherever the reference's top-2 margin allows, and streamed chunks join to the
- * same text; several chats at once give each the same output as alone.
+ * same text; several chats at once give each the same output as alone, also when a tiny step
+ * budget cuts every prompt into many chunks computed between other chats' decode steps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../../lib/index.js';
@@ -62,5 +63,29 @@ describe('generate on the tiny golden conversations', () => {
     );
     expect(together.map((r) => r.tokenIds)).toEqual(alone.map((r) => r.tokenIds));
     expect(model.stats().maxBatch).toBeGreaterThan(1);
+  });
+
+  it('chunked prefill (a 37-token step budget) gives every conversation the same tokens', async () => {
+    const chunked = await loadModel(goldenPath('models', 'tiny'), {
+      device: 'cpu',
+      tokenizer: goldenPath('tokenizer', 'tokenizer.json'),
+      cacheTokens: 16384,
+      stepTokens: 37,
+    });
+    try {
+      const goldens = caseNames.map((name) => goldenCase('tiny', name));
+      const alone = [];
+      for (const g of goldens) alone.push(await model.generate(conversationOf(g), { maxTokens: 12 }));
+      const together = await Promise.all(
+        goldens.map((g) => chunked.generate(conversationOf(g), { maxTokens: 12 })),
+      );
+      expect(together.map((r) => r.tokenIds)).toEqual(alone.map((r) => r.tokenIds));
+      const prompts = goldens.reduce((sum, g) => sum + g.input_ids.length, 0);
+      const stats = chunked.stats();
+      // Every prompt took several chunks (computed while earlier chats decoded).
+      expect(stats.promptChunks).toBeGreaterThanOrEqual(Math.ceil(prompts / 37));
+    } finally {
+      chunked.close();
+    }
   });
 });
