@@ -5,6 +5,7 @@
  * Free of vitest so the GPU machine (no test runner there) runs it as a plain script too.
  */
 import { EngineModel } from '../../lib/engine/native-model.js';
+import { nativeAddon } from '../../lib/native.js';
 import {
   caseNames,
   goldenCase,
@@ -116,6 +117,7 @@ export async function checkVariant(variant: ModelVariant, device: 'cpu' | 'cuda'
       }
     }
     lines.push(...(await batchedChecks(model, variant)));
+    lines.push(...(await schedulerChecks(model, variant)));
   } finally {
     model.close();
   }
@@ -157,6 +159,76 @@ async function batchedChecks(model: EngineModel, variant: ModelVariant): Promise
     for (const sequence of sequences) model.freeSequence(sequence);
   }
   return lines;
+}
+
+interface SchedulerEvent {
+  requestId: number;
+  token?: number;
+  finish?: string;
+  error?: string;
+}
+
+/**
+ * Every case through the scheduler at once with a 37-token step budget: prompts chunked and
+ * computed beside other requests' decoding in mixed steps. Each request must write the golden
+ * greedy tokens up to the first position whose reference margin is 0.5 or less.
+ */
+async function schedulerChecks(model: EngineModel, variant: ModelVariant): Promise<CheckLine[]> {
+  const cases = caseNames.map((name) => goldenCase(variant, name));
+  const tokens = new Map<number, number[]>();
+  const failures: string[] = [];
+  let finished = 0;
+  let done!: () => void;
+  const allDone = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const Generator = (
+    nativeAddon() as unknown as {
+      NativeGenerator: new (
+        model: unknown,
+        onEvents: (events: SchedulerEvent[]) => void,
+        options: object,
+      ) => { submit(request: unknown): number; close(): void };
+    }
+  ).NativeGenerator;
+  const generator = new Generator(
+    model.nativeHandle,
+    (events) => {
+      for (const event of events) {
+        if (event.token !== undefined)
+          tokens.set(event.requestId, [...(tokens.get(event.requestId) ?? []), event.token]);
+        if (event.error) failures.push(event.error);
+        if (event.finish && ++finished === cases.length) done();
+      }
+    },
+    { stepTokens: 37 },
+  );
+  const ids = cases.map((golden) =>
+    generator.submit({ ...goldenPrompt(golden), maxTokens: golden.greedy_tokens.length, sampling: {} }),
+  );
+  await allDone;
+  generator.close();
+  let mismatches = 0;
+  cases.forEach((golden, i) => {
+    const got = tokens.get(ids[i] as number) ?? [];
+    for (let t = 0; t < golden.greedy_tokens.length; t++) {
+      if ((golden.greedy_top2_margins[t] as number) <= bf16Tolerance.greedyMargin) break;
+      if (golden.greedy_tokens[t] === 1 && got[t] === 1) break; // both ended
+      if (got[t] !== golden.greedy_tokens[t]) {
+        mismatches++;
+        break;
+      }
+    }
+  });
+  return [
+    { where: `${variant} scheduler`, check: 'requests that failed', value: failures.length, limit: 0 },
+    {
+      where: `${variant} scheduler`,
+      check: 'chunked, batched greedy mismatches',
+      value: mismatches,
+      limit: 0,
+    },
+  ];
 }
 
 /** The worst line of each check kind, for printing. */

@@ -17,8 +17,10 @@ namespace vl2::cuda {
 // The step's indices on the device, and what the host knows about them.
 struct CudaBackend::StepLayout {
   int rows = 0, segments = 0, maxBlocks = 0, maxSeqLen = 0;
-  bool allDecode = false;                // every segment adds one token
-  bool freshPrefill = false;             // one segment, nothing cached before it
+  // Segments [firstDecodeSegment, segments) add one token each (rows from firstDecodeRow on):
+  // they go to a decode kernel together; the prompt chunks before them one by one.
+  int firstDecodeSegment = 0, firstDecodeRow = 0;
+  std::vector<BatchSegment> hostSegments;
   const int32_t* positions = nullptr;    // [rows]
   const int32_t* slotRows = nullptr;     // [rows] cache row of each new token: block * 64 + offset
   const int32_t* rowSequence = nullptr;  // [rows] segment of each row
@@ -26,7 +28,11 @@ struct CudaBackend::StepLayout {
   const int32_t* seqLens = nullptr;      // [segments] tokens in the cache after the step
   const int32_t* blockTable = nullptr;   // [segments, maxBlocks]
   const int32_t* lastRows = nullptr;     // [segments] each segment's last row
-  PagedCache paged() const { return PagedCache{blockTable, maxBlocks, seqLens, maxSeqLen}; }
+  // The paged view of the decode segments alone.
+  PagedCache decodeTail() const {
+    return PagedCache{blockTable + static_cast<std::size_t>(firstDecodeSegment) * maxBlocks, maxBlocks,
+                      seqLens + firstDecodeSegment, maxSeqLen};
+  }
 };
 
 namespace {
@@ -138,13 +144,17 @@ float* CudaBackend::decoderLogits(const StepBatch& batch, const float* input, St
   StepLayout step;
   step.rows = rows;
   step.segments = segments;
-  step.allDecode = true;
+  step.hostSegments = batch.segments;
+  step.firstDecodeSegment = segments;
+  step.firstDecodeRow = rows;
   for (const BatchSegment& segment : batch.segments) {
     step.maxBlocks = std::max<int>(step.maxBlocks, static_cast<int>(segment.sequence->blockTable.size()));
     step.maxSeqLen = std::max<int>(step.maxSeqLen, static_cast<int>(segment.start + segment.count));
-    step.allDecode = step.allDecode && segment.count == 1;
   }
-  step.freshPrefill = segments == 1 && batch.segments[0].start == 0;
+  while (step.firstDecodeSegment > 0 && batch.segments[step.firstDecodeSegment - 1].count == 1) {
+    step.firstDecodeSegment--;
+    step.firstDecodeRow = static_cast<int>(batch.segments[step.firstDecodeSegment].firstRow);
+  }
   step.maxBlocks = std::max(step.maxBlocks, 1);
   std::vector<int32_t> host(static_cast<std::size_t>(4 * rows + 2 * segments + segments * step.maxBlocks), 0);
   int32_t* hPositions = host.data();
@@ -249,17 +259,10 @@ void CudaBackend::multiHeadAttention(const Layer& layer, int index, const StepLa
   __nv_bfloat16* vCache = cacheLayer(index, 1);
   scatterRows(k, width, step.slotRows, kCache, width, rows, width, stream_);
   scatterRows(v, width, step.slotRows, vCache, width, rows, width, stream_);
-  if (tunedKernels() && step.allDecode && headDim == 128) {
-    const size_t bytes = decodeWorkspaceBytes(rows, heads, headDim);
-    void* workspace = s.take<char>(bytes);
-    mhaDecode(q, kCache, vCache, step.paged(), rows, heads, heads, scale, out, workspace, bytes, stream_);
-  } else if (tunedKernels() && step.freshPrefill && headDim == 128) {
-    FlashTensor fq{q, width, headDim, 0}, fk{k, width, headDim, 0}, fv{v, width, headDim, 0};
-    FlashOutput fo{out, width, headDim, 0};
-    flashPrefill(fq, fk, fv, fo, 1, heads, heads, rows, rows, headDim, headDim, scale, true, stream_);
-  } else {
+  // Shape-agnostic attention over rows [first, first + count).
+  auto generic = [&](int first, int count) {
     AnyAttention a;
-    a.q1 = q;
+    a.q1 = q + static_cast<std::size_t>(first) * width;
     a.q1RowStride = width;
     a.q1HeadStride = headDim;
     a.d1 = headDim;
@@ -272,16 +275,39 @@ void CudaBackend::multiHeadAttention(const Layer& layer, int index, const StepLa
     a.dv = headDim;
     a.blockTable = step.blockTable;
     a.maxBlocksPerSequence = step.maxBlocks;
-    a.rowSequence = step.rowSequence;
-    a.keyCount = step.keyCount;
-    a.rows = rows;
+    a.rowSequence = step.rowSequence + first;
+    a.keyCount = step.keyCount + first;
+    a.rows = count;
     a.heads = heads;
     a.kvHeads = heads;
     a.scale = scale;
-    a.out = out;
+    a.out = out + static_cast<std::size_t>(first) * width;
     a.outRowStride = width;
     a.outHeadStride = headDim;
     anyAttention(a, stream_);
+  };
+  const bool tuned = tunedKernels() && headDim == 128;
+  for (int si = 0; si < step.firstDecodeSegment; ++si) {
+    const BatchSegment& segment = step.hostSegments[si];
+    const int first = static_cast<int>(segment.firstRow), count = static_cast<int>(segment.count);
+    if (tuned && segment.start == 0) {  // a prompt's first chunk: its keys are its own rows
+      const std::size_t offset = static_cast<std::size_t>(first) * width;
+      FlashTensor fq{q + offset, width, headDim, 0}, fk{k + offset, width, headDim, 0}, fv{v + offset, width, headDim, 0};
+      FlashOutput fo{out + offset, width, headDim, 0};
+      flashPrefill(fq, fk, fv, fo, 1, heads, heads, count, count, headDim, headDim, scale, true, stream_);
+    } else {
+      generic(first, count);
+    }
+  }
+  const int decodeRows = rows - step.firstDecodeRow;
+  if (decodeRows > 0 && tuned) {
+    const size_t bytes = decodeWorkspaceBytes(decodeRows, heads, headDim);
+    void* workspace = s.take<char>(bytes);
+    const std::size_t offset = static_cast<std::size_t>(step.firstDecodeRow) * width;
+    mhaDecode(q + offset, kCache, vCache, step.decodeTail(), decodeRows, heads, heads, scale, out + offset, workspace,
+              bytes, stream_);
+  } else if (decodeRows > 0) {
+    generic(step.firstDecodeRow, decodeRows);
   }
   linear(out, rows, layer.o, x, c.hiddenSize, stream_, x, c.hiddenSize);
 }
@@ -323,18 +349,13 @@ void CudaBackend::latentAttention(const Layer& layer, int index, const StepLayou
   scatterRows(kv, slot, step.slotRows, latentCache, slot, rows, slot, stream_);
 
   auto* outLatent = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * rank);
-  if (tunedKernels() && step.allDecode && rank == 512 && ropeDim == 64 && heads <= 32) {
-    const size_t bytes = decodeWorkspaceBytes(rows, heads, rank);
-    void* workspace = s.take<char>(bytes);
-    mlaDecode(qLatent, qRope, latentCache, step.paged(), rows, heads, scale, outLatent, workspace, bytes,
-              stream_);
-  } else {
+  auto generic = [&](int first, int count) {
     AnyAttention a;
-    a.q1 = qLatent;
+    a.q1 = qLatent + static_cast<std::size_t>(first) * heads * rank;
     a.q1RowStride = static_cast<long long>(heads) * rank;
     a.q1HeadStride = rank;
     a.d1 = rank;
-    a.q2 = qRope;
+    a.q2 = qRope + static_cast<std::size_t>(first) * heads * ropeDim;
     a.q2RowStride = static_cast<long long>(heads) * ropeDim;
     a.q2HeadStride = ropeDim;
     a.d2 = ropeDim;
@@ -346,16 +367,27 @@ void CudaBackend::latentAttention(const Layer& layer, int index, const StepLayou
     a.dv = rank;
     a.blockTable = step.blockTable;
     a.maxBlocksPerSequence = step.maxBlocks;
-    a.rowSequence = step.rowSequence;
-    a.keyCount = step.keyCount;
-    a.rows = rows;
+    a.rowSequence = step.rowSequence + first;
+    a.keyCount = step.keyCount + first;
+    a.rows = count;
     a.heads = heads;
     a.kvHeads = 1;
     a.scale = scale;
-    a.out = outLatent;
+    a.out = outLatent + static_cast<std::size_t>(first) * heads * rank;
     a.outRowStride = static_cast<long long>(heads) * rank;
     a.outHeadStride = rank;
     anyAttention(a, stream_);
+  };
+  if (step.firstDecodeRow > 0) generic(0, step.firstDecodeRow);  // prompt chunks
+  const int decodeRows = rows - step.firstDecodeRow;
+  if (decodeRows > 0 && tunedKernels() && rank == 512 && ropeDim == 64 && heads <= 32) {
+    const size_t bytes = decodeWorkspaceBytes(decodeRows, heads, rank);
+    void* workspace = s.take<char>(bytes);
+    const std::size_t row = step.firstDecodeRow;
+    mlaDecode(qLatent + row * heads * rank, qRope + row * heads * ropeDim, latentCache, step.decodeTail(),
+              decodeRows, heads, scale, outLatent + row * heads * rank, workspace, bytes, stream_);
+  } else if (decodeRows > 0) {
+    generic(step.firstDecodeRow, decodeRows);
   }
   // out[h] = o_lat[h] W_UV[h]^T, W_UV[h] being kv_b rows [h (nope + v) + nope, + v).
   auto* attended = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * heads * vDim);
