@@ -247,6 +247,7 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
     if (!scheduler_) return;
     scheduler_->stop();  // waits for the step in flight; emits the aborts
     scheduler_.reset();
+    model_.reset();  // the model's memory (GPU memory above all) goes now, not when this object is collected
     closed_ = true;
     tsfn_.Release();
   }

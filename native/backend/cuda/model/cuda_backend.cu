@@ -1,4 +1,5 @@
 // Loading the CUDA backend: weights to the device, derived tensors, the KV cache.
+#include <cstdlib>
 #include <string>
 
 #include "backend/cuda/check.h"
@@ -69,6 +70,7 @@ CudaBackend::CudaBackend(const WeightStore& store, const ModelConfig& config, in
 CudaBackend::~CudaBackend() {
   cudaSetDevice(device_);
   if (stream_) cudaStreamSynchronize(stream_);
+  decodeGraphs_.reset();
   scratch_.reset();
   if (stream_) cudaStreamDestroy(stream_);
 }
@@ -193,10 +195,15 @@ std::unique_ptr<KvCache> CudaBackend::createCache(std::int64_t blocks) {
   check(cudaSetDevice(device_), "cudaSetDevice");
   auto cache = std::make_unique<KvCache>(config_.language.numLayers, config_.language.kvCacheWidth(), blocks,
                                          KvCache::Storage::kDeviceBf16);
-  const std::size_t bytes = static_cast<std::size_t>(cache->capacityTokens()) * cache->bytesPerToken();
+  // One block more than the allocator hands out: the spare that graph padding rows use.
+  cacheRows_ = cache->capacityTokens() + kKvBlockTokens;
+  spareBlock_ = static_cast<std::int32_t>(blocks);
+  const std::size_t bytes = static_cast<std::size_t>(cacheRows_) * cache->bytesPerToken();
+  decodeGraphs_.reset();  // graphs hold pointers into the old cache
   if (cache_) memory_.release(cache_);
   cache_ = static_cast<__nv_bfloat16*>(memory_.allocate(bytes, MemoryUse::kKvCache));
-  cacheRows_ = cache->capacityTokens();
+  const char* graphs = std::getenv("VL2_CUDA_GRAPHS");
+  if (graphs == nullptr || std::string(graphs) != "0") decodeGraphs_ = std::make_unique<DecodeGraphs>();
   return cache;
 }
 

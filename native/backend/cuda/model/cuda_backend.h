@@ -7,6 +7,7 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -64,8 +65,17 @@ class CudaBackend : public ModelBackend {
   // Where one step's rows go: uploaded per step (block tables, slots, positions).
   struct StepLayout;
 
-  // The step up to the logits, left on the device: [segments, vocab] fp32 in scratch.
-  float* decoderLogits(const StepBatch& batch, const float* x, StepCaptures* captures);
+  // A step's indices and input embeddings uploaded into scratch; paddedRows > rows pads a
+  // decode batch for a graph, blockColumns / seqLenBound fix the block-table width and the
+  // decode kernels' length bound (0: the batch's own).
+  StepLayout uploadStep(const StepBatch& batch, const float* x, int paddedRows, int blockColumns,
+                        int seqLenBound);
+  // The decoder from the uploaded embeddings to the logits, kernels only (capturable):
+  // [segments, vocab] fp32 in scratch.
+  float* runDecoder(const StepLayout& step, StepCaptures* captures);
+  // A decode-only step through the CUDA graph of its bucket (captured on first use or when
+  // the scratch moved); null when the batch is too large for graphs.
+  float* replayDecodeGraph(const StepBatch& batch, const float* x);
   void loadVision(const WeightStore& store);
   void loadLanguage(const WeightStore& store);
   void attention(const Layer& layer, int index, const StepLayout& step, const __nv_bfloat16* normed,
@@ -95,9 +105,26 @@ class CudaBackend : public ModelBackend {
   std::vector<Layer> layers_;
   const __nv_bfloat16* finalNorm_ = nullptr;
   DeviceLinear lmHead_;
-  // KV cache: per layer one array (MLA latent | rope key) or two (K, V) of blocks * 64 rows.
+  // KV cache: per layer one array (MLA latent | rope key) or two (K, V) of blocks * 64 rows,
+  // the last block a spare that graph padding rows write and read.
   __nv_bfloat16* cache_ = nullptr;
   std::int64_t cacheRows_ = 0;
+  std::int32_t spareBlock_ = 0;
+  struct DecodeGraph {
+    cudaGraphExec_t exec = nullptr;
+    std::uint64_t generation = 0;
+    const void* inputs = nullptr;  // where the step's indices were when captured
+    std::size_t mark = 0;          // scratch in use after the captured pass
+    float* logits = nullptr;
+  };
+  struct DecodeGraphs {
+    std::map<std::pair<int, int>, DecodeGraph> graphs;
+    ~DecodeGraphs() {
+      for (auto& entry : graphs)
+        if (entry.second.exec) cudaGraphExecDestroy(entry.second.exec);
+    }
+  };
+  std::unique_ptr<DecodeGraphs> decodeGraphs_;  // null: VL2_CUDA_GRAPHS=0
 };
 
 }  // namespace vl2::cuda

@@ -17,6 +17,8 @@ namespace vl2::cuda {
 // The step's indices on the device, and what the host knows about them.
 struct CudaBackend::StepLayout {
   int rows = 0, segments = 0, maxBlocks = 0, maxSeqLen = 0;
+  int realRows = 0;             // rows before padding (graphs pad decode batches)
+  float* embeddings = nullptr;  // [rows, hidden] fp32 input
   // Segments [firstDecodeSegment, segments) add one token each (rows from firstDecodeRow on):
   // they go to a decode kernel together; the prompt chunks before them one by one.
   int firstDecodeSegment = 0, firstDecodeRow = 0;
@@ -77,7 +79,10 @@ void perHeadGemm(const __nv_bfloat16* x, long long xStride, long long xHeadStrid
 std::vector<float> CudaBackend::forward(KvCache&, const StepBatch& batch, const float* x,
                                         StepCaptures* captures) {
   check(cudaSetDevice(device_), "cudaSetDevice");
-  const float* logits = decoderLogits(batch, x, captures);
+  scratch_->reset();
+  const int rows = static_cast<int>(batch.rows());
+  const StepLayout step = uploadStep(batch, x, rows, 0, 0);
+  const float* logits = runDecoder(step, captures);
   std::vector<float> out(batch.segments.size() * static_cast<std::size_t>(config_.language.vocabSize));
   check(cudaMemcpyAsync(out.data(), logits, out.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_),
         "logits download");
@@ -91,7 +96,11 @@ std::vector<TokenChoice> CudaBackend::forwardAndChoose(KvCache&, const StepBatch
   const int rows = static_cast<int>(choices.size());
   if (rows != static_cast<int>(batch.segments.size()))
     fail(ErrorCode::kInternal, "one token choice per segment expected");
-  float* logits = decoderLogits(batch, x, nullptr);
+  float* logits = decodeGraphs_ && batch.rows() == rows ? replayDecodeGraph(batch, x) : nullptr;
+  if (logits == nullptr) {
+    scratch_->reset();
+    logits = runDecoder(uploadStep(batch, x, static_cast<int>(batch.rows()), 0, 0), nullptr);
+  }
   // Parameters and seen ids of every row in one upload.
   std::vector<SamplingRow> params(static_cast<std::size_t>(rows));
   std::vector<int32_t> seen;
@@ -133,19 +142,90 @@ std::vector<TokenChoice> CudaBackend::forwardAndChoose(KvCache&, const StepBatch
   return out;
 }
 
-float* CudaBackend::decoderLogits(const StepBatch& batch, const float* input, StepCaptures* captures) {
+namespace {
+
+// Decode batches run as CUDA graphs captured per (rows, sequence-length bound) bucket: rows
+// padded up to a power of two (padding rows attend one token of a spare block), the bound to a
+// power of two from 256 (it sizes the decode kernels' split of long sequences; splits past a
+// shorter sequence do nothing).
+constexpr int kMaxGraphRows = 256;
+
+int bucketUp(int value, int least) {
+  int bucket = least;
+  while (bucket < value) bucket *= 2;
+  return bucket;
+}
+
+}  // namespace
+
+float* CudaBackend::replayDecodeGraph(const StepBatch& batch, const float* x) {
+  const int rows = static_cast<int>(batch.rows());
+  if (rows > kMaxGraphRows) return nullptr;
+  int maxSeqLen = 0;
+  for (const BatchSegment& segment : batch.segments)
+    maxSeqLen = std::max<int>(maxSeqLen, static_cast<int>(segment.start + segment.count));
+  const int columns = (config_.language.maxPositions + kKvBlockTokens - 1) / kKvBlockTokens;
+  const int paddedRows = bucketUp(rows, 1);
+  const int seqBound = std::min(bucketUp(maxSeqLen, 256), columns * kKvBlockTokens);
+  DecodeGraph& graph = decodeGraphs_->graphs[{paddedRows, seqBound}];
+  scratch_->reset();
+  const StepLayout step = uploadStep(batch, x, paddedRows, columns, seqBound);
+  const bool stale = graph.exec == nullptr || graph.generation != scratch_->generation() ||
+                     graph.inputs != step.positions;
+  if (!stale) {
+    scratch_->skipTo(graph.mark);
+    check(cudaGraphLaunch(graph.exec, stream_), "cudaGraphLaunch");
+    return graph.logits;
+  }
+  if (graph.exec) {
+    cudaGraphExecDestroy(graph.exec);
+    graph.exec = nullptr;
+  }
+  // Capture in relaxed mode: a first run may still grow the scratch (a host-side allocation).
+  cudaGraph_t captured = nullptr;
+  check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeRelaxed), "cudaStreamBeginCapture");
+  float* logits = nullptr;
+  try {
+    logits = runDecoder(step, nullptr);
+  } catch (...) {
+    cudaStreamEndCapture(stream_, &captured);
+    if (captured) cudaGraphDestroy(captured);
+    throw;
+  }
+  check(cudaStreamEndCapture(stream_, &captured), "cudaStreamEndCapture");
+  const cudaError_t status = cudaGraphInstantiate(&graph.exec, captured, 0);
+  cudaGraphDestroy(captured);
+  check(status, "cudaGraphInstantiate");
+  graph.generation = scratch_->generation();
+  graph.inputs = step.positions;
+  graph.mark = scratch_->singleChunkUsed();
+  graph.logits = logits;
+  if (graph.mark == SIZE_MAX) {  // spread over chunks: run it now, capture again after they merge
+    check(cudaGraphLaunch(graph.exec, stream_), "cudaGraphLaunch");
+    cudaStreamSynchronize(stream_);
+    cudaGraphExecDestroy(graph.exec);
+    graph.exec = nullptr;
+    return logits;
+  }
+  check(cudaGraphLaunch(graph.exec, stream_), "cudaGraphLaunch");
+  return logits;
+}
+
+CudaBackend::StepLayout CudaBackend::uploadStep(const StepBatch& batch, const float* input, int paddedRows,
+                                                int blockColumns, int seqLenBound) {
   const LanguageConfig& c = config_.language;
   const int rows = static_cast<int>(batch.rows()), hidden = c.hiddenSize;
-  const int segments = static_cast<int>(batch.segments.size());
-  scratch_->reset();
+  const bool padded = paddedRows > rows || blockColumns > 0;
+  const int segments = padded ? paddedRows : static_cast<int>(batch.segments.size());
   Scratch& s = *scratch_;
 
   // Indices of the step, packed into one upload.
   StepLayout step;
-  step.rows = rows;
+  step.rows = paddedRows;
+  step.realRows = rows;
   step.segments = segments;
   step.hostSegments = batch.segments;
-  step.firstDecodeSegment = segments;
+  step.firstDecodeSegment = static_cast<int>(batch.segments.size());
   step.firstDecodeRow = rows;
   for (const BatchSegment& segment : batch.segments) {
     step.maxBlocks = std::max<int>(step.maxBlocks, static_cast<int>(segment.sequence->blockTable.size()));
@@ -155,32 +235,43 @@ float* CudaBackend::decoderLogits(const StepBatch& batch, const float* input, St
     step.firstDecodeSegment--;
     step.firstDecodeRow = static_cast<int>(batch.segments[step.firstDecodeSegment].firstRow);
   }
-  step.maxBlocks = std::max(step.maxBlocks, 1);
-  std::vector<int32_t> host(static_cast<std::size_t>(4 * rows + 2 * segments + segments * step.maxBlocks), 0);
+  step.maxBlocks = std::max({step.maxBlocks, blockColumns, 1});
+  step.maxSeqLen = std::max(step.maxSeqLen, seqLenBound);
+  const int total = paddedRows;
+  std::vector<int32_t> host(static_cast<std::size_t>(4 * total + 2 * segments + segments * step.maxBlocks), 0);
   int32_t* hPositions = host.data();
-  int32_t* hSlots = hPositions + rows;
-  int32_t* hRowSequence = hSlots + rows;
-  int32_t* hKeyCount = hRowSequence + rows;
-  int32_t* hSeqLens = hKeyCount + rows;
+  int32_t* hSlots = hPositions + total;
+  int32_t* hRowSequence = hSlots + total;
+  int32_t* hKeyCount = hRowSequence + total;
+  int32_t* hSeqLens = hKeyCount + total;
   int32_t* hLastRows = hSeqLens + segments;
   int32_t* hBlockTable = hLastRows + segments;
-  for (int si = 0; si < segments; ++si) {
+  for (std::size_t si = 0; si < batch.segments.size(); ++si) {
     const BatchSegment& segment = batch.segments[si];
     const std::vector<std::int32_t>& table = segment.sequence->blockTable;
-    std::copy(table.begin(), table.end(), hBlockTable + static_cast<std::size_t>(si) * step.maxBlocks);
+    std::copy(table.begin(), table.end(), hBlockTable + si * step.maxBlocks);
     hSeqLens[si] = static_cast<int32_t>(segment.start + segment.count);
     hLastRows[si] = static_cast<int32_t>(segment.firstRow + segment.count - 1);
     for (std::int64_t i = 0; i < segment.count; ++i) {
       const std::int64_t row = segment.firstRow + i, position = segment.start + i;
       hPositions[row] = batch.positions[row];
       hSlots[row] = table[position / kKvBlockTokens] * kKvBlockTokens + position % kKvBlockTokens;
-      hRowSequence[row] = si;
+      hRowSequence[row] = static_cast<int32_t>(si);
       hKeyCount[row] = static_cast<int32_t>(position + 1);
     }
   }
+  // Padding rows (graphs): each its own one-token sequence in the spare block.
+  for (int r = rows; r < total; ++r) {
+    std::fill(hBlockTable + static_cast<std::size_t>(r) * step.maxBlocks,
+              hBlockTable + static_cast<std::size_t>(r + 1) * step.maxBlocks, spareBlock_);
+    hSeqLens[r] = 1;
+    hLastRows[r] = r;
+    hSlots[r] = spareBlock_ * kKvBlockTokens;
+    hRowSequence[r] = r;
+    hKeyCount[r] = 1;
+  }
   int32_t* device = s.take<int32_t>(host.size());
-  check(cudaMemcpyAsync(device, host.data(), host.size() * 4, cudaMemcpyHostToDevice, stream_),
-        "step upload");
+  check(cudaMemcpyAsync(device, host.data(), host.size() * 4, cudaMemcpyHostToDevice, stream_), "step upload");
   step.positions = device;
   step.slotRows = device + (hSlots - host.data());
   step.rowSequence = device + (hRowSequence - host.data());
@@ -188,12 +279,27 @@ float* CudaBackend::decoderLogits(const StepBatch& batch, const float* input, St
   step.seqLens = device + (hSeqLens - host.data());
   step.lastRows = device + (hLastRows - host.data());
   step.blockTable = device + (hBlockTable - host.data());
+  if (padded) {  // the graph sees one decode run over every row, padding included
+    step.firstDecodeSegment = 0;
+    step.firstDecodeRow = 0;
+  }
 
-  auto* wide = s.take<float>(static_cast<std::size_t>(rows) * hidden);
-  check(cudaMemcpyAsync(wide, input, sizeof(float) * rows * hidden, cudaMemcpyHostToDevice, stream_),
+  step.embeddings = s.take<float>(static_cast<std::size_t>(total) * hidden);
+  check(cudaMemcpyAsync(step.embeddings, input, sizeof(float) * rows * hidden, cudaMemcpyHostToDevice, stream_),
         "embeddings upload");
+  if (total > rows)
+    check(cudaMemsetAsync(step.embeddings + static_cast<std::size_t>(rows) * hidden, 0,
+                          sizeof(float) * (total - rows) * hidden, stream_),
+          "padding rows");
+  return step;
+}
+
+float* CudaBackend::runDecoder(const StepLayout& step, StepCaptures* captures) {
+  const LanguageConfig& c = config_.language;
+  const int rows = step.rows, hidden = c.hiddenSize, segments = step.segments;
+  Scratch& s = *scratch_;
   auto* x = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * hidden);
-  convertToBf16(wide, x, static_cast<long long>(rows) * hidden, stream_);
+  convertToBf16(step.embeddings, x, static_cast<long long>(rows) * hidden, stream_);
 
   const bool capture = captures && captures->hiddenLast;
   if (capture) captures->hidden.clear();

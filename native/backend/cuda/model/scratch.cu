@@ -1,5 +1,7 @@
 #include <algorithm>
 
+#include "core/errors.h"
+
 #include "backend/cuda/model/scratch.h"
 
 namespace vl2::cuda {
@@ -22,6 +24,7 @@ void* Scratch::takeBytes(std::size_t bytes) {
   if (chunks_.empty() || chunks_.back().used + bytes > chunks_.back().size) {
     const std::size_t size = std::max(bytes, kMinChunk);
     chunks_.push_back(Chunk{static_cast<char*>(memory_.allocate(size, MemoryUse::kActivations)), size, 0});
+    generation_++;
   }
   Chunk& chunk = chunks_.back();
   void* pointer = chunk.base + chunk.used;
@@ -38,8 +41,16 @@ void Scratch::reset() {
     }
     chunks_.clear();
     chunks_.push_back(Chunk{static_cast<char*>(memory_.allocate(total, MemoryUse::kActivations)), total, 0});
+    generation_++;
   }
   for (Chunk& chunk : chunks_) chunk.used = 0;
+}
+
+std::size_t Scratch::singleChunkUsed() const { return chunks_.size() == 1 ? chunks_[0].used : SIZE_MAX; }
+
+void Scratch::skipTo(std::size_t used) {
+  if (chunks_.size() != 1 || used > chunks_[0].size) fail(ErrorCode::kInternal, "scratch mark out of range");
+  chunks_[0].used = used;
 }
 
 std::size_t Scratch::capacityBytes() const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "backend/cuda/device_memory.h"
@@ -24,6 +25,13 @@ class Scratch {
   }
   void reset();  // only when no kernel still uses the memory
   std::size_t capacityBytes() const;
+  // Changes whenever memory handed out before may have moved (chunks merged or added):
+  // a captured CUDA graph holding pointers into this scratch is stale then.
+  std::uint64_t generation() const { return generation_; }
+  // Bytes taken since reset() when everything lies in one chunk, else SIZE_MAX; skipTo() takes
+  // up to that mark without handing anything out (a replayed graph owns what lies before it).
+  std::size_t singleChunkUsed() const;
+  void skipTo(std::size_t used);
 
  private:
   void* takeBytes(std::size_t bytes);
@@ -34,6 +42,7 @@ class Scratch {
   };
   DeviceMemory& memory_;
   std::vector<Chunk> chunks_;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace vl2::cuda
