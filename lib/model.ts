@@ -5,7 +5,7 @@
  */
 import { backends } from './backends.js';
 import { type BatchOptions, type BatchRequest, type BatchResult, generateBatch } from './batch.js';
-import { EngineModel } from './engine/native-model.js';
+import { type EngineInfo, EngineModel } from './engine/native-model.js';
 import {
   AbortError,
   fromNativeError,
@@ -243,6 +243,11 @@ export class Model {
     this.closed = true;
     this.generator.close(); // aborts what runs; the abort events arrive through the queues
     this.engine.close();
+  }
+
+  /** What was loaded where: backend, device, KV cache capacity (tokens), memory held. */
+  info(): EngineInfo {
+    return this.engine.info();
   }
 
   /** Scheduler counters: forward steps, largest decode batch, prompt chunks, preemptions. */

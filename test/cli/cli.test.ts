@@ -39,6 +39,8 @@ describe('vl2 CLI', () => {
     );
     expect(stdout.length).toBeGreaterThan(0);
     expect(stderr).toMatch(/tokens, (length|stop)/);
+    // The load line: where the model runs and how many tokens its KV cache holds.
+    expect(stderr).toMatch(/(cpu \(cpu\)|cuda \(.+\)): KV cache \d+ tokens \(\d+ B\/token/);
     expect((await stat(boxes)).size).toBeGreaterThan(0);
   });
 

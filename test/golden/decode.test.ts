@@ -125,3 +125,23 @@ describe.each(modelVariants)('%s model, batched decoding', (variant) => {
     }
   });
 });
+
+describe.each(modelVariants)('%s model, greedy choice in the backend', (variant) => {
+  it('decodeGreedy picks the argmax of the logits decode returns for the same state', async () => {
+    const model = models.get(variant) as EngineModel;
+    const golden = goldenCase(variant, 'one-image');
+    const [a, b] = [model.createSequence(), model.createSequence()];
+    try {
+      await model.prefill(a, goldenPrompt(golden));
+      await model.prefill(b, goldenPrompt(golden));
+      for (const token of golden.greedy_tokens.slice(0, 4)) {
+        const logits = await model.decode([{ sequence: a, token }]);
+        const chosen = await model.decodeGreedy([{ sequence: b, token }]);
+        expect([...chosen]).toEqual([argmax(logits)]);
+      }
+    } finally {
+      model.freeSequence(a);
+      model.freeSequence(b);
+    }
+  });
+});
