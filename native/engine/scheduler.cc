@@ -246,10 +246,9 @@ void Scheduler::loop() {
     };
     active_.erase(std::remove_if(active_.begin(), active_.end(), dropCancelled), active_.end());
     prefilling_.erase(std::remove_if(prefilling_.begin(), prefilling_.end(), dropCancelled), prefilling_.end());
-    admit(events);
-    try {
-      step(events);
-    } catch (const Error& error) {
+    // Nothing thrown here may leave the thread (it would end the process): a failure ends the
+    // requests it concerns with an error event.
+    auto failAll = [&](const Error& error) {
       for (auto* group : {&active_, &prefilling_}) {
         for (auto& run : *group) {
           events.push_back(finishEvent(run->request->id, FinishReason::kError, &error));
@@ -257,6 +256,16 @@ void Scheduler::loop() {
         }
         group->clear();
       }
+    };
+    try {
+      admit(events);
+      step(events);
+    } catch (const Error& error) {
+      failAll(error);
+    } catch (const std::exception& other) {
+      failAll(Error(ErrorCode::kInternal, other.what()));
+    } catch (...) {
+      failAll(Error(ErrorCode::kInternal, "unknown failure in the scheduler"));
     }
     // Requests whose last token finished them leave now.
     active_.erase(std::remove_if(active_.begin(), active_.end(),

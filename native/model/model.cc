@@ -171,8 +171,10 @@ void Model::encodeNewImages(const std::vector<const PromptInput*>& prompts,
       const auto [across, down] = prompts[p]->imagesSpatialCrop[image];
       const std::int64_t tiles = 1 + static_cast<std::int64_t>(across) * down;
       const std::uint64_t hash = imageHashes[p][image];
-      const bool known = fresh.count(hash) > 0 || (!capture && cachedVisionFeatures(hash) != nullptr);
-      if (known) {
+      // Held in `fresh` from here on: the vision cache may drop it while this call adds images.
+      std::shared_ptr<const std::vector<float>> cached = capture ? nullptr : cachedVisionFeatures(hash);
+      if (cached && !fresh.count(hash)) fresh[hash] = std::move(cached);
+      if (fresh.count(hash) > 0) {
         visionCacheHits_++;
       } else {
         work.push_back(Work{hash, prompts[p]->tiles + tileIndex * kTileBytes, tiles});
@@ -181,12 +183,14 @@ void Model::encodeNewImages(const std::vector<const PromptInput*>& prompts,
       tileIndex += tiles;
     }
   }
-  // Whole images in batches of at most kVisionBatchTiles tiles: one vision pass each.
+  // Whole images in batches of at most kVisionBatchTiles tiles: one vision pass each. A pass
+  // the device has no memory for is retried with half as many tiles, down to one image.
   std::vector<std::uint8_t> staged;
+  std::int64_t batchTiles = kVisionBatchTiles;
   for (std::size_t first = 0; first < work.size();) {
     std::size_t last = first;
     std::int64_t tiles = 0;
-    while (last < work.size() && (last == first || tiles + work[last].count <= kVisionBatchTiles))
+    while (last < work.size() && (last == first || tiles + work[last].count <= batchTiles))
       tiles += work[last++].count;
     staged.resize(static_cast<std::size_t>(tiles * kTileBytes));
     std::int64_t offset = 0;
@@ -197,7 +201,13 @@ void Model::encodeNewImages(const std::vector<const PromptInput*>& prompts,
     std::vector<float> out(static_cast<std::size_t>(tiles * features));
     TileCaptures tileCaptures;
     tileCaptures.wanted = capture && first == 0;
-    backend_->encodeTiles(staged.data(), tiles, out.data(), &tileCaptures);
+    try {
+      backend_->encodeTiles(staged.data(), tiles, out.data(), &tileCaptures);
+    } catch (const Error& error) {
+      if (error.code() != ErrorCode::kOutOfMemory || last - first == 1) throw;
+      batchTiles = std::max<std::int64_t>(1, tiles / 2);
+      continue;
+    }
     if (tileCaptures.wanted) {
       captures->vision0 = std::move(tileCaptures.vision0);
       captures->projector0 = std::move(tileCaptures.projector0);
@@ -349,8 +359,13 @@ std::vector<std::exception_ptr> Model::beginPrompts(
   }
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     if (errors[i]) continue;
-    embedPrompt(*prompts[i].second, imageHashes[i], fresh, claimed[i]);
-    pending_[prompts[i].first] = std::move(claimed[i]);
+    try {
+      embedPrompt(*prompts[i].second, imageHashes[i], fresh, claimed[i]);
+      pending_[prompts[i].first] = std::move(claimed[i]);
+    } catch (...) {
+      errors[i] = std::current_exception();
+      cache_->release(sequences_.at(prompts[i].first));
+    }
   }
   return errors;
 }
