@@ -102,7 +102,16 @@ for (const variant of opts.variants.split(',') as VariantName[]) {
         const id = generator.submit({ ...prompt, maxTokens: outputTokens, sampling: {} });
         submitted.set(id, performance.now());
       }
+      // A line every 10 s while it runs: how far it got and what the scheduler did.
+      const progress = setInterval(() => {
+        const tokens = [...produced.values()].reduce((a, b) => a + b, 0);
+        console.error(
+          `  ${variant} x${concurrency}: ${((performance.now() - started) / 1000).toFixed(0)} s, ${finished} done, ` +
+            `${firstToken.size} started, ${tokens} tokens, ${JSON.stringify(generator.stats())}`,
+        );
+      }, 10_000);
       await allDone;
+      clearInterval(progress);
       const seconds = (performance.now() - started) / 1000;
       const stats = generator.stats();
       generator.close();

@@ -45,4 +45,11 @@ class Error : public std::runtime_error {
 
 [[noreturn]] inline void fail(ErrorCode code, const std::string& message) { throw Error(code, message); }
 
+// The KV cache has too few free blocks for a request: an out-of-memory that waiting (or
+// preempting another request) cures, unlike a failed device allocation.
+class CacheFullError : public Error {
+ public:
+  explicit CacheFullError(const std::string& message) : Error(ErrorCode::kOutOfMemory, message) {}
+};
+
 }  // namespace vl2

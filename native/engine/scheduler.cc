@@ -147,13 +147,14 @@ void Scheduler::admit(std::vector<TokenEvent>& events) {
     release(*run);
     try {
       std::rethrow_exception(errors[i]);
-    } catch (const Error& error) {
-      const bool canWait = error.code() == ErrorCode::kOutOfMemory && (!active_.empty() || !prefilling_.empty());
-      if (canWait) {
+    } catch (const CacheFullError& error) {  // blocks come free as others finish: wait for them
+      if (!active_.empty() || !prefilling_.empty()) {
         retry.push_back(std::move(run));
       } else {
         events.push_back(finishEvent(run->request->id, FinishReason::kError, &error));
       }
+    } catch (const Error& error) {
+      events.push_back(finishEvent(run->request->id, FinishReason::kError, &error));
     } catch (const std::exception& other) {
       const Error error(ErrorCode::kInternal, other.what());
       events.push_back(finishEvent(run->request->id, FinishReason::kError, &error));
@@ -223,8 +224,8 @@ void Scheduler::step(std::vector<TokenEvent>& events) {
       stats_.promptChunks += static_cast<std::int64_t>(chunks.size());
       stats_.maxBatch = std::max<std::int64_t>(stats_.maxBatch, static_cast<std::int64_t>(decodes.size()));
       return;
-    } catch (const Error& error) {
-      if (error.code() != ErrorCode::kOutOfMemory || !preemptNewest()) throw;
+    } catch (const CacheFullError&) {  // only the cache's own exhaustion is cured by preempting
+      if (!preemptNewest()) throw;
     }
   }
 }

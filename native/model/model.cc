@@ -100,7 +100,7 @@ SequenceBlocks& Model::sequenceOrThrow(std::int64_t sequence) {
 
 void Model::reserveOrThrow(SequenceBlocks& blocks, std::int64_t tokens) {
   if (!cache_->reserve(blocks, tokens)) {
-    fail(ErrorCode::kOutOfMemory, "the KV cache is full (" + std::to_string(cache_->capacityTokens()) +
+    throw CacheFullError("the KV cache is full (" + std::to_string(cache_->capacityTokens()) +
                                       " tokens, " +
                                       std::to_string(cache_->freeBlockCount() * kKvBlockTokens) +
                                       " free; this needs " + std::to_string(tokens) + ")");

@@ -308,11 +308,13 @@ float* CudaBackend::runDecoder(const StepLayout& step, StepCaptures* captures) {
   auto* normed = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * hidden);
   for (int l = 0; l < c.numLayers; ++l) {
     const Layer& layer = layers_[l];
+    const Scratch::Mark layerStart = s.mark();  // every layer reuses the same scratch
     rmsNorm(x, hidden, layer.inputNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
     attention(layer, l, step, normed, x);
     rmsNorm(x, hidden, layer.postNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
     feedForward(layer, rows, normed, x);
     if (capture) captureRow(lastRow, captures->hidden);
+    s.rewind(layerStart);
   }
   // Only each segment's last row needs the final norm and the lm head.
   auto* last = s.take<__nv_bfloat16>(static_cast<std::size_t>(segments) * hidden);

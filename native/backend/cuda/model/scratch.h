@@ -24,6 +24,17 @@ class Scratch {
     return static_cast<T*>(takeBytes(count * sizeof(T)));
   }
   void reset();  // only when no kernel still uses the memory
+  // Where the next take would land; rewind() gives back everything taken since (stream order
+  // makes reuse safe: a later kernel of the same stream runs after the earlier ones). A mark
+  // from before a new chunk was opened rewinds nothing.
+  struct Mark {
+    std::size_t chunks = 0;
+    std::size_t used = 0;
+  };
+  Mark mark() const { return Mark{chunks_.size(), chunks_.empty() ? 0 : chunks_.back().used}; }
+  void rewind(const Mark& mark) {
+    if (!chunks_.empty() && chunks_.size() == mark.chunks) chunks_.back().used = mark.used;
+  }
   std::size_t capacityBytes() const;
   // Changes whenever memory handed out before may have moved (chunks merged or added):
   // a captured CUDA graph holding pointers into this scratch is stale then.
