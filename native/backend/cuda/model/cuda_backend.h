@@ -84,6 +84,10 @@ class CudaBackend : public ModelBackend {
                           __nv_bfloat16* x);
   void latentAttention(const Layer& layer, int index, const StepLayout& step, const __nv_bfloat16* normed,
                        __nv_bfloat16* x);
+  // MLA attention of a prompt's first chunk (rows [first, first + count)) through flash
+  // attention on expanded keys and values, into attended [rows, heads, v].
+  void expandedPrefill(const Layer& layer, const __nv_bfloat16* kv, const __nv_bfloat16* q,
+                       const __nv_bfloat16* qRope, int first, int count, __nv_bfloat16* attended);
   void feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x);
   void captureRow(const __nv_bfloat16* row, std::vector<float>& into);
   __nv_bfloat16* cacheLayer(int layer, int part) const;  // part 0: K or latent, 1: V

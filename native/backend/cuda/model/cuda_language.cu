@@ -486,7 +486,13 @@ void CudaBackend::latentAttention(const Layer& layer, int index, const StepLayou
     a.outHeadStride = rank;
     anyAttention(a, stream_);
   };
-  if (step.firstDecodeRow > 0) generic(0, step.firstDecodeRow);  // prompt chunks
+  // A prompt's first chunk with the published head sizes goes through flash attention on keys
+  // and values expanded from the latent (below); other prompt chunks here.
+  const bool expand = tunedKernels() && qk == 192 && vDim == 128;
+  for (int si = 0; si < step.firstDecodeSegment; ++si) {
+    const BatchSegment& segment = step.hostSegments[si];
+    if (!(expand && segment.start == 0)) generic(static_cast<int>(segment.firstRow), static_cast<int>(segment.count));
+  }
   const int decodeRows = rows - step.firstDecodeRow;
   if (decodeRows > 0 && tunedKernels() && rank == 512 && ropeDim == 64 && heads <= 32) {
     const size_t bytes = decodeWorkspaceBytes(decodeRows, heads, rank);
@@ -503,7 +509,46 @@ void CudaBackend::latentAttention(const Layer& layer, int index, const StepLayou
               layer.kvB + static_cast<std::size_t>(nope) * rank, rank,
               static_cast<long long>(nope + vDim) * rank, attended, static_cast<long long>(heads) * vDim,
               vDim, rows, heads, vDim, rank, stream_);
+  for (int si = 0; expand && si < step.firstDecodeSegment; ++si) {
+    const BatchSegment& segment = step.hostSegments[si];
+    if (segment.start == 0)
+      expandedPrefill(layer, kv, q, qRope, static_cast<int>(segment.firstRow), static_cast<int>(segment.count),
+                      attended);
+  }
   linear(attended, rows, layer.o, x, c.hiddenSize, stream_, x, c.hiddenSize);
+}
+
+void CudaBackend::expandedPrefill(const Layer& layer, const __nv_bfloat16* kv, const __nv_bfloat16* q,
+                                  const __nv_bfloat16* qRope, int first, int count, __nv_bfloat16* attended) {
+  // Without a cached prefix, attention over the chunk's own tokens is cheaper with the latent
+  // expanded to per-head keys and values (kv_b_proj, one GEMM) and a flash kernel, than
+  // absorbed: the same arithmetic (SPEC section 6), written to `attended` directly.
+  const LanguageConfig& c = config_.language;
+  const int heads = c.numHeads, rank = c.kvLoraRank, ropeDim = c.qkRopeHeadDim, nope = c.qkNopeHeadDim;
+  const int vDim = c.vHeadDim, qk = nope + ropeDim, slot = rank + ropeDim, wide = nope + vDim;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(qk));
+  Scratch& s = *scratch_;
+  const Scratch::Mark start = s.mark();
+  auto* latent = s.take<__nv_bfloat16>(static_cast<std::size_t>(count) * rank);
+  copyHeads(kv + static_cast<std::size_t>(first) * slot, slot, 0, latent, rank, 0, count, 1, rank, stream_);
+  auto* expanded = s.take<__nv_bfloat16>(static_cast<std::size_t>(count) * heads * wide);
+  linear(latent, count, DeviceLinear{layer.kvB, nullptr, heads * wide, rank}, expanded, heads * wide, stream_);
+  const long long fullStride = static_cast<long long>(heads) * qk;
+  auto* queries = s.take<__nv_bfloat16>(static_cast<std::size_t>(count) * heads * qk);
+  auto* keys = s.take<__nv_bfloat16>(static_cast<std::size_t>(count) * heads * qk);
+  copyHeads(q + static_cast<std::size_t>(first) * heads * qk, fullStride, qk, queries, fullStride, qk, count, heads,
+            nope, stream_);
+  copyHeads(qRope + static_cast<std::size_t>(first) * heads * ropeDim, static_cast<long long>(heads) * ropeDim, ropeDim,
+            queries + nope, fullStride, qk, count, heads, ropeDim, stream_);
+  copyHeads(expanded, static_cast<long long>(heads) * wide, wide, keys, fullStride, qk, count, heads, nope, stream_);
+  // The rope key is shared by every head (head stride 0).
+  copyHeads(kv + static_cast<std::size_t>(first) * slot + rank, slot, 0, keys + nope, fullStride, qk, count, heads,
+            ropeDim, stream_);
+  FlashTensor fq{queries, fullStride, qk, 0}, fk{keys, fullStride, qk, 0};
+  FlashTensor fv{expanded + nope, static_cast<long long>(heads) * wide, wide, 0};
+  FlashOutput fo{attended + static_cast<std::size_t>(first) * heads * vDim, static_cast<long long>(heads) * vDim, vDim, 0};
+  flashPrefill(fq, fk, fv, fo, 1, heads, heads, count, count, qk, vDim, scale, true, stream_);
+  s.rewind(start);
 }
 
 void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x) {
