@@ -2,7 +2,8 @@
 
 namespace vl2 {
 
-std::vector<TokenChoice> ModelBackend::forwardAndChoose(KvCache& cache, const StepBatch& batch, const float* x,
+std::vector<TokenChoice> ModelBackend::forwardAndChoose(KvCache& cache, const StepBatch& batch,
+                                                        const float* x,
                                                         const std::vector<ChoiceRequest>& choices) {
   std::vector<float> logits = forward(cache, batch, x, nullptr);
   const std::size_t vocab = choices.empty() ? 0 : logits.size() / choices.size();

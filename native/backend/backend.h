@@ -11,9 +11,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
-
 #include <unordered_set>
+#include <vector>
 
 #include "engine/kv_cache.h"
 #include "engine/sampler.h"

@@ -235,7 +235,8 @@ void Scheduler::loop() {
     std::vector<TokenEvent> events;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !waiting_.empty() || !active_.empty() || !prefilling_.empty(); });
+      wake_.wait(lock,
+                 [&] { return stopping_ || !waiting_.empty() || !active_.empty() || !prefilling_.empty(); });
       if (stopping_) break;
     }
     // Cancelled requests leave before any more work is done for them.
@@ -246,7 +247,8 @@ void Scheduler::loop() {
       return true;
     };
     active_.erase(std::remove_if(active_.begin(), active_.end(), dropCancelled), active_.end());
-    prefilling_.erase(std::remove_if(prefilling_.begin(), prefilling_.end(), dropCancelled), prefilling_.end());
+    prefilling_.erase(std::remove_if(prefilling_.begin(), prefilling_.end(), dropCancelled),
+                      prefilling_.end());
     // Nothing thrown here may leave the thread (it would end the process): a failure ends the
     // requests it concerns with an error event.
     auto failAll = [&](const Error& error) {

@@ -52,8 +52,8 @@ struct TokenEvent {
 struct SchedulerStats {
   std::int64_t preemptions = 0;
   std::int64_t steps = 0;
-  std::int64_t maxBatch = 0;       // most decoding requests in one step
-  std::int64_t promptChunks = 0;   // prompt pieces computed (a prompt in one piece counts one)
+  std::int64_t maxBatch = 0;      // most decoding requests in one step
+  std::int64_t promptChunks = 0;  // prompt pieces computed (a prompt in one piece counts one)
 };
 
 // Most tokens (decode rows plus prompt chunks) one forward step computes.

@@ -100,10 +100,9 @@ SequenceBlocks& Model::sequenceOrThrow(std::int64_t sequence) {
 
 void Model::reserveOrThrow(SequenceBlocks& blocks, std::int64_t tokens) {
   if (!cache_->reserve(blocks, tokens)) {
-    throw CacheFullError("the KV cache is full (" + std::to_string(cache_->capacityTokens()) +
-                                      " tokens, " +
-                                      std::to_string(cache_->freeBlockCount() * kKvBlockTokens) +
-                                      " free; this needs " + std::to_string(tokens) + ")");
+    throw CacheFullError("the KV cache is full (" + std::to_string(cache_->capacityTokens()) + " tokens, " +
+                         std::to_string(cache_->freeBlockCount() * kKvBlockTokens) + " free; this needs " +
+                         std::to_string(tokens) + ")");
   }
 }
 
@@ -156,7 +155,8 @@ void Model::validatePrompt(const PromptInput& prompt, std::int64_t alreadyCached
 void Model::encodeNewImages(const std::vector<const PromptInput*>& prompts,
                             const std::vector<std::vector<std::uint64_t>>& imageHashes, FeatureMap& fresh,
                             PromptCaptures* captures) {
-  const std::int64_t features = static_cast<std::int64_t>(featureSide_) * featureSide_ * config_.language.hiddenSize;
+  const std::int64_t features =
+      static_cast<std::int64_t>(featureSide_) * featureSide_ * config_.language.hiddenSize;
   // The images no cache holds, each once, in prompt order.
   struct Work {
     std::uint64_t hash;
@@ -195,7 +195,8 @@ void Model::encodeNewImages(const std::vector<const PromptInput*>& prompts,
     staged.resize(static_cast<std::size_t>(tiles * kTileBytes));
     std::int64_t offset = 0;
     for (std::size_t i = first; i < last; ++i) {
-      std::copy(work[i].tiles, work[i].tiles + work[i].count * kTileBytes, staged.begin() + offset * kTileBytes);
+      std::copy(work[i].tiles, work[i].tiles + work[i].count * kTileBytes,
+                staged.begin() + offset * kTileBytes);
       offset += work[i].count;
     }
     std::vector<float> out(static_cast<std::size_t>(tiles * features));
@@ -270,14 +271,15 @@ void Model::rememberVisionFeatures(std::uint64_t imageHash,
 }
 
 Model::PendingPrompt Model::claimPrompt(SequenceBlocks& blocks, const PromptInput& prompt,
-                                       std::vector<std::uint64_t>& imageHashes) {
+                                        std::vector<std::uint64_t>& imageHashes) {
   validatePrompt(prompt, blocks.length);
   PendingPrompt pending;
   pending.count = static_cast<std::int64_t>(prompt.inputIds.size());
   imageHashes = imageContentHashes(prompt, kTileBytes, config_);
   pending.blockHashes = promptBlockHashes(prompt, imageHashes, config_);
   // Reuse the cached blocks of a shared prefix; at least the last token is computed, for its logits.
-  const std::int64_t shared = cache_->adoptPrefix(blocks, pending.blockHashes, (pending.count - 1) / kKvBlockTokens);
+  const std::int64_t shared =
+      cache_->adoptPrefix(blocks, pending.blockHashes, (pending.count - 1) / kKvBlockTokens);
   pending.next = shared * kKvBlockTokens;
   try {
     reserveOrThrow(blocks, pending.count);
@@ -292,7 +294,8 @@ void Model::embedPrompt(const PromptInput& prompt, const std::vector<std::uint64
                         const FeatureMap& fresh, PendingPrompt& pending) {
   pending.embeddings.resize(static_cast<std::size_t>(pending.count * config_.language.hiddenSize));
   embed(prompt.inputIds.data(), pending.count, pending.embeddings.data());
-  if (!prompt.imagesSpatialCrop.empty()) placeImageFeatures(prompt, imageHashes, fresh, pending.embeddings.data());
+  if (!prompt.imagesSpatialCrop.empty())
+    placeImageFeatures(prompt, imageHashes, fresh, pending.embeddings.data());
 }
 
 std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prompt,
@@ -338,7 +341,8 @@ std::vector<std::exception_ptr> Model::beginPrompts(
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     try {
       SequenceBlocks& blocks = sequenceOrThrow(prompts[i].first);
-      if (pending_.count(prompts[i].first)) fail(ErrorCode::kInvalidArgument, "the sequence has a prompt already");
+      if (pending_.count(prompts[i].first))
+        fail(ErrorCode::kInvalidArgument, "the sequence has a prompt already");
       claimed[i] = claimPrompt(blocks, *prompts[i].second, imageHashes[i]);
       accepted.push_back(prompts[i].second);
       acceptedHashes.push_back(imageHashes[i]);
@@ -390,7 +394,8 @@ std::vector<TokenChoice> Model::step(const std::vector<PromptChunk>& chunks,
   for (const PromptChunk& chunk : chunks) {
     const auto found = pending_.find(chunk.sequence);
     if (found == pending_.end())
-      fail(ErrorCode::kInvalidArgument, "sequence " + std::to_string(chunk.sequence) + " has no prompt to compute");
+      fail(ErrorCode::kInvalidArgument,
+           "sequence " + std::to_string(chunk.sequence) + " has no prompt to compute");
     PendingPrompt& pending = found->second;
     const std::int64_t n = std::min(chunk.tokens, pending.count - pending.next);
     if (n <= 0) fail(ErrorCode::kInvalidArgument, "a prompt chunk must take at least one token");
@@ -399,7 +404,8 @@ std::vector<TokenChoice> Model::step(const std::vector<PromptChunk>& chunks,
         fail(ErrorCode::kInvalidArgument, "a sequence appears twice in one step");
     }
     batch.segments.push_back(BatchSegment{&sequences_.at(chunk.sequence), pending.next, n, batch.rows()});
-    for (std::int64_t i = 0; i < n; ++i) batch.positions.push_back(static_cast<std::int32_t>(pending.next + i));
+    for (std::int64_t i = 0; i < n; ++i)
+      batch.positions.push_back(static_cast<std::int32_t>(pending.next + i));
     x.insert(x.end(), pending.embeddings.begin() + pending.next * hidden,
              pending.embeddings.begin() + (pending.next + n) * hidden);
     taken.push_back(n);
@@ -420,13 +426,15 @@ std::vector<TokenChoice> Model::step(const std::vector<PromptChunk>& chunks,
   return chosen;
 }
 
-void Model::appendDecodes(const std::vector<DecodeRequest>& requests, StepBatch& batch, std::vector<float>& x) {
+void Model::appendDecodes(const std::vector<DecodeRequest>& requests, StepBatch& batch,
+                          std::vector<float>& x) {
   std::vector<std::int32_t> tokens;
   for (const DecodeRequest& request : requests) {
     SequenceBlocks& blocks = sequenceOrThrow(request.sequence);
     if (blocks.length == 0 || pending_.count(request.sequence))
       fail(ErrorCode::kInvalidArgument,
-           "decode before prefill (the prompt is not fully computed) on sequence " + std::to_string(request.sequence));
+           "decode before prefill (the prompt is not fully computed) on sequence " +
+               std::to_string(request.sequence));
     if (request.token < 0 || request.token >= config_.language.vocabSize) {
       fail(ErrorCode::kInvalidArgument,
            "token " + std::to_string(request.token) + " is outside the vocabulary");
@@ -437,8 +445,7 @@ void Model::appendDecodes(const std::vector<DecodeRequest>& requests, StepBatch&
                                             std::to_string(config_.language.maxPositions) + " tokens)");
     }
     for (const BatchSegment& s : batch.segments) {
-      if (s.sequence == &blocks)
-        fail(ErrorCode::kInvalidArgument, "a sequence appears twice in one step");
+      if (s.sequence == &blocks) fail(ErrorCode::kInvalidArgument, "a sequence appears twice in one step");
     }
     reserveOrThrow(blocks, blocks.length + 1);
     batch.segments.push_back(BatchSegment{&blocks, blocks.length, 1, batch.rows()});

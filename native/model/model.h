@@ -103,7 +103,8 @@ class Model {
   // One forward step over prompt chunks and decode tokens together: choices holds one request
   // per chunk, then one per decode; the chunk's is used only when the chunk ends its prompt
   // (a null sampler there: no token wanted).
-  std::vector<TokenChoice> step(const std::vector<PromptChunk>& chunks, const std::vector<DecodeRequest>& decodes,
+  std::vector<TokenChoice> step(const std::vector<PromptChunk>& chunks,
+                                const std::vector<DecodeRequest>& decodes,
                                 const std::vector<ChoiceRequest>& choices);
 
  private:

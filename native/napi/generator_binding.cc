@@ -84,8 +84,9 @@ Napi::Value probeSampler(const Napi::CallbackInfo& info) {
                           info[4].As<Napi::Object>().Get("device").As<Napi::String>().Utf8Value() == "cuda";
     if (onDevice) {
       const SamplingParams params = samplingFromJs(info[1].As<Napi::Object>());
-      const std::vector<TokenChoice> chosen = drawOnDevice(
-          logits, params, params.seed, std::vector<std::int32_t>(seen.begin(), seen.end()), static_cast<int>(drawCount));
+      const std::vector<TokenChoice> chosen =
+          drawOnDevice(logits, params, params.seed, std::vector<std::int32_t>(seen.begin(), seen.end()),
+                       static_cast<int>(drawCount));
       for (std::size_t i = 0; i < drawCount; ++i) {
         draws[i] = chosen[i].token;
         logprobs[i] = chosen[i].logprob;
@@ -125,8 +126,8 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
         fail(ErrorCode::kInvalidArgument, "NativeGenerator(model, onEvents) needs a callback");
       std::int64_t stepTokens = kDefaultStepTokens;
       if (info[2].IsObject())
-        stepTokens = static_cast<std::int64_t>(
-            numberFieldOr(info[2].As<Napi::Object>(), "stepTokens", static_cast<double>(kDefaultStepTokens), "options"));
+        stepTokens = static_cast<std::int64_t>(numberFieldOr(
+            info[2].As<Napi::Object>(), "stepTokens", static_cast<double>(kDefaultStepTokens), "options"));
       if (stepTokens < 1) fail(ErrorCode::kInvalidArgument, "stepTokens must be at least 1");
       tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "vl2-tokens", 0, 1);
       tsfn_.Unref(env);

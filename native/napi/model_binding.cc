@@ -168,7 +168,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
   // decode([{ sequence, token }, ...]) -> Promise<Float32Array [requests * vocab]>
   static std::vector<DecodeRequest> decodeRequestsFromJs(const Napi::Value& value) {
-    if (!value.IsArray()) fail(ErrorCode::kInvalidArgument, "decode(requests) takes an array of {sequence, token}");
+    if (!value.IsArray())
+      fail(ErrorCode::kInvalidArgument, "decode(requests) takes an array of {sequence, token}");
     Napi::Array array = value.As<Napi::Array>();
     std::vector<DecodeRequest> requests;
     for (std::uint32_t i = 0; i < array.Length(); ++i) {
@@ -193,7 +194,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
             static const std::unordered_set<std::int32_t> none;
             std::vector<Sampler> samplers(requests.size(), Sampler(greedy));
             std::vector<ChoiceRequest> choices;
-            for (Sampler& sampler : samplers) choices.push_back(ChoiceRequest{&sampler, &greedy, 0, 0, &none});
+            for (Sampler& sampler : samplers)
+              choices.push_back(ChoiceRequest{&sampler, &greedy, 0, 0, &none});
             return model->decodeAndChoose(requests, choices);
           },
           [](Napi::Env env, std::vector<TokenChoice>& chosen) -> Napi::Value {

@@ -29,7 +29,9 @@ export function checkDeviceSampler(): CheckLine[] {
     const got = addon.probeSampler(logits, options, seen, draws, { device: 'cuda' });
     const again = addon.probeSampler(logits, options, seen, 200, { device: 'cuda' });
     const probability = new Map<number, number>();
-    expected.ids.forEach((id, i) => probability.set(id, expected.probs[i] as number));
+    expected.ids.forEach((id, i) => {
+      probability.set(id, expected.probs[i] as number);
+    });
     const counts = new Map<number, number>();
     let outside = 0;
     let worstLogprob = 0;

@@ -123,8 +123,8 @@ std::vector<TokenChoice> CudaBackend::forwardAndChoose(KvCache&, const StepBatch
   auto* deviceSeen = scratch_->take<int32_t>(std::max<std::size_t>(seen.size(), 1));
   auto* chosen = scratch_->take<int32_t>(2 * static_cast<std::size_t>(rows));
   float* logprobs = reinterpret_cast<float*>(chosen + rows);
-  check(cudaMemcpyAsync(deviceParams, params.data(), params.size() * sizeof(SamplingRow), cudaMemcpyHostToDevice,
-                        stream_),
+  check(cudaMemcpyAsync(deviceParams, params.data(), params.size() * sizeof(SamplingRow),
+                        cudaMemcpyHostToDevice, stream_),
         "sampling upload");
   if (!seen.empty())
     check(cudaMemcpyAsync(deviceSeen, seen.data(), seen.size() * 4, cudaMemcpyHostToDevice, stream_),
@@ -170,8 +170,8 @@ float* CudaBackend::replayDecodeGraph(const StepBatch& batch, const float* x) {
   DecodeGraph& graph = decodeGraphs_->graphs[{paddedRows, seqBound}];
   scratch_->reset();
   const StepLayout step = uploadStep(batch, x, paddedRows, columns, seqBound);
-  const bool stale = graph.exec == nullptr || graph.generation != scratch_->generation() ||
-                     graph.inputs != step.positions;
+  const bool stale =
+      graph.exec == nullptr || graph.generation != scratch_->generation() || graph.inputs != step.positions;
   if (!stale) {
     scratch_->skipTo(graph.mark);
     check(cudaGraphLaunch(graph.exec, stream_), "cudaGraphLaunch");
@@ -238,7 +238,8 @@ CudaBackend::StepLayout CudaBackend::uploadStep(const StepBatch& batch, const fl
   step.maxBlocks = std::max({step.maxBlocks, blockColumns, 1});
   step.maxSeqLen = std::max(step.maxSeqLen, seqLenBound);
   const int total = paddedRows;
-  std::vector<int32_t> host(static_cast<std::size_t>(4 * total + 2 * segments + segments * step.maxBlocks), 0);
+  std::vector<int32_t> host(static_cast<std::size_t>(4 * total + 2 * segments + segments * step.maxBlocks),
+                            0);
   int32_t* hPositions = host.data();
   int32_t* hSlots = hPositions + total;
   int32_t* hRowSequence = hSlots + total;
@@ -271,7 +272,8 @@ CudaBackend::StepLayout CudaBackend::uploadStep(const StepBatch& batch, const fl
     hKeyCount[r] = 1;
   }
   int32_t* device = s.take<int32_t>(host.size());
-  check(cudaMemcpyAsync(device, host.data(), host.size() * 4, cudaMemcpyHostToDevice, stream_), "step upload");
+  check(cudaMemcpyAsync(device, host.data(), host.size() * 4, cudaMemcpyHostToDevice, stream_),
+        "step upload");
   step.positions = device;
   step.slotRows = device + (hSlots - host.data());
   step.rowSequence = device + (hRowSequence - host.data());
@@ -285,8 +287,9 @@ CudaBackend::StepLayout CudaBackend::uploadStep(const StepBatch& batch, const fl
   }
 
   step.embeddings = s.take<float>(static_cast<std::size_t>(total) * hidden);
-  check(cudaMemcpyAsync(step.embeddings, input, sizeof(float) * rows * hidden, cudaMemcpyHostToDevice, stream_),
-        "embeddings upload");
+  check(
+      cudaMemcpyAsync(step.embeddings, input, sizeof(float) * rows * hidden, cudaMemcpyHostToDevice, stream_),
+      "embeddings upload");
   if (total > rows)
     check(cudaMemsetAsync(step.embeddings + static_cast<std::size_t>(rows) * hidden, 0,
                           sizeof(float) * (total - rows) * hidden, stream_),
@@ -400,7 +403,8 @@ void CudaBackend::multiHeadAttention(const Layer& layer, int index, const StepLa
     const int first = static_cast<int>(segment.firstRow), count = static_cast<int>(segment.count);
     if (tuned && segment.start == 0) {  // a prompt's first chunk: its keys are its own rows
       const std::size_t offset = static_cast<std::size_t>(first) * width;
-      FlashTensor fq{q + offset, width, headDim, 0}, fk{k + offset, width, headDim, 0}, fv{v + offset, width, headDim, 0};
+      FlashTensor fq{q + offset, width, headDim, 0}, fk{k + offset, width, headDim, 0},
+          fv{v + offset, width, headDim, 0};
       FlashOutput fo{out + offset, width, headDim, 0};
       flashPrefill(fq, fk, fv, fo, 1, heads, heads, count, count, headDim, headDim, scale, true, stream_);
     } else {
@@ -412,8 +416,8 @@ void CudaBackend::multiHeadAttention(const Layer& layer, int index, const StepLa
     const size_t bytes = decodeWorkspaceBytes(decodeRows, heads, headDim);
     void* workspace = s.take<char>(bytes);
     const std::size_t offset = static_cast<std::size_t>(step.firstDecodeRow) * width;
-    mhaDecode(q + offset, kCache, vCache, step.decodeTail(), decodeRows, heads, heads, scale, out + offset, workspace,
-              bytes, stream_);
+    mhaDecode(q + offset, kCache, vCache, step.decodeTail(), decodeRows, heads, heads, scale, out + offset,
+              workspace, bytes, stream_);
   } else if (decodeRows > 0) {
     generic(step.firstDecodeRow, decodeRows);
   }
@@ -491,7 +495,8 @@ void CudaBackend::latentAttention(const Layer& layer, int index, const StepLayou
   const bool expand = tunedKernels() && qk == 192 && vDim == 128;
   for (int si = 0; si < step.firstDecodeSegment; ++si) {
     const BatchSegment& segment = step.hostSegments[si];
-    if (!(expand && segment.start == 0)) generic(static_cast<int>(segment.firstRow), static_cast<int>(segment.count));
+    if (!(expand && segment.start == 0))
+      generic(static_cast<int>(segment.firstRow), static_cast<int>(segment.count));
   }
   const int decodeRows = rows - step.firstDecodeRow;
   if (decodeRows > 0 && tunedKernels() && rank == 512 && ropeDim == 64 && heads <= 32) {
@@ -512,8 +517,8 @@ void CudaBackend::latentAttention(const Layer& layer, int index, const StepLayou
   for (int si = 0; expand && si < step.firstDecodeSegment; ++si) {
     const BatchSegment& segment = step.hostSegments[si];
     if (segment.start == 0)
-      expandedPrefill(layer, kv, q, qRope, static_cast<int>(segment.firstRow), static_cast<int>(segment.count),
-                      attended);
+      expandedPrefill(layer, kv, q, qRope, static_cast<int>(segment.firstRow),
+                      static_cast<int>(segment.count), attended);
   }
   linear(attended, rows, layer.o, x, c.hiddenSize, stream_, x, c.hiddenSize);
 }
@@ -532,21 +537,25 @@ void CudaBackend::expandedPrefill(const Layer& layer, const __nv_bfloat16* kv, c
   auto* latent = s.take<__nv_bfloat16>(static_cast<std::size_t>(count) * rank);
   copyHeads(kv + static_cast<std::size_t>(first) * slot, slot, 0, latent, rank, 0, count, 1, rank, stream_);
   auto* expanded = s.take<__nv_bfloat16>(static_cast<std::size_t>(count) * heads * wide);
-  linear(latent, count, DeviceLinear{layer.kvB, nullptr, heads * wide, rank}, expanded, heads * wide, stream_);
+  linear(latent, count, DeviceLinear{layer.kvB, nullptr, heads * wide, rank}, expanded, heads * wide,
+         stream_);
   const long long fullStride = static_cast<long long>(heads) * qk;
   auto* queries = s.take<__nv_bfloat16>(static_cast<std::size_t>(count) * heads * qk);
   auto* keys = s.take<__nv_bfloat16>(static_cast<std::size_t>(count) * heads * qk);
-  copyHeads(q + static_cast<std::size_t>(first) * heads * qk, fullStride, qk, queries, fullStride, qk, count, heads,
-            nope, stream_);
-  copyHeads(qRope + static_cast<std::size_t>(first) * heads * ropeDim, static_cast<long long>(heads) * ropeDim, ropeDim,
-            queries + nope, fullStride, qk, count, heads, ropeDim, stream_);
-  copyHeads(expanded, static_cast<long long>(heads) * wide, wide, keys, fullStride, qk, count, heads, nope, stream_);
-  // The rope key is shared by every head (head stride 0).
-  copyHeads(kv + static_cast<std::size_t>(first) * slot + rank, slot, 0, keys + nope, fullStride, qk, count, heads,
+  copyHeads(q + static_cast<std::size_t>(first) * heads * qk, fullStride, qk, queries, fullStride, qk, count,
+            heads, nope, stream_);
+  copyHeads(qRope + static_cast<std::size_t>(first) * heads * ropeDim,
+            static_cast<long long>(heads) * ropeDim, ropeDim, queries + nope, fullStride, qk, count, heads,
             ropeDim, stream_);
+  copyHeads(expanded, static_cast<long long>(heads) * wide, wide, keys, fullStride, qk, count, heads, nope,
+            stream_);
+  // The rope key is shared by every head (head stride 0).
+  copyHeads(kv + static_cast<std::size_t>(first) * slot + rank, slot, 0, keys + nope, fullStride, qk, count,
+            heads, ropeDim, stream_);
   FlashTensor fq{queries, fullStride, qk, 0}, fk{keys, fullStride, qk, 0};
   FlashTensor fv{expanded + nope, static_cast<long long>(heads) * wide, wide, 0};
-  FlashOutput fo{attended + static_cast<std::size_t>(first) * heads * vDim, static_cast<long long>(heads) * vDim, vDim, 0};
+  FlashOutput fo{attended + static_cast<std::size_t>(first) * heads * vDim,
+                 static_cast<long long>(heads) * vDim, vDim, 0};
   flashPrefill(fq, fk, fv, fo, 1, heads, heads, count, count, qk, vDim, scale, true, stream_);
   s.rewind(start);
 }

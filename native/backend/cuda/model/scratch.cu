@@ -1,8 +1,7 @@
 #include <algorithm>
 
-#include "core/errors.h"
-
 #include "backend/cuda/model/scratch.h"
+#include "core/errors.h"
 
 namespace vl2::cuda {
 namespace {

@@ -17,7 +17,8 @@ std::vector<TokenChoice> drawOnDevice(const std::vector<float>& logits, const Sa
   cuda::check(cudaSetDevice(0), "cudaSetDevice");
   cuda::DeviceMemory memory(0);
   std::vector<float> rows(static_cast<std::size_t>(draws) * vocab);
-  for (int d = 0; d < draws; ++d) std::memcpy(rows.data() + static_cast<std::size_t>(d) * vocab, logits.data(), logits.size() * 4);
+  for (int d = 0; d < draws; ++d)
+    std::memcpy(rows.data() + static_cast<std::size_t>(d) * vocab, logits.data(), logits.size() * 4);
   std::vector<cuda::SamplingRow> rowParams(static_cast<std::size_t>(draws));
   for (int d = 0; d < draws; ++d) {
     cuda::SamplingRow& p = rowParams[d];
@@ -33,12 +34,15 @@ std::vector<TokenChoice> drawOnDevice(const std::vector<float>& logits, const Sa
   auto* deviceLogits = static_cast<float*>(memory.allocate(rows.size() * 4, cuda::MemoryUse::kWorkspace));
   auto* deviceParams = static_cast<cuda::SamplingRow*>(
       memory.allocate(rowParams.size() * sizeof(cuda::SamplingRow), cuda::MemoryUse::kWorkspace));
-  auto* deviceSeen = static_cast<std::int32_t*>(memory.allocate(seen.size() * 4 + 4, cuda::MemoryUse::kWorkspace));
-  auto* tokens = static_cast<std::int32_t*>(memory.allocate(static_cast<std::size_t>(draws) * 8, cuda::MemoryUse::kWorkspace));
+  auto* deviceSeen =
+      static_cast<std::int32_t*>(memory.allocate(seen.size() * 4 + 4, cuda::MemoryUse::kWorkspace));
+  auto* tokens = static_cast<std::int32_t*>(
+      memory.allocate(static_cast<std::size_t>(draws) * 8, cuda::MemoryUse::kWorkspace));
   VL2_CUDA_CHECK(cudaMemcpy(deviceLogits, rows.data(), rows.size() * 4, cudaMemcpyHostToDevice));
   VL2_CUDA_CHECK(cudaMemcpy(deviceParams, rowParams.data(), rowParams.size() * sizeof(cuda::SamplingRow),
                             cudaMemcpyHostToDevice));
-  if (!seen.empty()) VL2_CUDA_CHECK(cudaMemcpy(deviceSeen, seen.data(), seen.size() * 4, cudaMemcpyHostToDevice));
+  if (!seen.empty())
+    VL2_CUDA_CHECK(cudaMemcpy(deviceSeen, seen.data(), seen.size() * 4, cudaMemcpyHostToDevice));
   float* logprobs = reinterpret_cast<float*>(tokens + draws);
   cuda::sampleTokens(deviceLogits, draws, vocab, deviceParams, deviceSeen, tokens, logprobs, nullptr);
   std::vector<std::int32_t> result(static_cast<std::size_t>(draws) * 2);

@@ -141,7 +141,8 @@ __global__ void __launch_bounds__(kThreads)
   const float maxScaled = best * invT;
   uint32_t floorKey = 0;
   if (p.topK > 0 && p.topK < vocab)
-    floorKey = radixThreshold(l, vocab, 0, false, invT, maxScaled, static_cast<float>(p.topK), histogram, shared);
+    floorKey =
+        radixThreshold(l, vocab, 0, false, invT, maxScaled, static_cast<float>(p.topK), histogram, shared);
   float mass = 0.0f;
   for (int i = threadIdx.x; i < vocab; i += kThreads)
     if (keyOf(l[i]) >= floorKey) mass += __expf(l[i] * invT - maxScaled);
