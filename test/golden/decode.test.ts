@@ -3,18 +3,18 @@
  * positions fed one token at a time, then the golden greedy continuation, each step's top-16 logits
  * compared with the reference (which recomputed the whole sequence every step, without a cache).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineModel } from '../../lib/engine/native-model.js';
+import { describe, expect, it } from 'vitest';
+import type { EngineModel } from '../../lib/engine/native-model.js';
 import {
   caseNames,
+  decodeCasesBatched,
   goldenCase,
-  goldenPath,
   goldenPrompt,
-  type ModelVariant,
   modelVariants,
   relativeError,
   type TopK,
 } from '../support/golden.js';
+import { useGoldenModels } from '../support/golden-models.js';
 
 const fp32Tolerance = 1e-4;
 /** Below this gap between the two best logits a different greedy choice is no error (golden README). */
@@ -23,15 +23,7 @@ const greedyMarginFloor = 1e-3;
 /** Room for all six cases of a variant at once (the batched test). */
 const cacheTokens = 16384;
 
-const models = new Map<ModelVariant, EngineModel>();
-beforeAll(async () => {
-  for (const variant of modelVariants) {
-    models.set(variant, await EngineModel.load(goldenPath('models', variant), { cacheTokens }));
-  }
-});
-afterAll(() => {
-  for (const model of models.values()) model.close();
-});
+const models = useGoldenModels(cacheTokens);
 
 function logsumexp(logits: Float32Array): number {
   let max = -Infinity;
@@ -96,33 +88,12 @@ describe.each(modelVariants)('%s model, cached decoding', (variant) => {
 
 describe.each(modelVariants)('%s model, batched decoding', (variant) => {
   it('decodes every case in one batched step each and still matches the reference', async () => {
-    const model = models.get(variant) as EngineModel;
-    const cases = caseNames.map((name) => goldenCase(variant, name));
-    const sequences: number[] = [];
-    try {
-      for (const golden of cases) {
-        const sequence = model.createSequence();
-        sequences.push(sequence);
-        await model.prefill(sequence, goldenPrompt(golden));
-      }
-      const vocab = model.info().vocabSize;
-      const steps = Math.min(...cases.map((c) => c.greedy_step_topk.length));
-      for (let step = 0; step < steps; step++) {
-        const logits = await model.decode(
-          cases.map((golden, i) => ({
-            sequence: sequences[i] as number,
-            token: golden.greedy_tokens[step] as number,
-          })),
-        );
-        expect(logits.length).toBe(vocab * cases.length);
-        cases.forEach((golden, i) => {
-          const row = logits.subarray(i * vocab, (i + 1) * vocab);
-          expectTopK(row, golden.greedy_step_topk[step] as TopK, `${golden.name} batched step ${step}`);
-        });
-      }
-    } finally {
-      for (const sequence of sequences) model.freeSequence(sequence);
-    }
+    let rows = 0;
+    await decodeCasesBatched(models.get(variant) as EngineModel, variant, (row, golden, step) => {
+      expectTopK(row, golden.greedy_step_topk[step] as TopK, `${golden.name} batched step ${step}`);
+      rows++;
+    });
+    expect(rows).toBeGreaterThan(0);
   });
 });
 

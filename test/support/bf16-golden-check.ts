@@ -8,6 +8,7 @@ import { EngineModel } from '../../lib/engine/native-model.js';
 import { nativeAddon } from '../../lib/native.js';
 import {
   caseNames,
+  decodeCasesBatched,
   goldenCase,
   goldenPath,
   goldenPrompt,
@@ -127,37 +128,11 @@ export async function checkVariant(variant: ModelVariant, device: 'cpu' | 'cuda'
 /** All cases decoded together, one batched step per greedy token (different lengths in one launch). */
 async function batchedChecks(model: EngineModel, variant: ModelVariant): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
-  const cases = caseNames.map((name) => goldenCase(variant, name));
-  const sequences: number[] = [];
-  try {
-    for (const golden of cases) {
-      const sequence = model.createSequence();
-      sequences.push(sequence);
-      await model.prefill(sequence, goldenPrompt(golden));
-    }
-    const vocab = model.info().vocabSize;
-    const steps = Math.min(...cases.map((c) => c.greedy_step_topk.length));
-    for (let step = 0; step < steps; step++) {
-      const logits = await model.decode(
-        cases.map((golden, i) => ({
-          sequence: sequences[i] as number,
-          token: golden.greedy_tokens[step] as number,
-        })),
-      );
-      cases.forEach((golden, i) => {
-        const row = logits.subarray(i * vocab, (i + 1) * vocab);
-        lines.push(
-          ...topKChecks(
-            row,
-            golden.greedy_step_topk[step] as TopK,
-            `${variant}/${golden.name} batched ${step}`,
-          ),
-        );
-      });
-    }
-  } finally {
-    for (const sequence of sequences) model.freeSequence(sequence);
-  }
+  await decodeCasesBatched(model, variant, (row, golden, step) => {
+    lines.push(
+      ...topKChecks(row, golden.greedy_step_topk[step] as TopK, `${variant}/${golden.name} batched ${step}`),
+    );
+  });
   return lines;
 }
 

@@ -141,3 +141,46 @@ export function goldenPrompt(golden: GoldenCase, tokens = golden.input_ids.lengt
     imageTokenPositions: golden.image_token_positions,
   };
 }
+
+/** The engine surface the batched walk needs (EngineModel; a type only, so no runtime import). */
+interface DecodingModel {
+  createSequence(): number;
+  freeSequence(sequence: number): void;
+  prefill(sequence: number, prompt: ReturnType<typeof goldenPrompt>): Promise<unknown>;
+  decode(requests: { sequence: number; token: number }[]): Promise<Float32Array>;
+  info(): { vocabSize: number };
+}
+
+/**
+ * Every case of a variant prefilled, then decoded together: one batched step per golden greedy
+ * token (sequences of different lengths in one launch); `visit` gets each case's logits row.
+ */
+export async function decodeCasesBatched(
+  model: DecodingModel,
+  variant: ModelVariant,
+  visit: (row: Float32Array, golden: GoldenCase, step: number) => void,
+): Promise<void> {
+  const cases = caseNames.map((name) => goldenCase(variant, name));
+  const sequences: number[] = [];
+  try {
+    for (const golden of cases) {
+      const sequence = model.createSequence();
+      sequences.push(sequence);
+      await model.prefill(sequence, goldenPrompt(golden));
+    }
+    const vocab = model.info().vocabSize;
+    const steps = Math.min(...cases.map((c) => c.greedy_step_topk.length));
+    for (let step = 0; step < steps; step++) {
+      const logits = await model.decode(
+        cases.map((golden, i) => ({
+          sequence: sequences[i] as number,
+          token: golden.greedy_tokens[step] as number,
+        })),
+      );
+      if (logits.length !== vocab * cases.length) throw new Error(`decode returned ${logits.length} logits`);
+      cases.forEach((golden, i) => visit(logits.subarray(i * vocab, (i + 1) * vocab), golden, step));
+    }
+  } finally {
+    for (const sequence of sequences) model.freeSequence(sequence);
+  }
+}

@@ -13,6 +13,7 @@
 
 #include "backend/backend.h"
 #include "backend/cuda/device_memory.h"
+#include "backend/cuda/generic/generic.h"
 #include "backend/cuda/model/device_weights.h"
 #include "backend/cuda/model/scratch.h"
 #include "core/model_config.h"
@@ -90,6 +91,8 @@ class CudaBackend : public ModelBackend {
                        const __nv_bfloat16* qRope, int first, int count, __nv_bfloat16* attended);
   void feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x);
   void captureRow(const __nv_bfloat16* row, std::vector<float>& into);
+  // Points a shape-agnostic attention at rows [first, first + count) of the step over the paged cache.
+  static void pagedRows(AnyAttention& a, const StepLayout& step, int first, int count);
   __nv_bfloat16* cacheLayer(int layer, int part) const;  // part 0: K or latent, 1: V
 
   ModelConfig config_;

@@ -341,6 +341,14 @@ void CudaBackend::captureRow(const __nv_bfloat16* row, std::vector<float>& into)
   for (std::uint16_t b : bits) into.push_back(bf16ToFloat(b));
 }
 
+void CudaBackend::pagedRows(AnyAttention& a, const StepLayout& step, int first, int count) {
+  a.blockTable = step.blockTable;
+  a.maxBlocksPerSequence = step.maxBlocks;
+  a.rowSequence = step.rowSequence + first;
+  a.keyCount = step.keyCount + first;
+  a.rows = count;
+}
+
 void CudaBackend::attention(const Layer& layer, int index, const StepLayout& step,
                             const __nv_bfloat16* normed, __nv_bfloat16* x) {
   if (config_.language.useMla) {
@@ -384,11 +392,7 @@ void CudaBackend::multiHeadAttention(const Layer& layer, int index, const StepLa
     a.vRowStride = width;
     a.vHeadStride = headDim;
     a.dv = headDim;
-    a.blockTable = step.blockTable;
-    a.maxBlocksPerSequence = step.maxBlocks;
-    a.rowSequence = step.rowSequence + first;
-    a.keyCount = step.keyCount + first;
-    a.rows = count;
+    pagedRows(a, step, first, count);
     a.heads = heads;
     a.kvHeads = heads;
     a.scale = scale;
@@ -477,11 +481,7 @@ void CudaBackend::latentAttention(const Layer& layer, int index, const StepLayou
     a.v = latentCache;
     a.vRowStride = slot;
     a.dv = rank;
-    a.blockTable = step.blockTable;
-    a.maxBlocksPerSequence = step.maxBlocks;
-    a.rowSequence = step.rowSequence + first;
-    a.keyCount = step.keyCount + first;
-    a.rows = count;
+    pagedRows(a, step, first, count);
     a.heads = heads;
     a.kvHeads = 1;
     a.scale = scale;
