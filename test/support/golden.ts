@@ -178,7 +178,9 @@ export async function decodeCasesBatched(
         })),
       );
       if (logits.length !== vocab * cases.length) throw new Error(`decode returned ${logits.length} logits`);
-      cases.forEach((golden, i) => visit(logits.subarray(i * vocab, (i + 1) * vocab), golden, step));
+      cases.forEach((golden, i) => {
+        visit(logits.subarray(i * vocab, (i + 1) * vocab), golden, step);
+      });
     }
   } finally {
     for (const sequence of sequences) model.freeSequence(sequence);
