@@ -123,8 +123,10 @@ for (const variant of opts.variants.split(',') as VariantName[]) {
     let worstRank = rankOf(gpuLogits, argmax(cpuLogits));
     let greedySame = 0;
     const steps = Number(opts.agreementSteps);
+    const chosen: number[] = [];
     for (let s = 0; s < steps; s++) {
       const token = argmax(cpuLogits);
+      chosen.push(token);
       if (argmax(gpuLogits) === token) greedySame++;
       cpuLogits = await cpu.decode([{ sequence: a, token }]);
       gpuLogits = await gpu.decode([{ sequence: b, token }]);
@@ -137,6 +139,20 @@ for (const variant of opts.variants.split(',') as VariantName[]) {
     console.log(
       `${variant}: logits rel. error, prefill then each decode step: ${errors.map((e) => e.toExponential(1)).join(' ')}`,
     );
+    // The same positions again as prompts, with the routing each backend chose for the last
+    // token: separates bf16 error from a token sent to different experts (a discrete flip).
+    const sameRouting: number[] = [];
+    const otherRouting: number[] = [];
+    for (let s = 0; s <= steps; s++) {
+      const extended = { ...prompt, inputIds: [...prompt.inputIds, ...chosen.slice(0, s)] };
+      const [c, g] = [cpu.createSequence(), gpu.createSequence()];
+      const onCpu = await cpu.prefill(c, extended, { capture: true });
+      const onGpu = await gpu.prefill(g, extended, { capture: true });
+      cpu.freeSequence(c);
+      gpu.freeSequence(g);
+      const same = (onCpu.experts as Int32Array).every((e, i) => e === (onGpu.experts as Int32Array)[i]);
+      (same ? sameRouting : otherRouting).push(relativeError(onGpu.logits, onCpu.logits));
+    }
     agreement.push({
       variant,
       'positions compared': steps + 1,
@@ -144,6 +160,9 @@ for (const variant of opts.variants.split(',') as VariantName[]) {
       limit: '2e-2',
       'worst rank of CPU top-1': worstRank,
       'same greedy token': `${greedySame}/${steps}`,
+      'same routing (prompt path)': `${sameRouting.length}/${steps + 1}`,
+      'worst err, same routing': Math.max(0, ...sameRouting).toExponential(2),
+      'errs, routing differs': otherRouting.map((e) => e.toExponential(1)).join(' ') || '-',
     });
 
     if (opts.agreementOnly) {

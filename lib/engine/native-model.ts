@@ -30,6 +30,8 @@ export interface PrefillResult {
   projector0?: Float32Array;
   /** With { capture: true }: the last position's hidden state after the embeddings and each layer, the last row after the final norm, [layers + 1, hidden]. */
   hiddenLast?: Float32Array;
+  /** With { capture: true }: the last position's routed experts per MoE layer, ascending, [moeLayers, topK]. */
+  experts?: Int32Array;
 }
 
 export interface EngineInfo {

@@ -25,6 +25,8 @@ struct StepCaptures {
   bool hiddenLast = false;
   // [layers + 1, hidden] at the batch's last row; the last row after the final norm
   std::vector<float> hidden;
+  // [MoE layers, topK] the routed experts the batch's last row chose, ascending per layer.
+  std::vector<std::int32_t> experts;
 };
 
 struct TileCaptures {

@@ -28,8 +28,10 @@ class MoeBlock {
  public:
   MoeBlock(const WeightStore& store, const std::string& prefix, const LanguageConfig& config);
   Routing route(ThreadPool& pool, const float* x, std::int64_t rows) const;
-  // residual += sum_k w_k expert_k(x) + shared(x)
-  void addTo(ThreadPool& pool, const float* x, std::int64_t rows, float* residual) const;
+  // residual += sum_k w_k expert_k(x) + shared(x); lastRowExperts (optional) gets the last
+  // row's experts, ascending.
+  void addTo(ThreadPool& pool, const float* x, std::int64_t rows, float* residual,
+             std::vector<std::int32_t>* lastRowExperts = nullptr) const;
 
  private:
   LanguageConfig config_;

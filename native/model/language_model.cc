@@ -34,7 +34,10 @@ std::vector<float> LanguageModel::forward(ThreadPool& pool, KvCache& cache, cons
     if (capture)
       captures->hidden.insert(captures->hidden.end(), source + (rows - 1) * hidden, source + rows * hidden);
   };
-  if (capture) captures->hidden.clear();
+  if (capture) {
+    captures->hidden.clear();
+    captures->experts.clear();
+  }
   captureLastRow(x);
   std::vector<float> normed(static_cast<std::size_t>(rows * hidden));
   for (int l = 0; l < config_.numLayers; ++l) {
@@ -45,7 +48,7 @@ std::vector<float> LanguageModel::forward(ThreadPool& pool, KvCache& cache, cons
     std::copy(x, x + rows * hidden, normed.begin());
     cpu::rmsNorm(normed.data(), rows, hidden, layer.postAttentionNorm.data(), config_.rmsNormEps);
     if (layer.moe) {
-      layer.moe->addTo(pool, normed.data(), rows, x);
+      layer.moe->addTo(pool, normed.data(), rows, x, capture ? &captures->experts : nullptr);
     } else {
       layer.dense->addTo(pool, normed.data(), rows, x);
     }

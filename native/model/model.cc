@@ -326,7 +326,10 @@ std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prom
       backend_->forward(*cache_, batch, pending.embeddings.data() + start * hidden, &stepCaptures);
   blocks.length = count;
   cache_->registerPrefix(blocks, pending.blockHashes);
-  if (captures && captures->wanted) captures->hiddenLast = std::move(stepCaptures.hidden);
+  if (captures && captures->wanted) {
+    captures->hiddenLast = std::move(stepCaptures.hidden);
+    captures->experts = std::move(stepCaptures.experts);
+  }
   return logits;
 }
 

@@ -45,10 +45,11 @@ struct PromptInput {
 
 struct PromptCaptures {
   bool wanted = false;
-  std::vector<float> embeds;      // [seq, hidden]
-  std::vector<float> vision0;     // [patches, width] of the first tile
-  std::vector<float> projector0;  // [196, hidden] of the first tile
-  std::vector<float> hiddenLast;  // [layers + 1, hidden]
+  std::vector<float> embeds;          // [seq, hidden]
+  std::vector<float> vision0;         // [patches, width] of the first tile
+  std::vector<float> projector0;      // [196, hidden] of the first tile
+  std::vector<float> hiddenLast;      // [layers + 1, hidden]
+  std::vector<std::int32_t> experts;  // [MoE layers, topK] the last position's routed experts, ascending
 };
 
 struct DecodeRequest {

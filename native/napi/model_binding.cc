@@ -155,6 +155,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
             if (out.captures.wanted) {
               result.Set("embeds", toFloat32Array(env, out.captures.embeds));
               result.Set("hiddenLast", toFloat32Array(env, out.captures.hiddenLast));
+              Napi::Int32Array experts = Napi::Int32Array::New(env, out.captures.experts.size());
+              std::copy(out.captures.experts.begin(), out.captures.experts.end(), experts.Data());
+              result.Set("experts", experts);
               if (!out.captures.vision0.empty())
                 result.Set("vision0", toFloat32Array(env, out.captures.vision0));
               if (!out.captures.projector0.empty()) {

@@ -31,6 +31,16 @@ describe.each(modelVariants)('%s model', (variant) => {
         fp32Tolerance,
       );
       expect(relativeError(result.logits, file('logits_last'))).toBeLessThan(fp32Tolerance);
+      // The routing capture: each MoE layer's top-k distinct experts of the last position.
+      const language = model.checkpoint.modelConfig.language;
+      const topK = language.numExpertsPerTok;
+      const experts = result.experts as Int32Array;
+      expect(experts.length).toBe((language.numHiddenLayers - language.firstKDenseReplace) * topK);
+      for (let layer = 0; layer < experts.length / topK; layer++) {
+        const chosen = [...experts.subarray(layer * topK, (layer + 1) * topK)];
+        expect(new Set(chosen).size).toBe(topK);
+        expect(chosen.every((e) => e >= 0 && e < language.nRoutedExperts)).toBe(true);
+      }
     } finally {
       model.freeSequence(sequence);
     }

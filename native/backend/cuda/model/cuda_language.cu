@@ -305,7 +305,10 @@ float* CudaBackend::runDecoder(const StepLayout& step, StepCaptures* captures) {
   convertToBf16(step.embeddings, x, static_cast<long long>(rows) * hidden, stream_);
 
   const bool capture = captures && captures->hiddenLast;
-  if (capture) captures->hidden.clear();
+  if (capture) {
+    captures->hidden.clear();
+    captures->experts.clear();
+  }
   const __nv_bfloat16* lastRow = x + static_cast<std::size_t>(rows - 1) * hidden;
   if (capture) captureRow(lastRow, captures->hidden);
   auto* normed = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * hidden);
@@ -315,7 +318,7 @@ float* CudaBackend::runDecoder(const StepLayout& step, StepCaptures* captures) {
     rmsNorm(x, hidden, layer.inputNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
     attention(layer, l, step, normed, x);
     rmsNorm(x, hidden, layer.postNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
-    feedForward(layer, rows, normed, x);
+    feedForward(layer, rows, normed, x, capture && layer.moe ? &captures->experts : nullptr);
     if (capture) captureRow(lastRow, captures->hidden);
     s.rewind(layerStart);
   }
@@ -560,7 +563,8 @@ void CudaBackend::expandedPrefill(const Layer& layer, const __nv_bfloat16* kv, c
   s.rewind(start);
 }
 
-void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x) {
+void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x,
+                              std::vector<std::int32_t>* lastRowExperts) {
   const LanguageConfig& c = config_.language;
   const int hidden = c.hiddenSize;
   Scratch& s = *scratch_;
@@ -578,6 +582,15 @@ void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16*
   auto* expertIds = s.take<int32_t>(slots);
   auto* weights = s.take<float>(slots);
   moeRoute(logits, layer.correctionBias, rows, routing, expertIds, weights, stream_);
+  if (lastRowExperts) {
+    std::vector<std::int32_t> chosen(static_cast<std::size_t>(topK));
+    check(cudaMemcpyAsync(chosen.data(), expertIds + slots - topK, topK * sizeof(int32_t),
+                          cudaMemcpyDeviceToHost, stream_),
+          "routing capture");
+    check(cudaStreamSynchronize(stream_), "routing capture");
+    std::sort(chosen.begin(), chosen.end());
+    lastRowExperts->insert(lastRowExperts->end(), chosen.begin(), chosen.end());
+  }
   auto* offsets = s.take<int32_t>(experts + 1);
   auto* rowSource = s.take<int32_t>(slots);
   auto* slotRow = s.take<int32_t>(slots);
