@@ -4,9 +4,14 @@
  * without stopping the others.
  */
 import { InvalidArgumentError, type Vl2Error } from './errors.js';
-import type { GenerateResult, Model } from './model.js';
 import type { GenerateOptions } from './options.js';
 import type { ChatMessage } from './processor/index.js';
+import type { GenerateResult } from './results.js';
+
+/** What a batch needs of a model: one whole generation per request. */
+export interface Generator {
+  generate(messages: ChatMessage[], options?: GenerateOptions): Promise<GenerateResult>;
+}
 
 export interface BatchRequest {
   /** Your id for this request (default: its index). */
@@ -30,7 +35,7 @@ export interface BatchOptions {
 }
 
 export async function* generateBatch(
-  model: Model,
+  model: Generator,
   requests: BatchRequest[],
   options: BatchOptions = {},
 ): AsyncGenerator<BatchResult> {

@@ -13,13 +13,15 @@ import {
   UnsupportedError,
   type Vl2Error,
 } from './errors.js';
-import { type GroundedObject, parseGrounding } from './grounding.js';
+import { parseGrounding } from './grounding.js';
 import { nativeAddon } from './native.js';
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type ChatMessage, type ProcessOptions, Processor, type TextTokenizer } from './processor/index.js';
+import type { ChatChunk, FinishReason, GenerateResult } from './results.js';
 import { IncrementalDecoder } from './stream.js';
 
 export type { GenerateOptions } from './options.js';
+export type { ChatChunk, FinishReason, GenerateResult, Timings, Usage } from './results.js';
 
 /** Where the model runs: 'auto' picks the best backend available here. */
 export type Device = 'auto' | 'cpu' | 'cuda';
@@ -46,52 +48,6 @@ export interface LoadOptions {
   tokenizer?: string | TextTokenizer;
   /** Allow images from http(s) URLs (default false). */
   allowRemoteImages?: boolean;
-}
-
-/** Why an answer ended: an end token or stop string, maxTokens, or cancellation. */
-export type FinishReason = 'stop' | 'length' | 'abort';
-
-/** One streamed piece of an answer. */
-export interface ChatChunk {
-  /** New text (never a partial character; never revised later). */
-  text: string;
-  /** Token ids produced since the previous chunk. */
-  tokenIds: number[];
-  /** Set on the last chunk. */
-  finishReason?: FinishReason;
-}
-
-/** Token counts of one generation. */
-export interface Usage {
-  /** Every prompt token, image tokens included. */
-  promptTokens: number;
-  /** The prompt's image tokens (tile rows, separators and newlines). */
-  imageTokens: number;
-  /** Tokens generated. */
-  completionTokens: number;
-}
-
-/** Wall-clock timings of one generation, in milliseconds and tokens per second. */
-export interface Timings {
-  /** From the call to the first token. */
-  timeToFirstTokenMs: number;
-  /** Completion tokens per second after the first token. */
-  tokensPerSecond: number;
-  /** From the call to the last token. */
-  totalMs: number;
-}
-
-/** The whole answer of {@link Model.generate}. */
-export interface GenerateResult {
-  /** The answer's text (cut before a stop string). */
-  text: string;
-  /** Every generated token id (an end or stop token that ended the answer is left out). */
-  tokenIds: number[];
-  finishReason: FinishReason;
-  usage: Usage;
-  timings: Timings;
-  /** Grounded objects parsed from the text, in pixels of the (first) image. */
-  boxes: GroundedObject[];
 }
 
 interface NativeEvent {

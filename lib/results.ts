@@ -1,0 +1,51 @@
+/**
+ * What a generation returns: streamed chunks, the whole answer, token counts and timings. Shared by
+ * the model, batch runs and the CLI, so none of them imports another for its types.
+ */
+import type { GroundedObject } from './grounding.js';
+
+/** Why an answer ended: an end token or stop string, maxTokens, or cancellation. */
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+/** One streamed piece of an answer. */
+export interface ChatChunk {
+  /** New text (never a partial character; never revised later). */
+  text: string;
+  /** Token ids produced since the previous chunk. */
+  tokenIds: number[];
+  /** Set on the last chunk. */
+  finishReason?: FinishReason;
+}
+
+/** Token counts of one generation. */
+export interface Usage {
+  /** Every prompt token, image tokens included. */
+  promptTokens: number;
+  /** The prompt's image tokens (tile rows, separators and newlines). */
+  imageTokens: number;
+  /** Tokens generated. */
+  completionTokens: number;
+}
+
+/** Wall-clock timings of one generation, in milliseconds and tokens per second. */
+export interface Timings {
+  /** From the call to the first token. */
+  timeToFirstTokenMs: number;
+  /** Completion tokens per second after the first token. */
+  tokensPerSecond: number;
+  /** From the call to the last token. */
+  totalMs: number;
+}
+
+/** The whole answer of {@link Model.generate}. */
+export interface GenerateResult {
+  /** The answer's text (cut before a stop string). */
+  text: string;
+  /** Every generated token id (an end or stop token that ended the answer is left out). */
+  tokenIds: number[];
+  finishReason: FinishReason;
+  usage: Usage;
+  timings: Timings;
+  /** Grounded objects parsed from the text, in pixels of the (first) image. */
+  boxes: GroundedObject[];
+}
