@@ -45,6 +45,7 @@ export {
   type Timings,
   type Usage,
 } from './model.js';
+export type { RemoteFetchOptions, ResolvedAddress } from './net/safe-fetch.js';
 export type { GenerateOptions } from './options.js';
 export {
   ByteTokenizer,
@@ -62,3 +63,4 @@ export {
   type ProcessorConfig,
   type TextTokenizer,
 } from './processor/index.js';
+export { createServer, type ServerOptions } from './server/index.js';

@@ -15,6 +15,7 @@ import {
 } from './errors.js';
 import { parseGrounding } from './grounding.js';
 import { nativeAddon } from './native.js';
+import type { RemoteFetchOptions } from './net/safe-fetch.js';
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type ChatMessage, type ProcessOptions, Processor, type TextTokenizer } from './processor/index.js';
 import type { ChatChunk, FinishReason, GenerateResult } from './results.js';
@@ -46,8 +47,11 @@ export interface LoadOptions {
   stepTokens?: number;
   /** A tokenizer.json path or tokenizer to use instead of the model directory's. */
   tokenizer?: string | TextTokenizer;
-  /** Allow images from http(s) URLs (default false). */
-  allowRemoteImages?: boolean;
+  /**
+   * Allow images from http(s) URLs (default false): true, or the fetch limits and address policy
+   * (defaults: 20 MiB, 10 s, 5 redirects, public addresses only; see RemoteFetchOptions).
+   */
+  allowRemoteImages?: boolean | RemoteFetchOptions;
 }
 
 interface NativeEvent {
@@ -157,7 +161,10 @@ export class Model {
       engine,
       processor,
       chosen,
-      { allowRemote: options.allowRemoteImages ?? false },
+      {
+        allowRemote: Boolean(options.allowRemoteImages),
+        ...(typeof options.allowRemoteImages === 'object' ? { remote: options.allowRemoteImages } : {}),
+      },
       options.stepTokens,
     );
   }
@@ -254,12 +261,13 @@ export class Model {
           if (options.signal?.aborted) {
             // Tokens the scheduler made before the abort reached it are dropped: the stream ends now.
             finish = 'abort';
-            yield { text: '', tokenIds: [], finishReason: finish };
+            yield { text: '', tokenIds: [], logprobs: [], finishReason: finish };
             break;
           }
           if (event.finish === 'error')
             throw fromNativeError(Object.assign(new Error(event.error), { code: event.code }));
           const chunkIds: number[] = [];
+          const chunkLogprobs: number[] = [];
           let text = '';
           if (event.token !== undefined) {
             if (!firstTokenAt) firstTokenAt = performance.now();
@@ -267,6 +275,7 @@ export class Model {
             if (!isStopToken) {
               tokenIds.push(event.token);
               chunkIds.push(event.token);
+              chunkLogprobs.push(event.logprob ?? Number.NaN);
               text = decoder.push(event.token);
             }
           }
@@ -280,7 +289,12 @@ export class Model {
           }
           if (finish !== undefined) text += decoder.flush();
           if (text || chunkIds.length || finish)
-            yield { text, tokenIds: chunkIds, ...(finish ? { finishReason: finish } : {}) };
+            yield {
+              text,
+              tokenIds: chunkIds,
+              logprobs: chunkLogprobs,
+              ...(finish ? { finishReason: finish } : {}),
+            };
         }
       } finally {
         options.signal?.removeEventListener('abort', onAbort);

@@ -6,6 +6,7 @@ import { registerBatchCommand } from './batch-command.js';
 import { registerChatCommand } from './chat-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerServeCommand } from './serve-command.js';
 import { registerSynthCommand } from './synth-command.js';
 
 const program = new Command('vl2').description(
@@ -17,6 +18,7 @@ registerRunCommand(program);
 registerChatCommand(program);
 registerDemoCommand(program);
 registerBatchCommand(program);
+registerServeCommand(program);
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string })?.code;
   console.error(`vl2: ${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : ''}`);

@@ -1,0 +1,186 @@
+/**
+ * An OpenAI-compatible HTTP server for a model: POST /v1/chat/completions, GET /v1/models,
+ * GET /health, GET /metrics. createServer returns the fastify instance, not yet listening, so a
+ * service can add routes or plugins, then `listen`. Closing it stops accepting requests, lets those
+ * in flight finish for `shutdownGraceMs`, then aborts the rest; the model stays open (its owner
+ * closes it).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { InvalidArgumentError } from '../errors.js';
+import type { Model } from '../model.js';
+import type { RemoteFetchOptions } from '../net/safe-fetch.js';
+import { registerChatCompletions } from './chat-completions.js';
+import { HttpError, toHttpError } from './errors.js';
+import { ServerMetrics } from './metrics.js';
+import { ServerState } from './state.js';
+
+export interface ServerOptions {
+  /** The model id clients name and /v1/models lists (default 'deepseek-vl2'). */
+  modelName?: string;
+  /** Require `Authorization: Bearer KEY` on /v1/* (/health and /metrics stay open). */
+  apiKey?: string;
+  /** Chat completions in flight at once, running or waiting (default 256); more get 429. */
+  maxQueue?: number;
+  /** Serve local image paths under this directory (default: local paths refused). */
+  imageRoot?: string;
+  /** Fetch http(s) image URLs, public addresses only (default false). */
+  allowRemoteImages?: boolean;
+  /** Limits and address policy of remote image fetches (see RemoteFetchOptions). */
+  remoteFetch?: RemoteFetchOptions;
+  /** Largest request body in bytes (default 32 MiB: a 20 MiB image as base64 with room to spare). */
+  maxBodyBytes?: number;
+  /** max_tokens when a request gives none (default 512, the model's default). */
+  defaultMaxTokens?: number;
+  /** On close: how long requests in flight may run before they are aborted, ms (default 30 000). */
+  shutdownGraceMs?: number;
+  /** Fastify's logger option (default false). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+const defaults = {
+  modelName: 'deepseek-vl2',
+  maxQueue: 256,
+  maxBodyBytes: 32 * 1024 ** 2,
+  defaultMaxTokens: 512,
+  shutdownGraceMs: 30_000,
+};
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** Constant-time: the key cannot be guessed byte by byte from response times. */
+function keyChecker(apiKey: string): (header: string | undefined) => boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  const expected = digest(`Bearer ${apiKey}`);
+  return (header) => timingSafeEqual(digest(header ?? ''), expected);
+}
+
+/**
+ * An OpenAI-compatible server for a model, or for a model still loading (then /health answers 503
+ * and chat completions 503 until it is ready). Call `listen` on the result to serve.
+ */
+export function createServer(model: Model | Promise<Model>, options: ServerOptions = {}): FastifyInstance {
+  const maxQueue = positiveInteger('maxQueue', options.maxQueue ?? defaults.maxQueue);
+  const maxBodyBytes = positiveInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes);
+  const defaultMaxTokens = positiveInteger(
+    'defaultMaxTokens',
+    options.defaultMaxTokens ?? defaults.defaultMaxTokens,
+  );
+  const graceMs = options.shutdownGraceMs ?? defaults.shutdownGraceMs;
+  if (!Number.isFinite(graceMs) || graceMs < 0)
+    throw new InvalidArgumentError(`shutdownGraceMs must be >= 0, got ${graceMs}`);
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === ''))
+    throw new InvalidArgumentError('apiKey must be a non-empty string');
+  const modelName = options.modelName ?? defaults.modelName;
+
+  const state: ServerState = new ServerState(
+    {
+      modelName,
+      maxQueue,
+      defaultMaxTokens,
+      images: {
+        imageRoot: options.imageRoot,
+        allowRemoteImages: options.allowRemoteImages ?? false,
+        remoteFetch: options.remoteFetch,
+      },
+    },
+    new ServerMetrics(() => state.model),
+  );
+  Promise.resolve(model).then(
+    (loaded) => {
+      state.model = loaded;
+    },
+    (error: Error) => {
+      state.loadError = error;
+    },
+  );
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: maxBodyBytes,
+    // Strict bodies: an unknown field or a string where a number belongs is a 400, not guessed at.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+  });
+
+  if (options.apiKey !== undefined) {
+    const validKey = keyChecker(options.apiKey);
+    app.addHook('onRequest', async (request) => {
+      if (request.url.startsWith('/v1/') && !validKey(request.headers.authorization))
+        throw new HttpError(
+          401,
+          'Incorrect API key provided',
+          'invalid_request_error',
+          null,
+          'invalid_api_key',
+        );
+    });
+  }
+  app.addHook('onResponse', async (request, reply) => {
+    state.metrics.requests.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
+  });
+  let abortTimer: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    state.closing = true;
+    abortTimer = setTimeout(() => state.abortAll('shutdown'), graceMs);
+  });
+  app.addHook('onClose', async () => clearTimeout(abortTimer));
+
+  app.setErrorHandler((error, request, reply) => {
+    const http = toHttpError(error);
+    if (http.statusCode >= 500) request.log.error(error);
+    return reply.code(http.statusCode).headers(http.headers).send(http.body());
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(
+        new HttpError(
+          404,
+          `no route ${request.method} ${request.url}`,
+          'invalid_request_error',
+          null,
+          'not_found',
+        ).body(),
+      ),
+  );
+
+  const created = Math.floor(Date.now() / 1000);
+  const modelObject = { id: modelName, object: 'model', created, owned_by: 'deepseek-vl2' };
+  app.get('/v1/models', async () => ({ object: 'list', data: [modelObject] }));
+  app.get<{ Params: { id: string } }>('/v1/models/:id', async (request) => {
+    if (request.params.id !== modelName)
+      throw new HttpError(
+        404,
+        `the model '${request.params.id}' does not exist`,
+        'invalid_request_error',
+        'model',
+        'model_not_found',
+      );
+    return modelObject;
+  });
+  app.get('/health', async (_request, reply) => {
+    const status = state.closing
+      ? 'shutting_down'
+      : state.loadError
+        ? 'failed'
+        : state.model
+          ? 'ok'
+          : 'loading';
+    reply.code(status === 'ok' ? 200 : 503);
+    return { status, model: modelName, ...(state.model ? { backend: state.model.device } : {}) };
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(state.metrics.registry.contentType);
+    return state.metrics.registry.metrics();
+  });
+  registerChatCompletions(app, state);
+  return app;
+}
