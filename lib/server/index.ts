@@ -1,9 +1,9 @@
 /**
  * An OpenAI-compatible HTTP server for a model: POST /v1/chat/completions, GET /v1/models,
  * GET /health, GET /metrics. createServer returns the fastify instance, not yet listening, so a
- * service can add routes or plugins, then `listen`. Closing it stops accepting requests, lets those
- * in flight finish for `shutdownGraceMs`, then aborts the rest; the model stays open (its owner
- * closes it).
+ * service can add routes or plugins, then `listen`. Closing it stops accepting connections, lets
+ * chat completions in flight finish for `shutdownGraceMs`, then aborts the rest; the model stays
+ * open (its owner closes it).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -126,12 +126,17 @@ export function createServer(model: Model | Promise<Model>, options: ServerOptio
       status: String(reply.statusCode),
     });
   });
-  let abortTimer: NodeJS.Timeout | undefined;
+  // Closing: stop listening (idle connections end), let chat completions in flight finish for the
+  // grace period, abort the rest, then end every connection left (keep-alive ones, and sockets that
+  // never sent a request, which would otherwise hold close() for the keep-alive timeout).
   app.addHook('preClose', async () => {
     state.closing = true;
-    abortTimer = setTimeout(() => state.abortAll('shutdown'), graceMs);
+    if (app.server.listening) app.server.close();
+    const abortTimer = setTimeout(() => state.abortAll('shutdown'), graceMs);
+    await state.drained();
+    clearTimeout(abortTimer);
+    app.server.closeAllConnections();
   });
-  app.addHook('onClose', async () => clearTimeout(abortTimer));
 
   app.setErrorHandler((error, request, reply) => {
     const http = toHttpError(error);

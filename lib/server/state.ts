@@ -32,6 +32,7 @@ export class ServerState {
   loadError?: Error;
   closing = false;
   private readonly inFlight = new Set<AbortController>();
+  private drainWaiters: (() => void)[] = [];
 
   constructor(
     readonly options: StateOptions,
@@ -75,6 +76,13 @@ export class ServerState {
   release(controller: AbortController): void {
     this.inFlight.delete(controller);
     this.metrics.inFlight.set(this.inFlight.size);
+    if (this.inFlight.size === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  /** Resolves once no chat completion is in flight. */
+  drained(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   get inFlightCount(): number {
