@@ -68,9 +68,9 @@ describe('fetchRemote refuses private destinations', () => {
 
   it('fetches from an allowed host (the test hook admits this loopback server only)', async () => {
     expect(await fetchRemote(named('/image.png'), allowTestHost)).toEqual(imageBytes);
-    expect(await fetchRemote(named(`/redirect?to=${encodeURIComponent('/image.png')}`), allowTestHost)).toEqual(
-      imageBytes,
-    );
+    expect(
+      await fetchRemote(named(`/redirect?to=${encodeURIComponent('/image.png')}`), allowTestHost),
+    ).toEqual(imageBytes);
   });
 
   it.each([
@@ -115,7 +115,9 @@ describe('fetchRemote limits', () => {
 describe("loadImage's remote URLs (loadModel's allowRemoteImages) go through the same fetcher", () => {
   it('refuses loopback and metadata addresses, and fetches through the policy it is given', async () => {
     await expect(loadImage(local('/image.png'), { allowRemote: true })).rejects.toThrow(/loopback/);
-    await expect(loadImage('http://169.254.169.254/latest/', { allowRemote: true })).rejects.toThrow(/link-local/);
+    await expect(loadImage('http://169.254.169.254/latest/', { allowRemote: true })).rejects.toThrow(
+      /link-local/,
+    );
     const image = await loadImage(named('/image.png'), { allowRemote: true, remote: allowTestHost });
     expect([image.width, image.height]).toEqual([20, 20]);
   });
