@@ -102,6 +102,9 @@ export function createServer(model: Model | Promise<Model>, options: ServerOptio
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: maxBodyBytes,
+    // While closing, chat completions get our own 503 (OpenAI's shape, from state.ready()) and
+    // /health says 'shutting_down'; fastify's stock 503 body would be neither.
+    return503OnClosing: false,
     // Strict bodies: an unknown field or a string where a number belongs is a 400, not guessed at.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
   });

@@ -277,11 +277,11 @@ describe('graceful close', () => {
     const iterator = stream[Symbol.asyncIterator]();
     await iterator.next();
     const closing = s.app.close();
-    const refused = await fetch(`${s.url}/health`).then(
-      (r) => r.status,
+    const refused = await post(`${s.url}/v1/chat/completions`, { model: modelName, messages }).then(
+      (r) => r.body.error.code,
       () => 'connection refused',
     );
-    expect(refused).not.toBe(200);
+    expect(['shutting_down', 'connection refused']).toContain(refused);
     const rest: ChatCompletionChunk[] = [];
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) rest.push(next.value);
     expect(rest.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe('length');
