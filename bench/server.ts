@@ -124,7 +124,7 @@ for (const concurrency of opts.concurrency.split(',').map(Number)) {
   }
   for (const [mode, r] of results) {
     rows.push({
-      concurrency,
+      concurrency: String(concurrency),
       mode,
       'requests/s': median(r.rates),
       'tokens/s': median(r.tokenRates),

@@ -1,8 +1,10 @@
 /**
- * Grounding boxes reach clients as an extension of the message (`message.grounding`; streamed, on
- * the last chunk's delta). The golden models' random weights never write a grounding block, so a
- * stand-in model replays a canned answer through the real server.
+ * What the golden models cannot be made to do, played by a stand-in model through the real server:
+ * a grounded answer (boxes reach clients as `message.grounding`; streamed, on the last chunk's delta)
+ * and failures inside the engine (a 500 in OpenAI's shape before the stream starts, an error event
+ * that the openai client raises once it has).
  */
+import { APIError, InternalServerError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ByteTokenizer,
@@ -10,6 +12,7 @@ import {
   type GenerateResult,
   type Model,
   parseGrounding,
+  Vl2Error,
 } from '../../lib/index.js';
 import { modelName, type Served, serve } from './serve.js';
 
@@ -17,11 +20,23 @@ const answer = '<|ref|>the cat<|/ref|><|det|>[[100, 200, 300, 400]]<|/det|>';
 const imageSize: [number, number] = [640, 480];
 const boxes = parseGrounding(answer, imageSize);
 
+/** How the stand-in fails: never, before its first chunk, or after two. */
+let failure: 'none' | 'at-once' | 'mid-stream' = 'none';
+const engineFailure = () => new Vl2Error('VL2_CUDA', 'an illegal memory access was encountered');
+
 /** Answers every chat with `answer`, one character per chunk. */
 const standIn = {
   device: 'cpu',
   processor: { tokenizer: new ByteTokenizer(1024) },
   chat() {
+    if (failure === 'at-once')
+      return {
+        // biome-ignore lint/correctness/useYield: it fails before its first chunk
+        async *[Symbol.asyncIterator]() {
+          throw engineFailure();
+        },
+        result: Promise.reject(engineFailure()).catch(() => undefined),
+      };
     const chunks: ChatChunk[] = [...answer].map((text, i) => ({
       text,
       tokenIds: [3 + text.charCodeAt(0)],
@@ -38,6 +53,10 @@ const standIn = {
     };
     return {
       async *[Symbol.asyncIterator]() {
+        if (failure === 'mid-stream') {
+          yield* chunks.slice(0, 2);
+          throw engineFailure();
+        }
         yield* chunks;
       },
       result: Promise.resolve(result),
@@ -75,5 +94,43 @@ describe('grounding boxes', () => {
     expect(last?.finish_reason).toBe('stop');
     expect((last?.delta as { grounding?: unknown }).grounding).toEqual(boxes);
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(answer);
+  });
+});
+
+describe('engine failures', () => {
+  const request = { model: modelName, messages: [{ role: 'user' as const, content: 'Hello.' }] };
+  afterAll(() => {
+    failure = 'none';
+  });
+
+  it('before the answer starts: 500 in OpenAI shape, whole or streamed', async () => {
+    failure = 'at-once';
+    await expect(served.client.chat.completions.create(request)).rejects.toBeInstanceOf(InternalServerError);
+    const response = await fetch(`${served.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...request, stream: true }),
+    });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({
+      error: {
+        message: 'an illegal memory access was encountered',
+        type: 'server_error',
+        param: null,
+        code: 'vl2_cuda',
+      },
+    });
+  });
+
+  it('mid-stream: an error event, which the openai client raises', async () => {
+    failure = 'mid-stream';
+    const stream = await served.client.chat.completions.create({ ...request, stream: true });
+    const texts: string[] = [];
+    const reading = (async () => {
+      for await (const chunk of stream) texts.push(chunk.choices[0]?.delta.content ?? '');
+    })();
+    await expect(reading).rejects.toBeInstanceOf(APIError);
+    await expect(reading).rejects.toThrow(/illegal memory access/);
+    expect(texts.join('')).toBe(answer.slice(0, 2));
   });
 });
