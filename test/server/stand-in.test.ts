@@ -92,7 +92,7 @@ describe('grounding boxes', () => {
       chunks.push(chunk);
     const last = chunks.at(-1)?.choices[0];
     expect(last?.finish_reason).toBe('stop');
-    expect((last?.delta as { grounding?: unknown }).grounding).toEqual(boxes);
+    expect((last?.delta as { grounding?: unknown } | undefined)?.grounding).toEqual(boxes);
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(answer);
   });
 });
