@@ -3,7 +3,8 @@
  * (carrier NAT), link-local (where cloud metadata services answer: 169.254.169.254, fd00:ec2::254),
  * unique-local, multicast, documentation and reserved ranges are refused, so a URL cannot reach the
  * server's own host, its network or its cloud credentials (server-side request forgery).
- * IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) are checked as the IPv4 address they carry.
+ * IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) and NAT64 ones (64:ff9b::7f00:1, which a NAT64
+ * gateway forwards to 127.0.0.1 on its side) are checked as the IPv4 address they carry.
  */
 import { BlockList, isIP } from 'node:net';
 
@@ -50,6 +51,21 @@ const ranges = [
 });
 
 const mappedIpv4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+const nat64 = new BlockList();
+nat64.addSubnet('64:ff9b::', 96, 'ipv6');
+
+/** The IPv4 address in the last 32 bits of an IPv6 address. */
+function lastIpv4Of(address: string): string {
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
+  if (dotted) return dotted;
+  const [head = '', tail] = address.split('::');
+  const front = head ? head.split(':') : [];
+  const back = tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined ? front : [...front, ...Array(8 - front.length - back.length).fill('0'), ...back];
+  const [high, low] = groups.slice(6).map((g) => Number.parseInt(g, 16)) as [number, number];
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
 
 /**
  * Why an address may not be fetched from ('a loopback address', ...), or undefined when it is a
@@ -62,6 +78,10 @@ export function nonPublicReason(address: string): string | undefined {
   const family = isIP(candidate);
   if (family === 0) return 'not an IP address';
   const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (type === 'ipv6' && nat64.check(candidate, 'ipv6')) {
+    const carried = nonPublicReason(lastIpv4Of(candidate));
+    if (carried) return `a NAT64 address of ${carried}`;
+  }
   // BlockList matches IPv4 rules against IPv4-mapped IPv6 (::ffff:7f00:1) itself.
   return ranges.find((range) => range.list.check(candidate, type))?.label;
 }

@@ -21,6 +21,8 @@ describe('address policy', () => {
     ['::1', 'loopback'],
     ['::ffff:127.0.0.1', 'loopback'],
     ['::ffff:7f00:1', 'loopback'],
+    ['64:ff9b::7f00:1', 'NAT64 address of a loopback'],
+    ['64:ff9b::10.0.0.1', 'NAT64 address of a private'],
     ['10.1.2.3', 'private'],
     ['172.16.0.1', 'private'],
     ['172.31.255.255', 'private'],
@@ -38,10 +40,14 @@ describe('address policy', () => {
     expect(nonPublicReason(address)).toContain(why);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])(
-    '%s is public',
-    (address) => expect(isPublicAddress(address)).toBe(true),
-  );
+  it.each([
+    '93.184.216.34',
+    '8.8.8.8',
+    '172.32.0.1',
+    '2606:4700:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+  ])('%s is public', (address) => expect(isPublicAddress(address)).toBe(true));
 });
 
 describe('fetchRemote refuses private destinations', () => {
