@@ -6,11 +6,12 @@
  * open (its owner closes it).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { InvalidArgumentError } from '../errors.js';
 import type { Model } from '../model.js';
 import type { RemoteFetchOptions } from '../net/safe-fetch.js';
 import { registerChatCompletions } from './chat-completions.js';
+import { loadFastify } from './dependencies.js';
 import { HttpError, toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { ServerState } from './state.js';
@@ -99,7 +100,7 @@ export function createServer(model: Model | Promise<Model>, options: ServerOptio
     },
   );
 
-  const app = Fastify({
+  const app = loadFastify()({
     logger: options.logger ?? false,
     bodyLimit: maxBodyBytes,
     // While closing, chat completions get our own 503 (OpenAI's shape, from state.ready()) and

@@ -5,8 +5,9 @@
  * scrape time, KV cache use, device memory and the scheduler's counters. Process metrics (CPU,
  * memory, event-loop lag) come from prom-client's defaults.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Model } from '../model.js';
+import { loadPromClient } from './dependencies.js';
 
 /** Seconds: from prefill of a one-tile CPU prompt (~10 ms) to a long queue on a loaded server. */
 const ttftBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80];
@@ -14,7 +15,7 @@ const ttftBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 8
 const interTokenBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export class ServerMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly completions: Counter<'finish_reason'>;
   readonly promptTokens: Counter;
@@ -27,62 +28,64 @@ export class ServerMetrics {
 
   /** model(): the served model once loaded (undefined before), read at every scrape. */
   constructor(model: () => Model | undefined) {
+    const prom = loadPromClient();
+    this.registry = new prom.Registry();
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({
+    prom.collectDefaultMetrics({ register: this.registry });
+    this.requests = new prom.Counter({
       name: 'vl2_http_requests_total',
       help: 'HTTP requests answered, by method, route and status code',
       labelNames: ['method', 'route', 'status'],
       registers,
     });
-    this.completions = new Counter({
+    this.completions = new prom.Counter({
       name: 'vl2_chat_completions_total',
       help: 'Chat completions that ran on the model, by finish reason',
       labelNames: ['finish_reason'],
       registers,
     });
-    this.promptTokens = new Counter({
+    this.promptTokens = new prom.Counter({
       name: 'vl2_prompt_tokens_total',
       help: 'Prompt tokens processed, image tokens included',
       registers,
     });
-    this.imageTokens = new Counter({
+    this.imageTokens = new prom.Counter({
       name: 'vl2_image_tokens_total',
       help: 'Prompt tokens that stood for images',
       registers,
     });
-    this.completionTokens = new Counter({
+    this.completionTokens = new prom.Counter({
       name: 'vl2_completion_tokens_total',
       help: 'Tokens generated',
       registers,
     });
-    this.inFlight = new Gauge({
+    this.inFlight = new prom.Gauge({
       name: 'vl2_queue_depth',
       help: 'Chat completions admitted and not yet answered (bounded by --max-queue)',
       registers,
     });
-    this.waiting = new Gauge({
+    this.waiting = new prom.Gauge({
       name: 'vl2_requests_waiting',
       help: 'Admitted chat completions that have no token yet (images, queue, prefill)',
       registers,
     });
-    this.timeToFirstToken = new Histogram({
+    this.timeToFirstToken = new prom.Histogram({
       name: 'vl2_time_to_first_token_seconds',
       help: 'From admission to the first generated token',
       buckets: ttftBuckets,
       registers,
     });
-    this.interTokenLatency = new Histogram({
+    this.interTokenLatency = new prom.Histogram({
       name: 'vl2_inter_token_latency_seconds',
       help: 'Between consecutive generated tokens of one answer',
       buckets: interTokenBuckets,
       registers,
     });
-    this.modelGauges(model);
+    this.modelGauges(prom, model);
   }
 
   /** Gauges read from model.info() and model.stats() when scraped. */
-  private modelGauges(model: () => Model | undefined): void {
+  private modelGauges(prom: ReturnType<typeof loadPromClient>, model: () => Model | undefined): void {
     const registers = [this.registry];
     const read = <T>(get: (m: Model) => T): T | undefined => {
       const m = model();
@@ -93,7 +96,7 @@ export class ServerMetrics {
       }
     };
     const gauge = (name: string, help: string, value: (m: Model) => number) =>
-      new Gauge({
+      new prom.Gauge({
         name,
         help,
         registers,
@@ -128,7 +131,7 @@ export class ServerMetrics {
       'Prompt KV blocks reused since load',
       (m) => m.info().prefixHitBlocks,
     );
-    new Gauge({
+    new prom.Gauge({
       name: 'vl2_device_memory_bytes',
       help: 'Memory the model holds, by use: GPU memory, or on the CPU the KV cache (weights are mapped)',
       labelNames: ['kind'],
