@@ -110,7 +110,7 @@ function abortedError(signal: AbortSignal): HttpError {
   const shutdown = signal.reason instanceof AbortReason && signal.reason.why === 'shutdown';
   return new HttpError(
     503,
-    (signal.reason as Error).message,
+    signal.reason instanceof Error ? signal.reason.message : 'the generation was aborted',
     'server_error',
     null,
     shutdown ? 'shutting_down' : 'aborted',
