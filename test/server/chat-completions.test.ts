@@ -195,6 +195,31 @@ describe('POST /v1/chat/completions', () => {
     expect(a.choices[0]?.message.content).toBe(b.choices[0]?.message.content);
   });
 
+  it('takes a multi-turn conversation with a system (or developer) message as the model does', async () => {
+    const { model, served } = context;
+    const turns: ChatMessage[] = [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'Name a colour.' },
+      { role: 'assistant', content: 'Blue.' },
+      { role: 'user', content: 'Another one.' },
+    ];
+    const expected = await model.generate(turns, { maxTokens: 12 });
+    for (const systemRole of ['system', 'developer'] as const) {
+      const completion = await served.client.chat.completions.create({
+        model: modelName,
+        max_tokens: 12,
+        messages: [
+          { role: systemRole, content: 'You are terse.' },
+          { role: 'user', content: [{ type: 'text', text: 'Name a colour.' }] },
+          { role: 'assistant', content: 'Blue.' },
+          { role: 'user', content: 'Another one.' },
+        ],
+      });
+      expect(completion.choices[0]?.message.content).toBe(expected.text);
+      expect(completion.usage?.prompt_tokens).toBe(expected.usage.promptTokens);
+    }
+  });
+
   it('lists the model', async () => {
     const models = await context.served.client.models.list();
     expect(models.data.map((m) => m.id)).toEqual([modelName]);
