@@ -13,13 +13,8 @@ export {
   type TensorEntry,
   type VisionConfig,
 } from './checkpoint/index.js';
-export {
-  type EngineInfo,
-  EngineModel,
-  type EngineOptions,
-  type EnginePrompt,
-  type PrefillResult,
-} from './engine/native-model.js';
+export { EngineModel } from './engine/native-model.js';
+export type { EngineInfo, EngineOptions, EnginePrompt, PrefillResult } from './engine/native-types.js';
 export {
   AbortError,
   CheckpointError,

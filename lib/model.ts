@@ -5,7 +5,8 @@
  */
 import { backends } from './backends.js';
 import { type BatchOptions, type BatchRequest, type BatchResult, generateBatch } from './batch.js';
-import { type EngineInfo, EngineModel } from './engine/native-model.js';
+import { EngineModel } from './engine/native-model.js';
+import type { EngineInfo } from './engine/native-types.js';
 import {
   AbortError,
   fromNativeError,

@@ -1,6 +1,6 @@
 /** Loads a model for the CLI with a progress bar on stderr. */
 import { SingleBar } from 'cli-progress';
-import type { EngineInfo } from '../engine/native-model.js';
+import type { EngineInfo } from '../engine/native-types.js';
 import { type LoadOptions, loadModel, type Model } from '../model.js';
 
 export async function loadWithProgress(dir: string, options: LoadOptions = {}): Promise<Model> {

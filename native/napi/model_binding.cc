@@ -7,6 +7,7 @@
 
 #include "backend/cpu/matmul.h"
 #include "backend/cuda_upload.h"
+#include "engine/sampler.h"
 #include "model/model_loader.h"
 #include "napi/async_task.h"
 #include "napi/config_from_js.h"

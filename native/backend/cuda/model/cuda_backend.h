@@ -32,13 +32,13 @@ class CudaBackend : public ModelBackend {
   CudaBackend(const WeightStore& store, const ModelConfig& config, int device);
   ~CudaBackend() override;
   const char* name() const override { return "cuda"; }
-  std::unique_ptr<KvCache> createCache(std::int64_t blocks) override;
+  void createCache(std::int64_t blocks) override;
+  std::int64_t cacheBytesPerToken() const override;
   std::int64_t cacheBlocksFor(double fraction) const override;
   void encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out,
                    TileCaptures* firstTile) override;
-  std::vector<float> forward(KvCache& cache, const StepBatch& batch, const float* x,
-                             StepCaptures* captures) override;
-  std::vector<TokenChoice> forwardAndChoose(KvCache& cache, const StepBatch& batch, const float* x,
+  std::vector<float> forward(const StepBatch& batch, const float* x, StepCaptures* captures) override;
+  std::vector<TokenChoice> forwardAndChoose(const StepBatch& batch, const float* x,
                                             const std::vector<ChoiceRequest>& choices) override;
   BackendMemory memory() const override;
 

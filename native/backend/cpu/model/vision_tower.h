@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "backend/cpu/model/linear.h"
 #include "core/model_config.h"
-#include "model/linear.h"
 
 namespace vl2 {
 

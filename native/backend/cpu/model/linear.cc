@@ -1,4 +1,4 @@
-#include "model/linear.h"
+#include "backend/cpu/model/linear.h"
 
 #include "core/errors.h"
 

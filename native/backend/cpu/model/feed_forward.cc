@@ -1,4 +1,4 @@
-#include "model/feed_forward.h"
+#include "backend/cpu/model/feed_forward.h"
 
 #include <algorithm>
 #include <cmath>

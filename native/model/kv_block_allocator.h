@@ -1,9 +1,7 @@
-// The paged KV cache: fixed blocks of kKvBlockTokens tokens, handed out by a free
-// list, and a block table per sequence. One block holds every layer's entries
-// for its tokens, so freeing a sequence returns whole blocks. What a token keeps
-// per layer is `width` values: the MLA latent plus the rope key
-// (kv_lora_rank + qk_rope_head_dim), or K and V for plain multi-head attention.
-// The CPU backend stores fp32 (the reference's precision); the CUDA backend bf16.
+// Hands out the paged KV cache's blocks: fixed blocks of kKvBlockTokens tokens from a free
+// list, and a block table per sequence. One block holds every layer's entries for its tokens,
+// so freeing a sequence returns whole blocks. The values live in the backend's storage
+// (ModelBackend::createCache), which these tables index.
 //
 // Prefix caching: a full block of a prompt is registered under a hash of
 // everything before and in it (token ids, and image content for image tokens).
@@ -19,29 +17,17 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backend/paged_kv.h"
+
 namespace vl2 {
 
-constexpr int kKvBlockTokens = 64;
-
-struct SequenceBlocks {
-  std::vector<std::int32_t> blockTable;  // logical block i of the sequence -> physical block
-  std::int64_t length = 0;               // tokens cached
-};
-
-class KvCache {
+class KvBlockAllocator {
  public:
-  // Where the values live: fp32 in this object (the CPU backend), or bf16 in device
-  // memory the CUDA backend owns and indexes with these block tables.
-  enum class Storage { kHostFloat, kDeviceBf16 };
-  KvCache(int layers, int width, std::int64_t blocks, Storage storage = Storage::kHostFloat);
+  explicit KvBlockAllocator(std::int64_t blocks);
 
   std::int64_t totalBlocks() const { return totalBlocks_; }
   std::int64_t freeBlockCount() const { return static_cast<std::int64_t>(freeBlocks_.size()); }
   std::int64_t capacityTokens() const { return totalBlocks() * kKvBlockTokens; }
-  std::int64_t bytesPerToken() const {
-    return static_cast<std::int64_t>(layers_) * width_ * (storage_ == Storage::kHostFloat ? 4 : 2);
-  }
-  int width() const { return width_; }
 
   // Grows the sequence's table to hold `tokens` tokens; false (and no change) when
   // too few blocks are free.
@@ -56,20 +42,8 @@ class KvCache {
   void registerPrefix(const SequenceBlocks& sequence, const std::vector<std::uint64_t>& blockHashes);
   std::int64_t prefixHitBlocks() const { return prefixHitBlocks_; }
 
-  // The `width` values of token `position` of a sequence at `layer` (host storage only).
-  float* slot(const SequenceBlocks& sequence, int layer, std::int64_t position) {
-    const std::int32_t block = sequence.blockTable[static_cast<std::size_t>(position / kKvBlockTokens)];
-    return hostValues_.data() + ((static_cast<std::int64_t>(block) * layers_ + layer) * kKvBlockTokens +
-                                 position % kKvBlockTokens) *
-                                    width_;
-  }
-
  private:
-  int layers_;
-  int width_;
   std::int64_t totalBlocks_;
-  Storage storage_;
-  std::vector<float> hostValues_;
   std::deque<std::int32_t> freeBlocks_;  // taken from the back; registered blocks wait at the front
   std::vector<std::int32_t> references_;
   std::vector<std::uint64_t> blockHash_;  // 0: not registered

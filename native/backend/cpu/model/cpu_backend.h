@@ -2,11 +2,14 @@
 // checkpoint, the reference for every other backend.
 #pragma once
 
+#include <memory>
+
 #include "backend/backend.h"
+#include "backend/cpu/host_kv_cache.h"
+#include "backend/cpu/model/language_model.h"
+#include "backend/cpu/model/projector.h"
+#include "backend/cpu/model/vision_tower.h"
 #include "core/thread_pool.h"
-#include "model/language_model.h"
-#include "model/projector.h"
-#include "model/vision_tower.h"
 
 namespace vl2 {
 
@@ -14,12 +17,12 @@ class CpuBackend : public ModelBackend {
  public:
   CpuBackend(const WeightStore& store, const ModelConfig& config, int threads);
   const char* name() const override { return "cpu"; }
-  std::unique_ptr<KvCache> createCache(std::int64_t blocks) override;
+  void createCache(std::int64_t blocks) override;
+  std::int64_t cacheBytesPerToken() const override;
   std::int64_t cacheBlocksFor(double) const override { return 0; }
   void encodeTiles(const std::uint8_t* tiles, std::int64_t count, float* out,
                    TileCaptures* firstTile) override;
-  std::vector<float> forward(KvCache& cache, const StepBatch& batch, const float* x,
-                             StepCaptures* captures) override;
+  std::vector<float> forward(const StepBatch& batch, const float* x, StepCaptures* captures) override;
   BackendMemory memory() const override;
 
  private:
@@ -28,6 +31,7 @@ class CpuBackend : public ModelBackend {
   VisionTower vision_;
   Projector projector_;
   LanguageModel language_;
+  std::unique_ptr<HostKvCache> cache_;
   std::uint64_t cacheBytes_ = 0;
 };
 

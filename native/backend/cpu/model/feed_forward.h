@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/model/linear.h"
 #include "core/model_config.h"
-#include "model/linear.h"
 
 namespace vl2 {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/kv_cache.h"
+#include "backend/paged_kv.h"
 
 namespace vl2 {
 

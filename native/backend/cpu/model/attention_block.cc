@@ -1,4 +1,4 @@
-#include "model/attention_block.h"
+#include "backend/cpu/model/attention_block.h"
 
 #include <cmath>
 
@@ -47,7 +47,7 @@ AttentionBlock::AttentionBlock(const WeightStore& store, const std::string& pref
   scale_ = 1.0f / std::sqrt(static_cast<float>(qkDim));
 }
 
-void AttentionBlock::forward(ThreadPool& pool, KvCache& cache, int layer, const StepBatch& batch,
+void AttentionBlock::forward(ThreadPool& pool, HostKvCache& cache, int layer, const StepBatch& batch,
                              const float* x, float* residual) const {
   if (config_.useMla) {
     forwardLatent(pool, cache, layer, batch, x, residual);
@@ -56,7 +56,7 @@ void AttentionBlock::forward(ThreadPool& pool, KvCache& cache, int layer, const 
   }
 }
 
-void AttentionBlock::forwardMultiHead(ThreadPool& pool, KvCache& cache, int layer, const StepBatch& batch,
+void AttentionBlock::forwardMultiHead(ThreadPool& pool, HostKvCache& cache, int layer, const StepBatch& batch,
                                       const float* x, float* residual) const {
   const std::int64_t rows = batch.rows();
   const int heads = config_.numHeads, headDim = config_.headDim();
@@ -81,7 +81,7 @@ void AttentionBlock::forwardMultiHead(ThreadPool& pool, KvCache& cache, int laye
   o_.apply(pool, out.data(), rows, residual, true);
 }
 
-void AttentionBlock::forwardLatent(ThreadPool& pool, KvCache& cache, int layer, const StepBatch& batch,
+void AttentionBlock::forwardLatent(ThreadPool& pool, HostKvCache& cache, int layer, const StepBatch& batch,
                                    const float* x, float* residual) const {
   const std::int64_t rows = batch.rows();
   const int heads = config_.numHeads, rank = config_.kvLoraRank, ropeDim = config_.qkRopeHeadDim;

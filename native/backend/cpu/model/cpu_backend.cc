@@ -1,4 +1,4 @@
-#include "model/cpu_backend.h"
+#include "backend/cpu/model/cpu_backend.h"
 
 #include "core/errors.h"
 
@@ -11,12 +11,12 @@ CpuBackend::CpuBackend(const WeightStore& store, const ModelConfig& config, int 
       projector_(store, config),
       language_(store, config.language) {}
 
-std::unique_ptr<KvCache> CpuBackend::createCache(std::int64_t blocks) {
+void CpuBackend::createCache(std::int64_t blocks) {
   try {
-    auto cache =
-        std::make_unique<KvCache>(config_.language.numLayers, config_.language.kvCacheWidth(), blocks);
-    cacheBytes_ = static_cast<std::uint64_t>(cache->capacityTokens() * cache->bytesPerToken());
-    return cache;
+    cache_.reset();
+    cache_ =
+        std::make_unique<HostKvCache>(config_.language.numLayers, config_.language.kvCacheWidth(), blocks);
+    cacheBytes_ = static_cast<std::uint64_t>(blocks * kKvBlockTokens * cache_->bytesPerToken());
   } catch (const std::bad_alloc&) {
     fail(ErrorCode::kOutOfMemory, "cannot allocate a KV cache of " + std::to_string(blocks * kKvBlockTokens) +
                                       " tokens; ask for fewer cacheTokens");
@@ -41,11 +41,15 @@ void CpuBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, floa
   }
 }
 
-std::vector<float> CpuBackend::forward(KvCache& cache, const StepBatch& batch, const float* x,
-                                       StepCaptures* captures) {
+std::int64_t CpuBackend::cacheBytesPerToken() const {
+  return static_cast<std::int64_t>(config_.language.numLayers) * config_.language.kvCacheWidth() *
+         sizeof(float);
+}
+
+std::vector<float> CpuBackend::forward(const StepBatch& batch, const float* x, StepCaptures* captures) {
   // The decoder overwrites its input with the residual stream.
   std::vector<float> residual(x, x + batch.rows() * config_.language.hiddenSize);
-  return language_.forward(pool_, cache, batch, residual.data(), captures);
+  return language_.forward(pool_, *cache_, batch, residual.data(), captures);
 }
 
 BackendMemory CpuBackend::memory() const {

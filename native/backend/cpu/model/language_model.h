@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/model/attention_block.h"
+#include "backend/cpu/model/feed_forward.h"
 #include "core/model_config.h"
-#include "model/attention_block.h"
-#include "model/feed_forward.h"
 
 namespace vl2 {
 
@@ -19,7 +19,7 @@ class LanguageModel {
 
   // x: [rows, hidden] input embeddings (overwritten). Returns the logits of
   // the last row of each segment: [segments, vocab].
-  std::vector<float> forward(ThreadPool& pool, KvCache& cache, const StepBatch& batch, float* x,
+  std::vector<float> forward(ThreadPool& pool, HostKvCache& cache, const StepBatch& batch, float* x,
                              StepCaptures* captures) const;
 
  private:

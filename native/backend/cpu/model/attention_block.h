@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/host_kv_cache.h"
+#include "backend/cpu/model/linear.h"
+#include "backend/step_batch.h"
 #include "core/model_config.h"
-#include "model/linear.h"
-#include "model/step_batch.h"
 
 namespace vl2 {
 
@@ -17,13 +18,13 @@ class AttentionBlock {
   AttentionBlock(const WeightStore& store, const std::string& prefix, const LanguageConfig& config);
   // x: [rows, hidden] (already normed); writes this layer's cache entries for the
   // new tokens, then adds the attention output into residual: [rows, hidden].
-  void forward(ThreadPool& pool, KvCache& cache, int layer, const StepBatch& batch, const float* x,
+  void forward(ThreadPool& pool, HostKvCache& cache, int layer, const StepBatch& batch, const float* x,
                float* residual) const;
 
  private:
-  void forwardMultiHead(ThreadPool& pool, KvCache& cache, int layer, const StepBatch& batch, const float* x,
-                        float* residual) const;
-  void forwardLatent(ThreadPool& pool, KvCache& cache, int layer, const StepBatch& batch, const float* x,
+  void forwardMultiHead(ThreadPool& pool, HostKvCache& cache, int layer, const StepBatch& batch,
+                        const float* x, float* residual) const;
+  void forwardLatent(ThreadPool& pool, HostKvCache& cache, int layer, const StepBatch& batch, const float* x,
                      float* residual) const;
 
   LanguageConfig config_;

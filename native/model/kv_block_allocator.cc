@@ -1,21 +1,18 @@
-#include "engine/kv_cache.h"
+#include "model/kv_block_allocator.h"
 
 #include "core/errors.h"
 
 namespace vl2 {
 
-KvCache::KvCache(int layers, int width, std::int64_t blocks, Storage storage)
-    : layers_(layers), width_(width), totalBlocks_(blocks), storage_(storage) {
+KvBlockAllocator::KvBlockAllocator(std::int64_t blocks) : totalBlocks_(blocks) {
   if (blocks <= 0 || blocks > INT32_MAX)
     fail(ErrorCode::kInvalidArgument, "the KV cache needs at least one block");
-  if (storage == Storage::kHostFloat)
-    hostValues_.resize(static_cast<std::size_t>(blocks * layers * kKvBlockTokens * width));
   for (std::int64_t b = blocks - 1; b >= 0; --b) freeBlocks_.push_back(static_cast<std::int32_t>(b));
   references_.assign(static_cast<std::size_t>(blocks), 0);
   blockHash_.assign(static_cast<std::size_t>(blocks), 0);
 }
 
-bool KvCache::reserve(SequenceBlocks& sequence, std::int64_t tokens) {
+bool KvBlockAllocator::reserve(SequenceBlocks& sequence, std::int64_t tokens) {
   const std::size_t needed = static_cast<std::size_t>((tokens + kKvBlockTokens - 1) / kKvBlockTokens);
   if (needed <= sequence.blockTable.size()) return true;
   if (needed - sequence.blockTable.size() > freeBlocks_.size()) return false;
@@ -32,7 +29,7 @@ bool KvCache::reserve(SequenceBlocks& sequence, std::int64_t tokens) {
   return true;
 }
 
-void KvCache::release(SequenceBlocks& sequence) {
+void KvBlockAllocator::release(SequenceBlocks& sequence) {
   for (std::int32_t block : sequence.blockTable) {
     if (--references_[block] > 0) continue;
     if (blockHash_[block] != 0) {
@@ -45,8 +42,9 @@ void KvCache::release(SequenceBlocks& sequence) {
   sequence.length = 0;
 }
 
-std::int64_t KvCache::adoptPrefix(SequenceBlocks& sequence, const std::vector<std::uint64_t>& blockHashes,
-                                  std::int64_t maxBlocks) {
+std::int64_t KvBlockAllocator::adoptPrefix(SequenceBlocks& sequence,
+                                           const std::vector<std::uint64_t>& blockHashes,
+                                           std::int64_t maxBlocks) {
   std::int64_t matched = 0;
   for (std::uint64_t hash : blockHashes) {
     if (matched >= maxBlocks) break;
@@ -68,7 +66,8 @@ std::int64_t KvCache::adoptPrefix(SequenceBlocks& sequence, const std::vector<st
   return matched;
 }
 
-void KvCache::registerPrefix(const SequenceBlocks& sequence, const std::vector<std::uint64_t>& blockHashes) {
+void KvBlockAllocator::registerPrefix(const SequenceBlocks& sequence,
+                                      const std::vector<std::uint64_t>& blockHashes) {
   for (std::size_t i = 0; i < blockHashes.size() && i < sequence.blockTable.size(); ++i) {
     const std::int32_t block = sequence.blockTable[i];
     if (blockHash_[block] != 0 || registered_.count(blockHashes[i])) continue;

@@ -1,4 +1,4 @@
-#include "model/language_model.h"
+#include "backend/cpu/model/language_model.h"
 
 #include <string>
 
@@ -26,8 +26,8 @@ LanguageModel::LanguageModel(const WeightStore& store, const LanguageConfig& con
   lmHead_ = Linear::load(store, "language.lm_head", config.vocabSize, hidden, false);
 }
 
-std::vector<float> LanguageModel::forward(ThreadPool& pool, KvCache& cache, const StepBatch& batch, float* x,
-                                          StepCaptures* captures) const {
+std::vector<float> LanguageModel::forward(ThreadPool& pool, HostKvCache& cache, const StepBatch& batch,
+                                          float* x, StepCaptures* captures) const {
   const std::int64_t rows = batch.rows(), hidden = config_.hiddenSize;
   const bool capture = captures && captures->hiddenLast;
   auto captureLastRow = [&](const float* source) {

@@ -1,4 +1,4 @@
-#include "model/vision_tower.h"
+#include "backend/cpu/model/vision_tower.h"
 
 #include <cmath>
 #include <string>

@@ -1,4 +1,4 @@
-#include "model/projector.h"
+#include "backend/cpu/model/projector.h"
 
 #include "backend/cpu/elementwise.h"
 
