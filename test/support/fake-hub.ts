@@ -5,7 +5,7 @@
  *   GET /api/models/<id>/tree/<rev>       the file listing (LFS files with `lfs.oid` = sha256)
  *   GET /<id>/resolve/<rev>/<path>        git files: 200 with ETag (git blob sha1) and X-Repo-Commit;
  *                                         LFS files: 302 to the CDN with X-Linked-Etag / X-Linked-Size
- *   GET /cdn-lfs/<sha256>                 the LFS bytes, ETag = sha256
+ *   GET /cdn-lfs/<id>/<sha256>            the LFS bytes, ETag = sha256 (per repo, so faults stay in one)
  * Every body honours Range. Faults for tests: a gated repo (401 without a token, 403 with a wrong
  * one), a file cut off once mid-transfer, a file served with one byte flipped.
  */
@@ -126,14 +126,13 @@ export class FakeHub {
       this.resolve(req, res, resolve[1] as string, resolve[2] as string, resolve[3] as string);
       return;
     }
-    const cdn = /^\/cdn-lfs\/([0-9a-f]{64})$/.exec(path);
+    const cdn = /^\/cdn-lfs\/([^/]+\/[^/]+)\/([0-9a-f]{64})$/.exec(path);
     if (cdn) {
-      for (const repo of this.repos.values()) {
-        const file = repo.files.find((f) => f.sha256 === cdn[1]);
-        if (file) {
-          this.body(req, res, repo, file, { ETag: `"${file.sha256}"` });
-          return;
-        }
+      const repo = this.repos.get(cdn[1] as string);
+      const file = repo?.files.find((f) => f.sha256 === cdn[2]);
+      if (repo && file) {
+        this.body(req, res, repo, file, { ETag: `"${file.sha256}"` });
+        return;
       }
     }
     sendJson(res, 404, { error: 'Not found' });
@@ -209,7 +208,7 @@ export class FakeHub {
     if (file.lfs) {
       res.writeHead(302, {
         ...common,
-        Location: `/cdn-lfs/${file.sha256}`,
+        Location: `/cdn-lfs/${repo.id}/${file.sha256}`,
         ETag: `"${file.gitOid}"`,
         'X-Linked-Etag': `"${file.sha256}"`,
         'X-Linked-Size': String(file.data.length),
