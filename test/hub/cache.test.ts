@@ -3,7 +3,7 @@
  * a pulled model with the server down, a revision the cache lacks fails with a typed error, and a
  * cache laid out by Python (blobs, relative snapshot links, refs/main) loads as is and needs no download.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HubError, loadModel, pullModel } from '../../lib/index.js';
 import { FakeHub } from '../support/fake-hub.js';
 import { conversationOf, goldenCase } from '../support/golden.js';
