@@ -44,7 +44,8 @@ function tokenFromFile(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** Resolves every setting once, so one pull never mixes two caches or two endpoints. */
-export function hubSettings(options: HubOptions = {}, env: NodeJS.ProcessEnv = process.env): HubSettings {
+export function hubSettings(options: HubOptions = {}): HubSettings {
+  const env = process.env;
   const token = options.token ?? (env.HF_TOKEN || undefined) ?? tokenFromFile(env);
   if (token !== undefined && !token.startsWith('hf_')) {
     throw new InvalidArgumentError(
