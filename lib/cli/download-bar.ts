@@ -20,7 +20,7 @@ export function createDownloadBar(label: string): {
   const mb = (bytes: number) => (bytes / megabyte).toFixed(1);
   return {
     update(downloadedBytes, totalBytes) {
-      if (stopped) return;
+      if (stopped || (started === undefined && totalBytes === 0)) return; // nothing to fetch: no bar
       const now = performance.now();
       if (started === undefined) {
         started = now;

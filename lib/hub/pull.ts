@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { fileDownloadInfo, listFiles, modelInfo } from '@huggingface/hub';
 import { AbortError, HubError, InvalidArgumentError } from '../errors.js';
-import { fileExists, RepoCache } from './cache-layout.js';
+import { commitHashPattern, fileExists, RepoCache } from './cache-layout.js';
 import { downloadBlob, normalizeEtag } from './download.js';
 import { type FailureContext, toHubError } from './hub-errors.js';
 import { isModelFile, missingModelFiles } from './model-files.js';
@@ -43,15 +43,23 @@ export interface PullResult {
   commit: string;
   /** The snapshot folder: a model directory for {@link loadModel}. */
   dir: string;
-  /** Bytes fetched over the network by this pull (0 when the cache had everything). */
+  /** Bytes of the files this pull added to the snapshot (0 when the snapshot had them all). */
   downloadedBytes: number;
-  /** True when the network was not used (offline). */
+  /** True when the network was not used (offline, or a commit hash whose snapshot is complete). */
   offline: boolean;
 }
 
 interface RepoFile {
   path: string;
   size: number;
+}
+
+/** The snapshot of a commit hash, when the cache has it whole: a commit never changes, so no request is needed. */
+async function completeCommitSnapshot(cache: RepoCache, revision: string): Promise<PullResult | undefined> {
+  if (!commitHashPattern.test(revision)) return undefined;
+  const dir = cache.snapshotDir(revision);
+  if ((await missingModelFiles(dir)).length > 0) return undefined;
+  return { repo: cache.repoId, commit: revision, dir, downloadedBytes: 0, offline: true };
 }
 
 /** The snapshot of a revision already in the cache, without the network. */
@@ -122,6 +130,8 @@ export async function pullModel(repo: string, options: PullOptions = {}): Promis
   const settings = hubSettings(options);
   const cache = new RepoCache(settings.cacheDir, repo);
   if (settings.offline) return pullFromCache(cache, settings);
+  const pinned = await completeCommitSnapshot(cache, settings.revision);
+  if (pinned) return pinned;
 
   const context: FailureContext = {
     repo,

@@ -25,12 +25,17 @@ async function answers(source: string): Promise<number[]> {
 }
 
 describe('the hub cache', () => {
-  it('HF_HUB_OFFLINE=1 loads a pulled model with the hub down', async () => {
+  it('HF_HUB_OFFLINE=1 (or a pinned commit) loads a pulled model with the hub down', async () => {
     const hub = new FakeHub();
     hub.add(repo);
     const cacheDir = env.cacheDir();
-    await pullModel(repo.id, { cacheDir, endpoint: await hub.start() });
+    const endpoint = await hub.start();
+    const pulled = await pullModel(repo.id, { cacheDir, endpoint });
     await hub.close();
+
+    // A commit hash never moves: with its snapshot complete, no request is made even online.
+    const pinned = await pullModel(repo.id, { cacheDir, endpoint, revision: repo.commit });
+    expect(pinned).toMatchObject({ dir: pulled.dir, offline: true });
 
     vi.stubEnv('HF_HUB_OFFLINE', '1');
     vi.stubEnv('HF_HUB_CACHE', cacheDir);
