@@ -10,6 +10,7 @@
  * @huggingface/hub names the folder (getRepoFolderName) but keeps its symlink helper internal, and its
  * downloadFileToCacheDir neither resumes nor verifies; so the paths, refs and links live here.
  */
+import { randomUUID } from 'node:crypto';
 import { copyFile, lstat, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { getRepoFolderName } from '@huggingface/hub';
@@ -61,18 +62,24 @@ export class RepoCache {
   /**
    * Places snapshots/<commit>/<path> on blobs/<etag>: a relative link, so the cache survives being
    * moved; a copy where links are not allowed (Windows without developer mode), as Python falls back.
+   * Made under a temporary name and renamed over the pointer, so a reader (or a second pull linking
+   * the same file) never sees it missing or half-made.
    */
   async linkSnapshotFile(commit: string, path: string, etag: string): Promise<void> {
     const pointer = join(this.snapshotDir(commit), path);
     const blob = this.blobPath(etag);
     await mkdir(dirname(pointer), { recursive: true });
-    await rm(pointer, { force: true });
+    const staged = `${pointer}.${process.pid}-${randomUUID()}.tmp`;
     try {
-      await symlink(relative(dirname(pointer), blob), pointer);
+      await symlink(relative(dirname(pointer), blob), staged);
     } catch {
-      const staged = `${pointer}.copying`;
       await copyFile(blob, staged);
+    }
+    try {
       await rename(staged, pointer);
+    } catch (error) {
+      await rm(staged, { force: true });
+      throw error;
     }
   }
 }

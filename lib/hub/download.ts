@@ -64,8 +64,32 @@ function observedFetch(signal: AbortSignal): { fetch: typeof fetch; lastStatus: 
   };
 }
 
+/**
+ * Blob downloads in flight in this process, by blob path: two pulls of one model at once (say two
+ * loadModel calls) must not both append to one .incomplete file, so the second waits for the first.
+ * Other processes are not covered (Python's lock is an flock that Node cannot take); the hash check
+ * refuses a file two writers interleaved.
+ */
+const inFlight = new Map<string, Promise<void>>();
+
 /** Downloads blobs/<etag>, resuming blobs/<etag>.incomplete; a blob already there is kept as is. */
 export async function downloadBlob(job: BlobDownload): Promise<void> {
+  const key = job.cache.blobPath(job.etag);
+  // Wait out every download of this blob in flight, then claim it before the next await. The other
+  // pull reports its own bytes; fetchBlob returns at once when the blob arrived meanwhile.
+  for (let running = inFlight.get(key); running; running = inFlight.get(key)) {
+    await running.catch(() => undefined);
+  }
+  const download = fetchBlob(job);
+  inFlight.set(key, download);
+  try {
+    await download;
+  } finally {
+    if (inFlight.get(key) === download) inFlight.delete(key);
+  }
+}
+
+async function fetchBlob(job: BlobDownload): Promise<void> {
   const { cache, path, etag, info } = job;
   const blobPath = cache.blobPath(etag);
   if (await fileExists(blobPath)) return;

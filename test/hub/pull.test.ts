@@ -62,6 +62,24 @@ describe('pullModel', () => {
     expect(hub.downloads().length).toBe(before);
   });
 
+  it('two pulls of one model at once fetch each file once and both succeed', async () => {
+    const cacheDir = env.cacheDir();
+    const seen = hub.requests.length;
+    const [a, b] = await Promise.all([
+      pullModel(repo.id, { cacheDir, endpoint: hub.url }),
+      pullModel(repo.id, { cacheDir, endpoint: hub.url }),
+    ]);
+    expect(b.dir).toBe(a.dir);
+    const bodies = hub.requests.slice(seen).filter((r) => r.range !== 'bytes=0-0'); // not the size probes
+    for (const file of modelFiles) {
+      const body = file.lfs
+        ? `/cdn-lfs/${repo.id}/${file.sha256}`
+        : `/${repo.id}/resolve/${repo.commit}/${file.path}`;
+      expect(bodies.filter((r) => r.path === body)).toHaveLength(1);
+    }
+    for (const file of modelFiles) expect(readFileSync(join(a.dir, file.path)).equals(file.data)).toBe(true);
+  });
+
   it('loadModel(org/name) pulls through HF_ENDPOINT and HF_HUB_CACHE and answers as the golden directory', async () => {
     vi.stubEnv('HF_ENDPOINT', hub.url);
     vi.stubEnv('HF_HUB_CACHE', env.cacheDir());
