@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HubError, pullModel } from '../../lib/index.js';
+import { AbortError, HubError, pullModel } from '../../lib/index.js';
 import { FakeHub } from '../support/fake-hub.js';
 import { smallRepo, tinyRepo, useHubEnvironment } from '../support/hub-fixtures.js';
 
@@ -52,6 +52,27 @@ describe('pull failures', () => {
     expect(shardBodies.map((r) => r.range)).toEqual([`bytes=${partialBytes}-${shard.data.length - 1}`]);
     expect(existsSync(partial)).toBe(false);
     expect(statSync(join(result.dir, shard.path)).size).toBe(shard.data.length);
+  });
+
+  it('an AbortSignal stops a pull with AbortError and keeps the partial files for the next pull', async () => {
+    const repo = hub.add(tinyRepo('test-org/aborted'));
+    const cacheDir = env.cacheDir();
+    const controller = new AbortController();
+    const error = await pullModel(repo.id, {
+      cacheDir,
+      endpoint: hub.url,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.downloadedBytes > 0) controller.abort();
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AbortError);
+    expect(existsSync(join(folder(cacheDir, repo.id), 'snapshots'))).toBe(false);
+    const result = await pullModel(repo.id, { cacheDir, endpoint: hub.url });
+    expect(readdirSync(result.dir)).toContain('model-00001-of-00002.safetensors');
   });
 
   it('refuses a file whose bytes do not match the hub ETag: typed error, nothing in blobs/ or snapshots/', async () => {
