@@ -6,12 +6,13 @@
  */
 import { join } from 'node:path';
 import { fileDownloadInfo, listFiles, modelInfo } from '@huggingface/hub';
-import { AbortError, HubError, InvalidArgumentError } from '../errors.js';
+import { HubError, InvalidArgumentError } from '../errors.js';
 import { commitHashPattern, fileExists, RepoCache } from './cache-layout.js';
 import { downloadBlob, normalizeEtag } from './download.js';
 import { type FailureContext, toHubError } from './hub-errors.js';
 import { isModelFile, missingModelFiles } from './model-files.js';
 import { isHubModelId } from './model-id.js';
+import { runPool } from './pool.js';
 import { type HubOptions, type HubSettings, hubSettings } from './settings.js';
 
 /** Files in flight at once: enough to fill a fast link with a few shards, as Python's default of 8 workers does for many files. */
@@ -84,37 +85,6 @@ async function pullFromCache(cache: RepoCache, settings: HubSettings): Promise<P
     );
   }
   return { repo, commit, dir, downloadedBytes: 0, offline: true };
-}
-
-/** Runs tasks at most `limit` at a time; on the first failure aborts the rest and rethrows it. */
-async function runPool(
-  tasks: ((signal: AbortSignal) => Promise<void>)[],
-  limit: number,
-  outer: AbortSignal | undefined,
-): Promise<void> {
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(new AbortError('the pull was aborted'));
-  outer?.addEventListener('abort', onOuterAbort, { once: true });
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < tasks.length && !controller.signal.aborted) {
-      const task = tasks[next++] as (signal: AbortSignal) => Promise<void>;
-      try {
-        await task(controller.signal);
-      } catch (error) {
-        failure ??= { error: controller.signal.aborted ? controller.signal.reason : error };
-        controller.abort(error);
-      }
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  } finally {
-    outer?.removeEventListener('abort', onOuterAbort);
-  }
-  if (outer?.aborted) throw new AbortError('the pull was aborted');
-  if (failure) throw failure.error;
 }
 
 /**
