@@ -18,6 +18,13 @@ export function toHubError(error: unknown, context: FailureContext): unknown {
   const what = file ? `${file} of ${repo}` : repo;
   if (error instanceof HubApiError) {
     const status = error.statusCode;
+    if (status === 401 && context.hasToken && /credentials/i.test(error.message)) {
+      return new HubError(
+        'VL2_HUB_UNAUTHORIZED',
+        `${endpoint} refused the token (HF_TOKEN or the token option) for ${what}: ${error.message}`,
+        { repo, file, cause: error },
+      );
+    }
     if (file && (status === 401 || status === 403)) {
       return new HubError(
         'VL2_HUB_UNAUTHORIZED',

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AbortError, HubError, pullModel } from '../../lib/index.js';
-import { FakeHub } from '../support/fake-hub.js';
+import { FakeHub, invalidToken } from '../support/fake-hub.js';
 import { smallRepo, tinyRepo, useHubEnvironment } from '../support/hub-fixtures.js';
 
 const hub = new FakeHub();
@@ -113,6 +113,17 @@ describe('pull failures', () => {
         .filter((r) => r.path.includes('test-org/gated/resolve/'))
         .at(-1)?.authorization,
     ).toBe('Bearer hf_granted');
+  });
+
+  it('a token the hub rejects fails with VL2_HUB_UNAUTHORIZED naming the token', async () => {
+    hub.add(smallRepo('test-org/public'));
+    const error = await pullError('test-org/public', {
+      cacheDir: env.cacheDir(),
+      endpoint: hub.url,
+      token: invalidToken,
+    });
+    expect(error.code).toBe('VL2_HUB_UNAUTHORIZED');
+    expect(error.message).toMatch(/refused the token/);
   });
 
   it('a repository or revision the hub does not know fails with VL2_HUB_NOT_FOUND', async () => {

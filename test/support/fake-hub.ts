@@ -7,7 +7,8 @@
  *                                         LFS files: 302 to the CDN with X-Linked-Etag / X-Linked-Size
  *   GET /cdn-lfs/<id>/<sha256>            the LFS bytes, ETag = sha256 (per repo, so faults stay in one)
  * Every body honours Range. Faults for tests: a gated repo (401 without a token, 403 with a wrong
- * one), a file cut off once mid-transfer, a file served with one byte flipped.
+ * one), an invalid token (401 everywhere), a file cut off once mid-transfer, a file served with one
+ * byte flipped.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -38,6 +39,9 @@ export interface FakeRepo {
   /** Paths whose next body transfer stops after this many bytes, the connection destroyed. */
   cutOnce?: Map<string, number>;
 }
+
+/** A token the fake hub rejects everywhere, as the hub rejects a revoked or mistyped one. */
+export const invalidToken = 'hf_invalid';
 
 export interface RecordedRequest {
   method: string;
@@ -116,6 +120,10 @@ export class FakeHub {
       range: req.headers.range,
       authorization: req.headers.authorization,
     });
+    if (req.headers.authorization === `Bearer ${invalidToken}`) {
+      sendJson(res, 401, { error: 'Invalid credentials in Authorization header' });
+      return;
+    }
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/(revision|tree)\/([^/]+)$/.exec(path);
     if (api) {
       this.api(res, api[1] as string, api[2] as string, api[3] as string);
