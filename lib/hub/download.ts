@@ -147,10 +147,10 @@ async function fetchBlob(job: BlobDownload): Promise<void> {
       if (job.signal.aborted) throw job.signal.reason;
       if (rangeIgnored) await rm(incomplete, { force: true }); // the next pull starts over
       const reason = error instanceof Error ? error.message : String(error);
+      const next = rangeIgnored ? 'the partial file was discarded' : 'pull again to resume from there';
       throw new HubError(
         'VL2_HUB_NETWORK',
-        `downloading ${path} of ${cache.repoId} broke off after ${received} of ${info.size} bytes (${reason}); ` +
-          'pull again to resume from there',
+        `downloading ${path} of ${cache.repoId} broke off after ${received} of ${info.size} bytes (${reason}); ${next}`,
         { repo: cache.repoId, file: path, cause: error },
       );
     }

@@ -1,5 +1,5 @@
 /** Turns what @huggingface/hub and fetch throw into {@link HubError}s that say what to do. */
-import { HubApiError } from '@huggingface/hub';
+import { HubApiError, InvalidApiResponseFormatError } from '@huggingface/hub';
 import { HubError } from '../errors.js';
 
 /** Where a failure happened: the repository lookup or one file's download. */
@@ -48,6 +48,17 @@ export function toHubError(error: unknown, context: FailureContext): unknown {
       file,
       cause: error,
     });
+  }
+  if (error instanceof InvalidApiResponseFormatError) {
+    return new HubError(
+      'VL2_HUB_NETWORK',
+      `${endpoint} gave an unexpected answer for ${what}: ${error.message}`,
+      {
+        repo,
+        file,
+        cause: error,
+      },
+    );
   }
   if (error instanceof TypeError && /fetch failed/.test(error.message)) {
     const cause = (error.cause as Error | undefined)?.message ?? error.message;

@@ -54,6 +54,24 @@ describe('pull failures', () => {
     expect(statSync(join(result.dir, shard.path)).size).toBe(shard.data.length);
   });
 
+  it('a partial file is discarded, not corrupted, when the server answers a resume with the whole file', async () => {
+    const repo = hub.add(tinyRepo('test-org/no-range'));
+    const shard = repo.files.find((f) => f.path === 'model-00001-of-00002.safetensors');
+    if (!shard) throw new Error('the golden tiny model has no first shard');
+    repo.cutOnce = new Map([[shard.path, 4 << 20]]);
+    const cacheDir = env.cacheDir();
+    expect((await pullError(repo.id, { cacheDir, endpoint: hub.url })).code).toBe('VL2_HUB_NETWORK');
+
+    repo.ignoreRange = new Set([shard.path]);
+    const error = await pullError(repo.id, { cacheDir, endpoint: hub.url });
+    expect(error.code).toBe('VL2_HUB_NETWORK');
+    expect(error.message).toMatch(/ignored the Range request.*discarded/);
+    expect(existsSync(join(folder(cacheDir, repo.id), 'blobs', `${shard.etag}.incomplete`))).toBe(false);
+
+    const result = await pullModel(repo.id, { cacheDir, endpoint: hub.url });
+    expect(statSync(join(result.dir, shard.path)).size).toBe(shard.data.length);
+  });
+
   it('an AbortSignal stops a pull with AbortError and keeps the partial files for the next pull', async () => {
     const repo = hub.add(tinyRepo('test-org/aborted'));
     const cacheDir = env.cacheDir();

@@ -8,7 +8,7 @@
  *   GET /cdn-lfs/<id>/<sha256>            the LFS bytes, ETag = sha256 (per repo, so faults stay in one)
  * Every body honours Range. Faults for tests: a gated repo (401 without a token, 403 with a wrong
  * one), an invalid token (401 everywhere), a file cut off once mid-transfer, a file served with one
- * byte flipped.
+ * byte flipped, a file served without range support.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -38,6 +38,8 @@ export interface FakeRepo {
   corrupt?: Set<string>;
   /** Paths whose next body transfer stops after this many bytes, the connection destroyed. */
   cutOnce?: Map<string, number>;
+  /** Paths served whole with 200 when Range asks for more than the size probe (bytes=0-0). */
+  ignoreRange?: Set<string>;
 }
 
 /** A token the fake hub rejects everywhere, as the hub rejects a revoked or mistyped one. */
@@ -243,7 +245,8 @@ export class FakeHub {
     const size = data.length;
     let start = 0;
     let end = size - 1;
-    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    const ignored = repo.ignoreRange?.has(file.path) && req.headers.range !== 'bytes=0-0';
+    const range = ignored ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (range) {
       start = Number(range[1]);
       end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
