@@ -20,6 +20,8 @@ export {
   CheckpointError,
   ContextOverflowError,
   fromNativeError,
+  HubError,
+  type HubErrorCode,
   ImageError,
   InvalidArgumentError,
   NativeMissingError,
@@ -28,12 +30,15 @@ export {
   type Vl2ErrorCode,
 } from './errors.js';
 export { drawGrounding, type GroundedObject, type GroundingBox, parseGrounding } from './grounding.js';
+export { type PullOptions, type PullProgress, type PullResult, pullModel } from './hub/pull.js';
+export type { HubOptions } from './hub/settings.js';
 export {
   type ChatChunk,
   type Device,
   type FinishReason,
   type GenerateResult,
   type LoadOptions,
+  type LoadProgress,
   loadModel,
   Model,
   type SchedulerStats,
