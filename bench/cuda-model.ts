@@ -7,7 +7,8 @@
  * Per-kernel times against torch: bench/cuda (kernels program), see bench/NOTES.md.
  */
 import { Command } from 'commander';
-import { EngineModel, type EnginePrompt } from '../lib/engine/native-model.js';
+import { EngineModel } from '../lib/engine/native-model.js';
+import type { EnginePrompt } from '../lib/engine/native-types.js';
 import { nativeAddon } from '../lib/native.js';
 import type { VariantName } from '../lib/synth/variants.js';
 import { randomPrompt } from './support/prompts.js';

@@ -14,7 +14,21 @@ export type Vl2ErrorCode =
   | 'VL2_ABORTED'
   | 'VL2_IMAGE'
   | 'VL2_NATIVE_MISSING'
+  | HubErrorCode
   | 'VL2_INTERNAL';
+
+/** Codes of {@link HubError}: why a model could not be fetched from the Hugging Face hub or its cache. */
+export type HubErrorCode =
+  /** The repository, revision or file does not exist (or is private and the token cannot see it). */
+  | 'VL2_HUB_NOT_FOUND'
+  /** The repository is gated or private: no token, or the token has not been granted access. */
+  | 'VL2_HUB_UNAUTHORIZED'
+  /** A downloaded file's sha256 (or git blob hash) differs from the hub's ETag; it was discarded. */
+  | 'VL2_HUB_HASH_MISMATCH'
+  /** Offline (HF_HUB_OFFLINE or `offline: true`) and the cache lacks the model at that revision. */
+  | 'VL2_HUB_OFFLINE_MISSING'
+  /** The hub could not be reached or a transfer broke off; a partial file resumes on the next pull. */
+  | 'VL2_HUB_NETWORK';
 
 /** Base class of every error thrown by deepseek-vl2. */
 export class Vl2Error extends Error {
@@ -78,6 +92,24 @@ export class AbortError extends Vl2Error {
 export class NativeMissingError extends Vl2Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super('VL2_NATIVE_MISSING', message, options);
+  }
+}
+
+/** Fetching a model from the Hugging Face hub (or finding it in the cache) failed; `code` says why. */
+export class HubError extends Vl2Error {
+  declare readonly code: HubErrorCode;
+  /** The repository id, e.g. `deepseek-ai/deepseek-vl2-tiny`. */
+  readonly repo: string;
+  /** The file at fault, when one is. */
+  readonly file?: string;
+  constructor(
+    code: HubErrorCode,
+    message: string,
+    details: { repo: string; file?: string; cause?: unknown },
+  ) {
+    super(code, message, { cause: details.cause });
+    this.repo = details.repo;
+    this.file = details.file;
   }
 }
 

@@ -13,18 +13,15 @@ export {
   type TensorEntry,
   type VisionConfig,
 } from './checkpoint/index.js';
-export {
-  type EngineInfo,
-  EngineModel,
-  type EngineOptions,
-  type EnginePrompt,
-  type PrefillResult,
-} from './engine/native-model.js';
+export { EngineModel } from './engine/native-model.js';
+export type { EngineInfo, EngineOptions, EnginePrompt, PrefillResult } from './engine/native-types.js';
 export {
   AbortError,
   CheckpointError,
   ContextOverflowError,
   fromNativeError,
+  HubError,
+  type HubErrorCode,
   ImageError,
   InvalidArgumentError,
   NativeMissingError,
@@ -33,12 +30,15 @@ export {
   type Vl2ErrorCode,
 } from './errors.js';
 export { drawGrounding, type GroundedObject, type GroundingBox, parseGrounding } from './grounding.js';
+export { type PullOptions, type PullProgress, type PullResult, pullModel } from './hub/pull.js';
+export type { HubOptions } from './hub/settings.js';
 export {
   type ChatChunk,
   type Device,
   type FinishReason,
   type GenerateResult,
   type LoadOptions,
+  type LoadProgress,
   loadModel,
   Model,
   type SchedulerStats,

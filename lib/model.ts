@@ -5,7 +5,8 @@
  */
 import { backends } from './backends.js';
 import { type BatchOptions, type BatchRequest, type BatchResult, generateBatch } from './batch.js';
-import { type EngineInfo, EngineModel } from './engine/native-model.js';
+import { EngineModel } from './engine/native-model.js';
+import type { EngineInfo } from './engine/native-types.js';
 import {
   AbortError,
   fromNativeError,
@@ -14,6 +15,8 @@ import {
   type Vl2Error,
 } from './errors.js';
 import { parseGrounding } from './grounding.js';
+import { resolveModelDir } from './hub/resolve-model-id.js';
+import type { HubOptions } from './hub/settings.js';
 import { nativeAddon } from './native.js';
 import type { RemoteFetchOptions } from './net/safe-fetch.js';
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -31,8 +34,13 @@ export type Device = 'auto' | 'cpu' | 'cuda';
 export interface LoadOptions {
   /** 'auto' (default) picks the best backend that runs the model here; see {@link Model.device}. */
   device?: Device;
-  /** Called with a stage and a fraction as loading progresses. */
-  onProgress?: (progress: { stage: 'validate' | 'load' | 'ready'; fraction: number }) => void;
+  /**
+   * Called with a stage and a fraction as loading progresses; while a hub model downloads, stage
+   * 'download' with the bytes so far and in all.
+   */
+  onProgress?: (progress: LoadProgress) => void;
+  /** Where and how a hub id (`org/name`) is fetched: revision, cache folder, token, endpoint, offline. */
+  hub?: HubOptions;
   /** CPU worker threads (default: all cores). */
   threads?: number;
   /** KV cache capacity in tokens shared by all open chats (default: 16384 on the CPU; on a GPU, 90% of the memory left after the weights). */
@@ -52,6 +60,14 @@ export interface LoadOptions {
    * (defaults: 20 MiB, 10 s, 5 redirects, public addresses only; see RemoteFetchOptions).
    */
   allowRemoteImages?: boolean | RemoteFetchOptions;
+}
+
+/** A step of {@link loadModel}; `downloadedBytes` and `totalBytes` come with stage 'download'. */
+export interface LoadProgress {
+  stage: 'download' | 'validate' | 'load' | 'ready';
+  fraction: number;
+  downloadedBytes?: number;
+  totalBytes?: number;
 }
 
 interface NativeEvent {
@@ -127,8 +143,12 @@ export class Model {
     );
   }
 
-  /** Loads a model directory (Hugging Face layout) off the JS thread. */
-  static async load(dir: string, options: LoadOptions = {}): Promise<Model> {
+  /**
+   * Loads a model directory (Hugging Face layout) off the JS thread. A source that is not a
+   * directory but reads `org/name` is a hub model id: it is pulled into the Hugging Face cache
+   * first (nothing is fetched when the cache has it; see {@link pullModel}).
+   */
+  static async load(source: string, options: LoadOptions = {}): Promise<Model> {
     const device = options.device ?? 'auto';
     if (!['auto', 'cpu', 'cuda'].includes(device)) {
       throw new InvalidArgumentError(`device must be 'auto', 'cpu' or 'cuda', got ${String(device)}`);
@@ -145,6 +165,16 @@ export class Model {
       throw new UnsupportedError(`device 'cuda' is not available here: ${reason}`);
     }
     const chosen: 'cpu' | 'cuda' = device === 'cpu' ? 'cpu' : cuda?.available ? 'cuda' : 'cpu';
+    const dir = await resolveModelDir(source, {
+      ...options.hub,
+      onProgress: ({ downloadedBytes, totalBytes }) =>
+        options.onProgress?.({
+          stage: 'download',
+          fraction: totalBytes > 0 ? downloadedBytes / totalBytes : 1,
+          downloadedBytes,
+          totalBytes,
+        }),
+    });
     options.onProgress?.({ stage: 'validate', fraction: 0 });
     const processor = await Processor.fromModelDir(dir, options.tokenizer);
     options.onProgress?.({ stage: 'load', fraction: 0.1 });
@@ -323,7 +353,7 @@ export class Model {
   }
 }
 
-/** Loads a model directory; see {@link Model.load}. */
-export function loadModel(dir: string, options: LoadOptions = {}): Promise<Model> {
-  return Model.load(dir, options);
+/** Loads a model directory or a hub model id (`deepseek-ai/deepseek-vl2-tiny`); see {@link Model.load}. */
+export function loadModel(source: string, options: LoadOptions = {}): Promise<Model> {
+  return Model.load(source, options);
 }

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { CheckpointTable } from './checkpoint/index.js';
-import type { EngineOptions, NativeModelHandle } from './engine/native-model.js';
+import type { EngineOptions, NativeModelHandle } from './engine/native-types.js';
 import { NativeMissingError } from './errors.js';
 
 /** One device the CUDA runtime reported. */
@@ -40,6 +40,11 @@ export interface NativeAddon {
   backends(): BackendInfo[];
   /** Bytes read + written per second by a 2 GiB device-to-device copy on a GPU (benches' ceiling). */
   measureCopyBandwidth(device?: number): number;
+  /**
+   * CUDA kernel launches by kernel name since the last reset (launches captured into a CUDA graph
+   * count once); `reset` starts the counts again after this read. Empty without CUDA.
+   */
+  cudaKernelLaunches(reset?: boolean): Record<string, number>;
   /** Maps and loads a validated checkpoint on a worker thread. */
   loadModel(checkpoint: CheckpointTable, options: EngineOptions): Promise<NativeModelHandle>;
   /**

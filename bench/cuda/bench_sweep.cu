@@ -98,13 +98,13 @@ void sweepFlash(int batch, int len, int heads, bool causal) {
   p.vDim = static_cast<int>(vRow / heads);
   p.scale = 0.1f;
   p.causal = causal;
-  vl2::cuda::attention::launchFlashPrefill<kQk, kV, 4>(p, batch, nullptr);
+  vl2::cuda::attention::launchFlashPrefill<kQk, kV, 4>(p, batch, nullptr, "flashPrefillKernel(sweep)");
   const std::vector<float> reference = download(out.get(), out.count());
   poison(out.get(), out.bytes());
-  vl2::cuda::attention::launchFlashPrefill<kQk, kV, kWarps>(p, batch, nullptr);
+  vl2::cuda::attention::launchFlashPrefill<kQk, kV, kWarps>(p, batch, nullptr, "flashPrefillKernel(sweep)");
   const double error = relativeDifference(download(out.get(), out.count()), reference);
   const double us = timeMedianUs(
-      [&](int) { vl2::cuda::attention::launchFlashPrefill<kQk, kV, kWarps>(p, batch, nullptr); });
+      [&](int) { vl2::cuda::attention::launchFlashPrefill<kQk, kV, kWarps>(p, batch, nullptr, "flashPrefillKernel(sweep)"); });
   const double pairs = causal ? 0.5 * len * len : static_cast<double>(len) * len;
   record("sweep flash warps " + std::to_string(kWarps) + (error < 1e-2 ? "" : " WRONG"),
          shapeOf({batch, len, heads, p.qkDim, p.vDim}), us, 0,

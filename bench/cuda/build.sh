@@ -10,7 +10,7 @@ flags=(-std=c++17 -O3 $arch --expt-relaxed-constexpr -Xcompiler=-Wall,-Wextra -I
 sources=("$root"/bench/cuda/*.cu)
 # The kernel families and the counted allocator (the backend's other .cu files need the engine).
 while IFS= read -r f; do sources+=("$f"); done < <(find "$root/native/backend/cuda"/{gemm,moe,attention,elementwise} \
-  "$root/native/backend/cuda/device_memory.cu" -name '*.cu' | sort)
+  "$root/native/backend/cuda/device_memory.cu" "$root/native/backend/cuda/kernel_tally.cu" -name '*.cu' | sort)
 objects=()
 pids=()
 for src in "${sources[@]}"; do

@@ -1,6 +1,6 @@
 /** Engine-level prompts for benches: seeded random text ids and random image tiles, no tokenizer needed. */
 import type { ModelConfig } from '../../lib/checkpoint/config.js';
-import type { EnginePrompt } from '../../lib/engine/native-model.js';
+import type { EnginePrompt } from '../../lib/engine/native-types.js';
 
 const tileBytes = 384 * 384 * 3;
 

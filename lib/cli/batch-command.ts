@@ -47,7 +47,10 @@ export function registerBatchCommand(program: Command): void {
   program
     .command('batch')
     .description('run a JSONL file of requests; resumable (skips ids already in the output)')
-    .requiredOption('--model <dir>', 'model directory (Hugging Face layout)')
+    .requiredOption(
+      '--model <dir>',
+      'model directory (Hugging Face layout) or hub id (org/name, pulled into the cache)',
+    )
     .requiredOption('--input <file>', 'requests, one JSON object per line')
     .requiredOption('--output <file>', 'results, appended one JSON object per line')
     .option('--concurrency <n>', 'requests in flight', (v) => Number.parseInt(v, 10), 64)

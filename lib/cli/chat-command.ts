@@ -9,7 +9,10 @@ export function registerChatCommand(program: Command): void {
   program
     .command('chat')
     .description('chat interactively; /image PATH attaches an image, /reset starts over, /exit ends')
-    .requiredOption('--model <dir>', 'model directory (Hugging Face layout)')
+    .requiredOption(
+      '--model <dir>',
+      'model directory (Hugging Face layout) or hub id (org/name, pulled into the cache)',
+    )
     .option('--max-tokens <n>', 'most new tokens per answer', (v) => Number.parseInt(v, 10), 512)
     .option('--tokenizer <file>', "tokenizer.json to use instead of the model's")
     .action(async (options: { model: string; maxTokens: number; tokenizer?: string }) => {

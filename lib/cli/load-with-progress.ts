@@ -1,23 +1,41 @@
-/** Loads a model for the CLI with a progress bar on stderr. */
+/**
+ * Loads a model for the CLI with progress bars on stderr: the download (bytes, rate, time left) when
+ * the source is a hub id the cache lacks, then the loading stages.
+ */
 import { SingleBar } from 'cli-progress';
-import type { EngineInfo } from '../engine/native-model.js';
+import type { EngineInfo } from '../engine/native-types.js';
 import { type LoadOptions, loadModel, type Model } from '../model.js';
+import { createDownloadBar } from './download-bar.js';
 
-export async function loadWithProgress(dir: string, options: LoadOptions = {}): Promise<Model> {
+/** Loads a model directory or hub id (`org/name`). */
+export async function loadWithProgress(source: string, options: LoadOptions = {}): Promise<Model> {
+  const download = createDownloadBar(`pulling ${source}`);
   const bar = new SingleBar({
     format: 'loading {stage} [{bar}] {percentage}%',
     stream: process.stderr,
     clearOnComplete: true,
   });
-  bar.start(100, 0, { stage: 'validate' });
+  let loading = false;
   let model: Model;
   try {
-    model = await loadModel(dir, {
+    model = await loadModel(source, {
       ...options,
-      onProgress: ({ stage, fraction }) => bar.update(Math.round(fraction * 100), { stage }),
+      onProgress: ({ stage, fraction, downloadedBytes, totalBytes }) => {
+        if (stage === 'download') {
+          download.update(downloadedBytes ?? 0, totalBytes ?? 0);
+          return;
+        }
+        if (!loading) {
+          download.stop();
+          bar.start(100, 0, { stage });
+          loading = true;
+        }
+        bar.update(Math.round(fraction * 100), { stage });
+      },
     });
   } finally {
-    bar.stop();
+    download.stop();
+    if (loading) bar.stop();
   }
   process.stderr.write(`${describeLoaded(model.info())}\n`);
   return model;

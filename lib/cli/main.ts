@@ -5,6 +5,7 @@ import { registerBackendsCommand } from './backends-command.js';
 import { registerBatchCommand } from './batch-command.js';
 import { registerChatCommand } from './chat-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerPullCommand } from './pull-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerSynthCommand } from './synth-command.js';
@@ -14,6 +15,7 @@ const program = new Command('vl2').description(
 );
 registerBackendsCommand(program);
 registerSynthCommand(program);
+registerPullCommand(program);
 registerRunCommand(program);
 registerChatCommand(program);
 registerDemoCommand(program);

@@ -21,7 +21,10 @@ export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('answer a prompt about images, streaming the answer')
-    .requiredOption('--model <dir>', 'model directory (Hugging Face layout)')
+    .requiredOption(
+      '--model <dir>',
+      'model directory (Hugging Face layout) or hub id (org/name, pulled into the cache)',
+    )
     .option('--image <file...>', 'images, placed before the prompt in order')
     .option('--max-tokens <n>', 'most new tokens', (v) => Number.parseInt(v, 10), 512)
     .option('--temperature <t>', '0 decodes greedily', Number.parseFloat, 0)

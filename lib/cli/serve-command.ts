@@ -4,6 +4,7 @@
  * those in flight finish (aborting them after the grace period), closes the model and exits; a second
  * signal ends the process at once.
  */
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
@@ -26,13 +27,17 @@ interface ServeOptions {
 
 const integer = (v: string) => Number.parseInt(v, 10);
 
+/** What clients call the model: a directory's name, or the hub id as given. */
+const defaultModelName = (model: string) => (existsSync(model) ? basename(resolve(model)) : model);
+
 async function serve(options: ServeOptions): Promise<void> {
+  const modelName = options.modelName ?? defaultModelName(options.model);
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
     throw new InvalidArgumentError(`--port must be 0..65535, got ${options.port}`);
   const loading = loadWithProgress(options.model, { tokenizer: options.tokenizer, device: options.device });
   loading.catch(() => {}); // reported below, after the server is up
   const server = createServer(loading, {
-    modelName: options.modelName ?? basename(resolve(options.model)),
+    modelName,
     // An environment variable keeps the key out of `ps` output.
     apiKey: options.apiKey ?? process.env.VL2_API_KEY,
     maxQueue: options.maxQueue,
@@ -62,9 +67,7 @@ async function serve(options: ServeOptions): Promise<void> {
     await server.close();
     throw error;
   }
-  process.stderr.write(
-    `vl2 serve: ready (model '${options.modelName ?? basename(resolve(options.model))}')\n`,
-  );
+  process.stderr.write(`vl2 serve: ready (model '${modelName}')\n`);
 }
 
 /** Adds `vl2 serve` to the program. */
@@ -72,7 +75,10 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions)')
-    .requiredOption('--model <dir>', 'model directory (Hugging Face layout)')
+    .requiredOption(
+      '--model <dir>',
+      'model directory (Hugging Face layout) or hub id (org/name, pulled into the cache)',
+    )
     .option('--tokenizer <file>', "tokenizer.json to use instead of the model's")
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', integer, 8000)
@@ -80,7 +86,7 @@ export function registerServeCommand(program: Command): void {
     .option('--max-queue <n>', 'chat completions in flight at once; more get 429', integer, 256)
     .option('--image-root <dir>', 'serve local image paths under this directory (default: refused)')
     .option('--allow-remote-images', 'fetch http(s) image URLs (public addresses only, 20 MiB, 10 s)')
-    .option('--model-name <name>', 'the model id clients send (default: the model directory name)')
+    .option('--model-name <name>', "the model id clients send (default: the directory's name, or the hub id)")
     .option('--device <device>', 'auto, cpu or cuda', 'auto')
     .option('--grace-seconds <s>', 'on SIGINT/SIGTERM, how long requests in flight may finish', integer, 30)
     .action(serve);

@@ -6,88 +6,13 @@
 import { type CheckpointTable, openCheckpoint } from '../checkpoint/index.js';
 import { fromNativeError, InvalidArgumentError } from '../errors.js';
 import { nativeAddon } from '../native.js';
-
-/** What a prompt gives the engine (the processor produces exactly this). */
-export interface EnginePrompt {
-  /** Token ids with `<image>` placeholders where image features go (BOS first). */
-  inputIds: Int32Array | number[];
-  /** All tiles of all images, [tiles][384][384][3] RGB uint8, each image's global view first. */
-  tiles?: Uint8Array;
-  /** Per image [tiles across, tiles down], flattened: [a0, d0, a1, d1, ...]. */
-  imagesSpatialCrop?: Int32Array | number[];
-  /** Positions of the image feature rows in inputIds, ascending. */
-  imageTokenPositions?: Int32Array | number[];
-}
-
-export interface PrefillResult {
-  /** Logits of the last prompt position, [vocab]. */
-  logits: Float32Array;
-  /** With { capture: true }: input embeddings after image placement, [seq, hidden]. */
-  embeds?: Float32Array;
-  /** With { capture: true } and images: SigLIP output of the first tile, [729, width]. */
-  vision0?: Float32Array;
-  /** With { capture: true } and images: projector output of the first tile, [196, hidden]. */
-  projector0?: Float32Array;
-  /** With { capture: true }: the last position's hidden state after the embeddings and each layer, the last row after the final norm, [layers + 1, hidden]. */
-  hiddenLast?: Float32Array;
-  /** With { capture: true }: the last position's routed experts per MoE layer, ascending, [moeLayers, topK]. */
-  experts?: Int32Array;
-}
-
-export interface EngineInfo {
-  backend: 'cpu' | 'cuda';
-  /** 'cpu', or the GPU's name. */
-  device: string;
-  /** Device memory held for weights, the KV cache and activations (0 on the CPU, which maps the file). */
-  weightBytes: number;
-  cacheBytes: number;
-  activationBytes: number;
-  /** Memory the GPU still has free (0 on the CPU). */
-  deviceFreeBytes: number;
-  /** The CPU kernel set in use: AVX2+FMA, or the portable one (no AVX2, or VL2_CPU_KERNELS=portable). */
-  cpuKernels: 'avx2' | 'portable';
-  cacheCapacityTokens: number;
-  cacheFreeTokens: number;
-  cacheBytesPerToken: number;
-  mappedBytes: number;
-  vocabSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  maxPositions: number;
-  visionWidth: number;
-  /** Prompt KV blocks (64 tokens) reused from the prefix cache since load. */
-  prefixHitBlocks: number;
-  /** Images whose vision features were reused since load. */
-  visionCacheHits: number;
-}
-
-/** The native object (native/napi/model_binding.cc). */
-export interface NativeModelHandle {
-  info(): EngineInfo;
-  createSequence(): number;
-  freeSequence(sequence: number): void;
-  prefill(sequence: number, prompt: EnginePrompt, options?: { capture?: boolean }): Promise<PrefillResult>;
-  decode(requests: { sequence: number; token: number }[]): Promise<Float32Array>;
-  decodeGreedy(requests: { sequence: number; token: number }[]): Promise<Int32Array>;
-  close(): void;
-  measureGpuUpload(): Promise<{ bytes: number; seconds: number }>;
-}
-
-export interface EngineOptions {
-  /** The backend: 'cpu' (default) or 'cuda'. */
-  device?: 'cpu' | 'cuda';
-  /** Which GPU, for device 'cuda' (default 0). */
-  cudaDevice?: number;
-  /** Worker threads for the CPU backend; default: all cores. */
-  threads?: number;
-  /** KV cache capacity in tokens (rounded up to 64-token blocks); default 8192. */
-  cacheTokens?: number;
-  /**
-   * CUDA only: size the KV cache as this fraction (0 < f < 1) of the GPU memory still free after
-   * the weights and an activation reserve, instead of cacheTokens.
-   */
-  cacheMemoryFraction?: number;
-}
+import type {
+  EngineInfo,
+  EngineOptions,
+  EnginePrompt,
+  NativeModelHandle,
+  PrefillResult,
+} from './native-types.js';
 
 function validateOptions(options: EngineOptions): void {
   const { threads, cacheTokens, device, cudaDevice, cacheMemoryFraction } = options;
@@ -172,6 +97,20 @@ export class EngineModel {
   async decode(requests: { sequence: number; token: number }[]): Promise<Float32Array> {
     try {
       return await this.handle.decode(requests);
+    } catch (error) {
+      throw fromNativeError(error);
+    }
+  }
+
+  /**
+   * The same step, with the routed experts of each request's token: [MoE layers, requests, topK],
+   * ascending per token (to tell bf16 error from a token sent to other experts, in checks).
+   */
+  async decodeWithRouting(
+    requests: { sequence: number; token: number }[],
+  ): Promise<{ logits: Float32Array; experts: Int32Array }> {
+    try {
+      return await this.handle.decode(requests, { capture: true });
     } catch (error) {
       throw fromNativeError(error);
     }

@@ -2,10 +2,9 @@
 
 namespace vl2 {
 
-std::vector<TokenChoice> ModelBackend::forwardAndChoose(KvCache& cache, const StepBatch& batch,
-                                                        const float* x,
+std::vector<TokenChoice> ModelBackend::forwardAndChoose(const StepBatch& batch, const float* x,
                                                         const std::vector<ChoiceRequest>& choices) {
-  std::vector<float> logits = forward(cache, batch, x, nullptr);
+  std::vector<float> logits = forward(batch, x, nullptr);
   const std::size_t vocab = choices.empty() ? 0 : logits.size() / choices.size();
   std::vector<TokenChoice> out(choices.size());
   for (std::size_t i = 0; i < choices.size(); ++i) {

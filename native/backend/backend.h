@@ -14,9 +14,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "engine/kv_cache.h"
-#include "engine/sampler.h"
-#include "model/step_batch.h"
+#include "backend/sampling.h"
+#include "backend/step_batch.h"
 
 namespace vl2 {
 
@@ -25,7 +24,7 @@ struct StepCaptures {
   bool hiddenLast = false;
   // [layers + 1, hidden] at the batch's last row; the last row after the final norm
   std::vector<float> hidden;
-  // [MoE layers, topK] the routed experts the batch's last row chose, ascending per layer.
+  // [MoE layers, segments, topK] the routed experts of each segment's last row, ascending per row.
   std::vector<std::int32_t> experts;
 };
 
@@ -43,11 +42,11 @@ struct BackendMemory {
   std::uint64_t freeBytes = 0;        // what the device still has (GPU), 0 on the CPU
 };
 
-// How to choose one segment's next token. The CPU draws with `sampler` (its own generator);
+// How to choose one segment's next token. The host draws with `sampler` (its own generator);
 // a GPU draws on the device from a hash of (seed, draw), reproducible for a seed. A null
 // sampler and params: no token wanted for this segment.
 struct ChoiceRequest {
-  Sampler* sampler = nullptr;
+  HostSampler* sampler = nullptr;
   const SamplingParams* params = nullptr;
   std::uint64_t seed = 0;
   std::uint64_t draw = 0;  // tokens this request has drawn before
@@ -64,9 +63,11 @@ class ModelBackend {
   virtual ~ModelBackend() = default;
   virtual const char* name() const = 0;
 
-  // Creates the storage of a cache of `blocks` blocks; returns the cache whose block
-  // tables index it. cacheBlocksFor() says how many blocks a budget allows.
-  virtual std::unique_ptr<KvCache> createCache(std::int64_t blocks) = 0;
+  // Creates (or replaces) the storage of a KV cache of `blocks` blocks, which the Model's
+  // block tables index. cacheBlocksFor() says how many blocks a budget allows.
+  virtual void createCache(std::int64_t blocks) = 0;
+  // What one cached token takes in that storage, every layer included.
+  virtual std::int64_t cacheBytesPerToken() const = 0;
   // Blocks fitting `fraction` of the device memory still free (CUDA); 0 where not applicable.
   virtual std::int64_t cacheBlocksFor(double fraction) const = 0;
 
@@ -75,11 +76,10 @@ class ModelBackend {
                            TileCaptures* firstTile) = 0;
   // x: [rows, hidden] fp32 input embeddings (host). Writes the step's cache entries and
   // returns the logits of each segment's last row: [segments, vocab].
-  virtual std::vector<float> forward(KvCache& cache, const StepBatch& batch, const float* x,
-                                     StepCaptures* captures) = 0;
+  virtual std::vector<float> forward(const StepBatch& batch, const float* x, StepCaptures* captures) = 0;
   // The same step, then each segment's next token chosen where its logits are; by default on
   // the host with each request's sampler.
-  virtual std::vector<TokenChoice> forwardAndChoose(KvCache& cache, const StepBatch& batch, const float* x,
+  virtual std::vector<TokenChoice> forwardAndChoose(const StepBatch& batch, const float* x,
                                                     const std::vector<ChoiceRequest>& choices);
 
   virtual BackendMemory memory() const = 0;

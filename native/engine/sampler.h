@@ -9,23 +9,16 @@
 #include <unordered_set>
 #include <vector>
 
+#include "backend/sampling.h"
+
 namespace vl2 {
 
-struct SamplingParams {
-  float temperature = 0.0f;        // 0: greedy
-  int topK = 0;                    // 0: off
-  float topP = 1.0f;               // 1: off
-  float minP = 0.0f;               // 0: off
-  float repetitionPenalty = 1.0f;  // 1: off
-  std::uint64_t seed = 0;
-  bool seeded = false;  // false: seed from std::random_device
-};
-
-class Sampler {
+class Sampler : public HostSampler {
  public:
   explicit Sampler(const SamplingParams& params);
   // logits: [vocab], modified in place; seen: ids already in the sequence.
-  std::int32_t sample(float* logits, std::int32_t vocab, const std::unordered_set<std::int32_t>& seen);
+  std::int32_t sample(float* logits, std::int32_t vocab,
+                      const std::unordered_set<std::int32_t>& seen) override;
   // The distribution sample() draws from: after every filter, the kept ids most likely first
   // with their probabilities renormalised over them (greedy: the argmax alone, probability 1).
   // Returns how many were kept; candidateIds()/candidateProbs() hold them until the next call.
@@ -33,7 +26,7 @@ class Sampler {
   const std::vector<std::int32_t>& candidateIds() const { return order_; }
   const std::vector<float>& candidateProbs() const { return probs_; }
   // log-probability of `token` under the last distribution sampled from (after all filters).
-  float lastLogprob() const { return lastLogprob_; }
+  float lastLogprob() const override { return lastLogprob_; }
 
  private:
   SamplingParams params_;
@@ -43,8 +36,5 @@ class Sampler {
   std::vector<double> work_;  // unfiltered probabilities, kept to avoid a vocab-sized allocation a step
   float lastLogprob_ = 0.0f;
 };
-
-// Throws Error(kInvalidArgument) naming the first invalid value.
-void validateSampling(const SamplingParams& params);
 
 }  // namespace vl2

@@ -1,9 +1,9 @@
 #include "model/model.h"
 
+#include "backend/cpu/model/cpu_backend.h"
 #include "backend/cuda_backend.h"
+#include "core/dtype.h"
 #include "core/errors.h"
-#include "model/cpu_backend.h"
-#include "model/linear.h"
 #include "model/prompt_hash.h"
 
 namespace vl2 {
@@ -44,7 +44,9 @@ Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, cons
     blocks = backend_->cacheBlocksFor(options.cacheMemoryFraction);
     if (blocks <= 0) fail(ErrorCode::kOutOfMemory, "no GPU memory is left for a KV cache after the weights");
   }
-  cache_ = backend_->createCache(blocks);
+  // The allocator first: it refuses a block count the tables cannot index.
+  cacheBlocks_ = std::make_unique<KvBlockAllocator>(blocks);
+  backend_->createCache(blocks);
 }
 
 void Model::embed(const std::int32_t* ids, std::int64_t count, float* rows) const {
@@ -57,12 +59,12 @@ void Model::embed(const std::int32_t* ids, std::int64_t count, float* rows) cons
 
 std::int64_t Model::freeCacheTokens() {
   std::lock_guard<std::mutex> lock(mutex_);
-  return cache_->freeBlockCount() * kKvBlockTokens;
+  return cacheBlocks_->freeBlockCount() * kKvBlockTokens;
 }
 
 std::int64_t Model::prefixHitBlocks() {
   std::lock_guard<std::mutex> lock(mutex_);
-  return cache_->prefixHitBlocks();
+  return cacheBlocks_->prefixHitBlocks();
 }
 
 std::int64_t Model::visionCacheHits() {
@@ -81,7 +83,7 @@ void Model::freeSequence(std::int64_t sequence) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = sequences_.find(sequence);
   if (it == sequences_.end()) return;
-  cache_->release(it->second);
+  cacheBlocks_->release(it->second);
   sequences_.erase(it);
   pending_.erase(sequence);
 }
@@ -99,10 +101,10 @@ SequenceBlocks& Model::sequenceOrThrow(std::int64_t sequence) {
 }
 
 void Model::reserveOrThrow(SequenceBlocks& blocks, std::int64_t tokens) {
-  if (!cache_->reserve(blocks, tokens)) {
-    throw CacheFullError("the KV cache is full (" + std::to_string(cache_->capacityTokens()) + " tokens, " +
-                         std::to_string(cache_->freeBlockCount() * kKvBlockTokens) + " free; this needs " +
-                         std::to_string(tokens) + ")");
+  if (!cacheBlocks_->reserve(blocks, tokens)) {
+    throw CacheFullError("the KV cache is full (" + std::to_string(cacheBlocks_->capacityTokens()) +
+                         " tokens, " + std::to_string(cacheBlocks_->freeBlockCount() * kKvBlockTokens) +
+                         " free; this needs " + std::to_string(tokens) + ")");
   }
 }
 
@@ -279,12 +281,12 @@ Model::PendingPrompt Model::claimPrompt(SequenceBlocks& blocks, const PromptInpu
   pending.blockHashes = promptBlockHashes(prompt, imageHashes, config_);
   // Reuse the cached blocks of a shared prefix; at least the last token is computed, for its logits.
   const std::int64_t shared =
-      cache_->adoptPrefix(blocks, pending.blockHashes, (pending.count - 1) / kKvBlockTokens);
+      cacheBlocks_->adoptPrefix(blocks, pending.blockHashes, (pending.count - 1) / kKvBlockTokens);
   pending.next = shared * kKvBlockTokens;
   try {
     reserveOrThrow(blocks, pending.count);
   } catch (...) {
-    cache_->release(blocks);
+    cacheBlocks_->release(blocks);
     throw;
   }
   return pending;
@@ -309,7 +311,7 @@ std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prom
   try {
     encodeNewImages({&prompt}, {imageHashes}, fresh, captures);
   } catch (...) {
-    cache_->release(blocks);
+    cacheBlocks_->release(blocks);
     throw;
   }
   embedPrompt(prompt, imageHashes, fresh, pending);
@@ -323,9 +325,9 @@ std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prom
   StepCaptures stepCaptures;
   stepCaptures.hiddenLast = captures && captures->wanted;
   std::vector<float> logits =
-      backend_->forward(*cache_, batch, pending.embeddings.data() + start * hidden, &stepCaptures);
+      backend_->forward(batch, pending.embeddings.data() + start * hidden, &stepCaptures);
   blocks.length = count;
-  cache_->registerPrefix(blocks, pending.blockHashes);
+  cacheBlocks_->registerPrefix(blocks, pending.blockHashes);
   if (captures && captures->wanted) {
     captures->hiddenLast = std::move(stepCaptures.hidden);
     captures->experts = std::move(stepCaptures.experts);
@@ -360,7 +362,7 @@ std::vector<std::exception_ptr> Model::beginPrompts(
     for (std::size_t i = 0; i < prompts.size(); ++i) {
       if (errors[i]) continue;
       errors[i] = std::current_exception();
-      cache_->release(sequences_.at(prompts[i].first));
+      cacheBlocks_->release(sequences_.at(prompts[i].first));
     }
     return errors;
   }
@@ -371,7 +373,7 @@ std::vector<std::exception_ptr> Model::beginPrompts(
       pending_[prompts[i].first] = std::move(claimed[i]);
     } catch (...) {
       errors[i] = std::current_exception();
-      cache_->release(sequences_.at(prompts[i].first));
+      cacheBlocks_->release(sequences_.at(prompts[i].first));
     }
   }
   return errors;
@@ -414,14 +416,14 @@ std::vector<TokenChoice> Model::step(const std::vector<PromptChunk>& chunks,
     taken.push_back(n);
   }
   appendDecodes(decodes, batch, x);
-  std::vector<TokenChoice> chosen = backend_->forwardAndChoose(*cache_, batch, x.data(), choices);
+  std::vector<TokenChoice> chosen = backend_->forwardAndChoose(batch, x.data(), choices);
   for (std::size_t c = 0; c < chunks.size(); ++c) {
     PendingPrompt& pending = pending_.at(chunks[c].sequence);
     SequenceBlocks& blocks = sequences_.at(chunks[c].sequence);
     pending.next += taken[c];
     blocks.length = pending.next;
     if (pending.next == pending.count) {
-      cache_->registerPrefix(blocks, pending.blockHashes);
+      cacheBlocks_->registerPrefix(blocks, pending.blockHashes);
       pending_.erase(chunks[c].sequence);
     }
   }
@@ -460,13 +462,17 @@ void Model::appendDecodes(const std::vector<DecodeRequest>& requests, StepBatch&
   embed(tokens.data(), static_cast<std::int64_t>(tokens.size()), x.data() + first);
 }
 
-std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests) {
+std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests,
+                                 std::vector<std::int32_t>* routedExperts) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (requests.empty()) return {};
   StepBatch batch;
   std::vector<float> x;
   appendDecodes(requests, batch, x);
-  std::vector<float> logits = backend_->forward(*cache_, batch, x.data(), nullptr);
+  StepCaptures captures;
+  captures.hiddenLast = routedExperts != nullptr;
+  std::vector<float> logits = backend_->forward(batch, x.data(), routedExperts ? &captures : nullptr);
+  if (routedExperts) *routedExperts = std::move(captures.experts);
   for (BatchSegment& segment : batch.segments) segment.sequence->length += 1;
   return logits;
 }

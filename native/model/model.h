@@ -18,7 +18,7 @@
 #include "backend/backend.h"
 #include "core/model_config.h"
 #include "core/weight_store.h"
-#include "engine/kv_cache.h"
+#include "model/kv_block_allocator.h"
 
 namespace vl2 {
 
@@ -68,8 +68,8 @@ class Model {
   Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, const ModelOptions& options);
 
   const ModelConfig& config() const { return config_; }
-  std::int64_t cacheCapacityTokens() const { return cache_->capacityTokens(); }
-  std::int64_t cacheBytesPerToken() const { return cache_->bytesPerToken(); }
+  std::int64_t cacheCapacityTokens() const { return cacheBlocks_->capacityTokens(); }
+  std::int64_t cacheBytesPerToken() const { return backend_->cacheBytesPerToken(); }
   std::int64_t freeCacheTokens();
   // Prompt blocks taken from the prefix cache, and images whose vision features were reused.
   std::int64_t prefixHitBlocks();
@@ -89,7 +89,9 @@ class Model {
   // Runs the prompt into an empty sequence; returns the last position's logits [vocab].
   std::vector<float> prefill(std::int64_t sequence, const PromptInput& prompt, PromptCaptures* captures);
   // One token for each of several sequences in one batched step; logits [requests, vocab].
-  std::vector<float> decode(const std::vector<DecodeRequest>& requests);
+  // routedExperts (optional): [MoE layers, requests, topK] the experts each request's token went to.
+  std::vector<float> decode(const std::vector<DecodeRequest>& requests,
+                            std::vector<std::int32_t>* routedExperts = nullptr);
   // The same step, each sequence's next token chosen by the backend where the logits are.
   std::vector<TokenChoice> decodeAndChoose(const std::vector<DecodeRequest>& requests,
                                            const std::vector<ChoiceRequest>& choices);
@@ -147,7 +149,7 @@ class Model {
   int featureSide_ = 0;                        // projected features per tile row and column (14)
   std::vector<float> imageNewline_;            // [hidden], placed after each row of image features
   std::vector<float> viewSeparator_;           // [hidden], between the global view and the local tiles
-  std::unique_ptr<KvCache> cache_;
+  std::unique_ptr<KvBlockAllocator> cacheBlocks_;
   std::unordered_map<std::int64_t, SequenceBlocks> sequences_;
   std::unordered_map<std::int64_t, PendingPrompt> pending_;
   std::int64_t nextSequence_ = 1;

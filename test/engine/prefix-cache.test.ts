@@ -4,7 +4,8 @@
  * different image with the same token ids must not hit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineModel, type EnginePrompt } from '../../lib/engine/native-model.js';
+import { EngineModel } from '../../lib/engine/native-model.js';
+import type { EnginePrompt } from '../../lib/engine/native-types.js';
 import { goldenCase, goldenPath, readU8, relativeError } from '../support/golden.js';
 
 let model: EngineModel;

@@ -75,7 +75,7 @@ void denseAttention(ThreadPool& pool, const float* q, const float* k, const floa
   }
 }
 
-void cachedMultiHeadAttention(ThreadPool& pool, KvCache& cache, const SequenceBlocks& sequence, int layer,
+void cachedMultiHeadAttention(ThreadPool& pool, HostKvCache& cache, const SequenceBlocks& sequence, int layer,
                               const float* q, std::int64_t start, std::int64_t count, int heads, int headDim,
                               float scale, float* out) {
   const std::int64_t valueOffset = static_cast<std::int64_t>(heads) * headDim;
@@ -99,7 +99,7 @@ void cachedMultiHeadAttention(ThreadPool& pool, KvCache& cache, const SequenceBl
   });
 }
 
-void cachedLatentAttention(ThreadPool& pool, KvCache& cache, const SequenceBlocks& sequence, int layer,
+void cachedLatentAttention(ThreadPool& pool, HostKvCache& cache, const SequenceBlocks& sequence, int layer,
                            const float* qLatent, const float* qRope, std::int64_t start, std::int64_t count,
                            int heads, int rank, int ropeDim, float scale, float* outLatent) {
   pool.parallelFor(count * heads, 1, [&](std::int64_t begin, std::int64_t end) {

@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
+#include "backend/cpu/host_kv_cache.h"
 #include "core/thread_pool.h"
-#include "engine/kv_cache.h"
 
 namespace vl2::cpu {
 
@@ -17,14 +17,14 @@ void denseAttention(ThreadPool& pool, const float* q, const float* k, const floa
 // Plain multi-head attention of `count` new tokens at positions start.. over the
 // cache (already holding their K and V). Cache slot: K [heads*headDim] then V.
 // q: [count, heads, headDim]; out: [count, heads, headDim].
-void cachedMultiHeadAttention(ThreadPool& pool, KvCache& cache, const SequenceBlocks& sequence, int layer,
+void cachedMultiHeadAttention(ThreadPool& pool, HostKvCache& cache, const SequenceBlocks& sequence, int layer,
                               const float* q, std::int64_t start, std::int64_t count, int heads, int headDim,
                               float scale, float* out);
 
 // Absorbed MLA over the latent cache (slot: latent [rank] then rope key [ropeDim]).
 // qLatent: [count, heads, rank] (q_nope W_UK); qRope: [count, heads, ropeDim];
 // outLatent: [count, heads, rank] = softmax(scores) . latents.
-void cachedLatentAttention(ThreadPool& pool, KvCache& cache, const SequenceBlocks& sequence, int layer,
+void cachedLatentAttention(ThreadPool& pool, HostKvCache& cache, const SequenceBlocks& sequence, int layer,
                            const float* qLatent, const float* qRope, std::int64_t start, std::int64_t count,
                            int heads, int rank, int ropeDim, float scale, float* outLatent);
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <string>
 
+#include "backend/cuda/kernel_tally.h"
 #include "core/errors.h"
 
 namespace vl2::cuda {
@@ -22,8 +23,12 @@ inline void check(cudaError_t status, const char* what) {
 }
 
 // After a <<<...>>> launch: catches bad configurations (grid, shared memory) at once;
-// faults inside the kernel surface at the next synchronising call, also checked.
-inline void checkLaunch(const char* kernelName) { check(cudaGetLastError(), kernelName); }
+// faults inside the kernel surface at the next synchronising call, also checked. Counts the
+// launch under kernelName (kernel_tally.h).
+inline void checkLaunch(const char* kernelName) {
+  tallyLaunch(kernelName);
+  check(cudaGetLastError(), kernelName);
+}
 
 // Launchers validate their sizes with this: a bad shape is the caller's bug, reported
 // as an invalid argument instead of a fault on the device.

@@ -50,11 +50,14 @@ void flashPrefill(const FlashTensor& q, const FlashTensor& k, const FlashTensor&
   p.scale = scale;
   p.causal = causal;
   if (qkDim == 72 && vDim == 72)
-    return attention::launchFlashPrefill<80, 80, attention::kFlashWarpsSmallHead>(p, batch, stream);
+    return attention::launchFlashPrefill<80, 80, attention::kFlashWarpsSmallHead>(
+        p, batch, stream, "flashPrefillKernel(72, 72)");
   if (qkDim == 128 && vDim == 128)
-    return attention::launchFlashPrefill<128, 128, attention::kFlashWarps>(p, batch, stream);
+    return attention::launchFlashPrefill<128, 128, attention::kFlashWarps>(p, batch, stream,
+                                                                           "flashPrefillKernel(128, 128)");
   if (qkDim == 192 && vDim == 128)
-    return attention::launchFlashPrefill<192, 128, attention::kFlashWarps>(p, batch, stream);
+    return attention::launchFlashPrefill<192, 128, attention::kFlashWarps>(p, batch, stream,
+                                                                           "flashPrefillKernel(192, 128)");
   fail(ErrorCode::kUnsupported, "flash prefill: unsupported head dims (72/72, 128/128, 192/128)");
 }
 

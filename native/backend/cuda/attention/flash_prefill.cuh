@@ -192,13 +192,13 @@ __global__ void __launch_bounds__(kWarps * 32) flashPrefillKernel(const FlashPar
 }
 
 template <int kQk, int kV, int kWarps>
-void launchFlashPrefill(const FlashParams& p, int batch, cudaStream_t stream) {
+void launchFlashPrefill(const FlashParams& p, int batch, cudaStream_t stream, const char* launchName) {
   constexpr int kSmem = flashSmemBytes<kQk, kV, kWarps>();
   constexpr auto kernel = flashPrefillKernel<kQk, kV, kWarps>;
   ensureSharedMemory<kernel>(kSmem, "flashPrefillKernel shared memory");
   const dim3 grid((p.qLen + kWarps * 16 - 1) / (kWarps * 16), p.heads, batch);
   kernel<<<grid, kWarps * 32, kSmem, stream>>>(p);
-  checkLaunch("flashPrefillKernel");
+  checkLaunch(launchName);
 }
 
 }  // namespace vl2::cuda::attention

@@ -13,32 +13,19 @@ void mhaDecode(const __nv_bfloat16* q, const __nv_bfloat16* kCache, const __nv_b
           "MHA decode: heads must be a multiple of kvHeads");
   require(batch >= 0 && cache.maxSeqLen >= 0, "MHA decode sizes");
   if (batch == 0) return;
-  const attention::SplitPlan plan =
-      attention::planSplits(batch, heads, cache.maxSeqLen, multiprocessorCount());
-  require(plan.splits == 1 ||
-              workspaceBytes >= attention::partialBytes(batch, heads, attention::kMhaHeadDim, plan.splits),
-          "MHA decode workspace too small (decodeWorkspaceBytes)");
   attention::MhaDecodeParams p{};
+  static_cast<attention::PagedDecodeSplit&>(p) = attention::planPagedDecode(
+      cache, batch, heads, heads, attention::kMhaHeadDim, scale, out, workspace, workspaceBytes);
   p.q = q;
   p.kCache = kCache;
   p.vCache = vCache;
-  p.blockTable = cache.blockTable;
-  p.maxBlocksPerSequence = cache.maxBlocksPerSequence;
-  p.seqLens = cache.seqLens;
-  p.heads = heads;
   p.kvHeads = kvHeads;
-  p.scale = scale;
-  p.tokensPerSplit = plan.tokensPerSplit;
-  p.splits = plan.splits;
-  p.out = out;
-  p.partialOut = static_cast<float*>(workspace);
-  p.partialLse =
-      p.partialOut + attention::partialOutputFloats(batch, heads, attention::kMhaHeadDim, plan.splits);
-  attention::mhaDecodeKernel<<<dim3(plan.splits, heads, batch), attention::kMhaDecodeThreads, 0, stream>>>(p);
+  const dim3 grid(p.splits, heads, batch);
+  attention::mhaDecodeKernel<<<grid, attention::kMhaDecodeThreads, 0, stream>>>(p);
   checkLaunch("mhaDecodeKernel");
-  if (plan.splits > 1)
-    attention::launchSplitCombine(p.partialOut, p.partialLse, batch, heads, attention::kMhaHeadDim,
-                                  plan.splits, out, stream);
+  if (p.splits > 1)
+    attention::launchSplitCombine(p.partialOut, p.partialLse, batch, heads, attention::kMhaHeadDim, p.splits,
+                                  out, stream);
 }
 
 }  // namespace vl2::cuda

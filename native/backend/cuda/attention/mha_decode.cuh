@@ -10,24 +10,15 @@
 #include <cstdint>
 
 #include "backend/cuda/attention/config.h"
+#include "backend/cuda/attention/paged_decode_split.h"
 
 namespace vl2::cuda::attention {
 
-struct MhaDecodeParams {
-  const __nv_bfloat16* q;       // [batch, heads, 128]
-  const __nv_bfloat16* kCache;  // [blocks, 64, kvHeads, 128]
-  const __nv_bfloat16* vCache;  // [blocks, 64, kvHeads, 128]
-  const int32_t* blockTable;    // [batch, maxBlocksPerSequence]
-  int maxBlocksPerSequence;
-  const int32_t* seqLens;  // [batch]
-  int heads;
+struct MhaDecodeParams : PagedDecodeSplit {  // valueDim 128
+  const __nv_bfloat16* q;                    // [batch, heads, 128]
+  const __nv_bfloat16* kCache;               // [blocks, 64, kvHeads, 128]
+  const __nv_bfloat16* vCache;               // [blocks, 64, kvHeads, 128]
   int kvHeads;
-  float scale;
-  int tokensPerSplit;
-  int splits;
-  __nv_bfloat16* out;  // [batch, heads, 128] when splits == 1
-  float* partialOut;   // [batch, splits, heads, 128]
-  float* partialLse;   // [batch, splits, heads]
 };
 
 constexpr int kMhaDimsPerLane = kMhaHeadDim / kMhaLanesPerToken;

@@ -25,33 +25,20 @@ void mlaDecode(const __nv_bfloat16* qLatent, const __nv_bfloat16* qRope, const _
   require(heads > 0 && heads <= attention::kMlaMaxHeadTiles * 16, "MLA decode supports 1..32 heads");
   require(batch >= 0 && cache.maxSeqLen >= 0, "MLA decode sizes");
   if (batch == 0) return;
-  const attention::SplitPlan plan = attention::planSplits(batch, 1, cache.maxSeqLen, multiprocessorCount());
-  require(plan.splits == 1 ||
-              workspaceBytes >= attention::partialBytes(batch, heads, attention::kMlaLatentDim, plan.splits),
-          "MLA decode workspace too small (decodeWorkspaceBytes)");
   attention::MlaDecodeParams p{};
+  static_cast<attention::PagedDecodeSplit&>(p) = attention::planPagedDecode(
+      cache, batch, heads, 1, attention::kMlaLatentDim, scale, out, workspace, workspaceBytes);
   p.qLatent = qLatent;
   p.qRope = qRope;
   p.kvCache = kvCache;
-  p.blockTable = cache.blockTable;
-  p.maxBlocksPerSequence = cache.maxBlocksPerSequence;
-  p.seqLens = cache.seqLens;
-  p.heads = heads;
-  p.scale = scale;
-  p.tokensPerSplit = plan.tokensPerSplit;
-  p.splits = plan.splits;
-  p.out = out;
-  p.partialOut = static_cast<float*>(workspace);
-  p.partialLse =
-      p.partialOut + attention::partialOutputFloats(batch, heads, attention::kMlaLatentDim, plan.splits);
   if (heads <= 16) {
     launchMla<1>(p, batch, stream);
   } else {
     launchMla<2>(p, batch, stream);
   }
-  if (plan.splits > 1)
+  if (p.splits > 1)
     attention::launchSplitCombine(p.partialOut, p.partialLse, batch, heads, attention::kMlaLatentDim,
-                                  plan.splits, out, stream);
+                                  p.splits, out, stream);
 }
 
 }  // namespace vl2::cuda

@@ -12,24 +12,15 @@
 #include <cstdint>
 
 #include "backend/cuda/attention/config.h"
+#include "backend/cuda/attention/paged_decode_split.h"
 #include "backend/cuda/ptx.cuh"
 
 namespace vl2::cuda::attention {
 
-struct MlaDecodeParams {
-  const __nv_bfloat16* qLatent;  // [batch, heads, 512]
-  const __nv_bfloat16* qRope;    // [batch, heads, 64]
-  const __nv_bfloat16* kvCache;  // [blocks, 64, 576]
-  const int32_t* blockTable;     // [batch, maxBlocksPerSequence]
-  int maxBlocksPerSequence;
-  const int32_t* seqLens;  // [batch]
-  int heads;
-  float scale;
-  int tokensPerSplit;
-  int splits;
-  __nv_bfloat16* out;  // [batch, heads, 512] when splits == 1
-  float* partialOut;   // [batch, splits, heads, 512]
-  float* partialLse;   // [batch, splits, heads]
+struct MlaDecodeParams : PagedDecodeSplit {  // valueDim 512
+  const __nv_bfloat16* qLatent;              // [batch, heads, 512]
+  const __nv_bfloat16* qRope;                // [batch, heads, 64]
+  const __nv_bfloat16* kvCache;              // [blocks, 64, 576]
 };
 
 constexpr int kMlaScoreStride = kPageTokens + 4;  // fp32 scores, padded against conflicts

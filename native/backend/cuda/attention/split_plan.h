@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "backend/cuda/attention/attention.h"
 #include "backend/cuda/attention/config.h"
+#include "backend/cuda/attention/paged_decode_split.h"
+#include "backend/cuda/check.h"
 
 namespace vl2::cuda::attention {
 
@@ -36,6 +39,27 @@ inline size_t partialOutputFloats(int batch, int heads, int valueDim, int splits
 inline size_t partialBytes(int batch, int heads, int valueDim, int splits) {
   return (partialOutputFloats(batch, heads, valueDim, splits) + static_cast<size_t>(batch) * splits * heads) *
          sizeof(float);
+}
+
+// Plans the split of a decode launch and fills the shared fields.
+inline PagedDecodeSplit planPagedDecode(const PagedCache& cache, int batch, int heads, int unitsPerSequence,
+                                        int valueDim, float scale, __nv_bfloat16* out, void* workspace,
+                                        size_t workspaceBytes) {
+  const SplitPlan plan = planSplits(batch, unitsPerSequence, cache.maxSeqLen, multiprocessorCount());
+  require(plan.splits == 1 || workspaceBytes >= partialBytes(batch, heads, valueDim, plan.splits),
+          "paged decode workspace too small (decodeWorkspaceBytes)");
+  PagedDecodeSplit split{};
+  split.blockTable = cache.blockTable;
+  split.maxBlocksPerSequence = cache.maxBlocksPerSequence;
+  split.seqLens = cache.seqLens;
+  split.heads = heads;
+  split.scale = scale;
+  split.tokensPerSplit = plan.tokensPerSplit;
+  split.splits = plan.splits;
+  split.out = out;
+  split.partialOut = static_cast<float*>(workspace);
+  split.partialLse = split.partialOut + partialOutputFloats(batch, heads, valueDim, plan.splits);
+  return split;
 }
 
 // out[b, h, :] = sum_s exp(lse_s - max) o_s / sum_s exp(lse_s - max).

@@ -30,14 +30,14 @@ void launchTiled(const GemmParams& p, cudaStream_t stream) {
   const int rowTiles = (p.m + Cfg::BM - 1) / Cfg::BM + (kGrouped ? p.groups : 0);
   const dim3 grid(rowTiles, (p.n + featuresPerBlock - 1) / featuresPerBlock);
   kernel<<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(p);
-  checkLaunch("tiledGemmKernel");
+  checkLaunch(kGrouped ? "tiledGemmKernel(grouped)" : "tiledGemmKernel");
 }
 
 template <int kTokenTiles, bool kGrouped, bool kGateUp, class OutT>
 void launchSkinny(const GemmParams& p, cudaStream_t stream) {
   const dim3 grid((p.n + kSkinnyRows - 1) / kSkinnyRows, kGrouped ? p.groups : 1);
   skinnyGemmKernel<kTokenTiles, kGrouped, kGateUp, OutT><<<grid, kSkinnyWarps * 32, 0, stream>>>(p);
-  checkLaunch("skinnyGemmKernel");
+  checkLaunch(kGrouped ? "skinnyGemmKernel(grouped)" : "skinnyGemmKernel");
 }
 
 // Plain and gate-up: rows known on the host.

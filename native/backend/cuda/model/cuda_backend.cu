@@ -193,20 +193,22 @@ std::int64_t CudaBackend::cacheBlocksFor(double fraction) const {
   return static_cast<std::int64_t>(budget / blockBytes);
 }
 
-std::unique_ptr<KvCache> CudaBackend::createCache(std::int64_t blocks) {
+std::int64_t CudaBackend::cacheBytesPerToken() const {
+  return static_cast<std::int64_t>(config_.language.numLayers) * config_.language.kvCacheWidth() *
+         sizeof(__nv_bfloat16);
+}
+
+void CudaBackend::createCache(std::int64_t blocks) {
   check(cudaSetDevice(device_), "cudaSetDevice");
-  auto cache = std::make_unique<KvCache>(config_.language.numLayers, config_.language.kvCacheWidth(), blocks,
-                                         KvCache::Storage::kDeviceBf16);
   // One block more than the allocator hands out: the spare that graph padding rows use.
-  cacheRows_ = cache->capacityTokens() + kKvBlockTokens;
+  cacheRows_ = blocks * kKvBlockTokens + kKvBlockTokens;
   spareBlock_ = static_cast<std::int32_t>(blocks);
-  const std::size_t bytes = static_cast<std::size_t>(cacheRows_) * cache->bytesPerToken();
+  const std::size_t bytes = static_cast<std::size_t>(cacheRows_) * cacheBytesPerToken();
   decodeGraphs_.reset();  // graphs hold pointers into the old cache
   if (cache_) memory_.release(cache_);
   cache_ = static_cast<__nv_bfloat16*>(memory_.allocate(bytes, MemoryUse::kKvCache));
   const char* graphs = std::getenv("VL2_CUDA_GRAPHS");
   if (graphs == nullptr || std::string(graphs) != "0") decodeGraphs_ = std::make_unique<DecodeGraphs>();
-  return cache;
 }
 
 __nv_bfloat16* CudaBackend::cacheLayer(int layer, int part) const {

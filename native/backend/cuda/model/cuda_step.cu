@@ -10,8 +10,7 @@
 
 namespace vl2::cuda {
 
-std::vector<float> CudaBackend::forward(KvCache&, const StepBatch& batch, const float* x,
-                                        StepCaptures* captures) {
+std::vector<float> CudaBackend::forward(const StepBatch& batch, const float* x, StepCaptures* captures) {
   check(cudaSetDevice(device_), "cudaSetDevice");
   scratch_->reset();
   const int rows = static_cast<int>(batch.rows());
@@ -24,7 +23,7 @@ std::vector<float> CudaBackend::forward(KvCache&, const StepBatch& batch, const 
   return out;
 }
 
-std::vector<TokenChoice> CudaBackend::forwardAndChoose(KvCache&, const StepBatch& batch, const float* x,
+std::vector<TokenChoice> CudaBackend::forwardAndChoose(const StepBatch& batch, const float* x,
                                                        const std::vector<ChoiceRequest>& choices) {
   check(cudaSetDevice(device_), "cudaSetDevice");
   const int rows = static_cast<int>(choices.size());

@@ -1,0 +1,45 @@
+// The feed-forward half of a decoder layer: the dense SiLU MLP (first layers)
+// or the DeepSeekMoE block: routed experts chosen per token plus shared experts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backend/cpu/model/linear.h"
+#include "core/model_config.h"
+
+namespace vl2 {
+
+struct GatedMlp {
+  Linear gate, up, down;
+  static GatedMlp load(const WeightStore& store, const std::string& prefix, std::int64_t hidden,
+                       std::int64_t intermediate);
+  // residual[rows, hidden] += weight-free MLP(x)
+  void addTo(ThreadPool& pool, const float* x, std::int64_t rows, float* residual) const;
+};
+
+// Which experts a token uses and their weights (SPEC section 6, MoE).
+struct Routing {
+  std::vector<std::int32_t> experts;  // [rows, topK]
+  std::vector<float> weights;         // [rows, topK]
+};
+
+class MoeBlock {
+ public:
+  MoeBlock(const WeightStore& store, const std::string& prefix, const LanguageConfig& config);
+  Routing route(ThreadPool& pool, const float* x, std::int64_t rows) const;
+  // residual += sum_k w_k expert_k(x) + shared(x); capturedExperts (optional) gets the routed
+  // experts of each row in captureRows, ascending per row.
+  void addTo(ThreadPool& pool, const float* x, std::int64_t rows, float* residual,
+             const std::vector<std::int64_t>* captureRows = nullptr,
+             std::vector<std::int32_t>* capturedExperts = nullptr) const;
+
+ private:
+  LanguageConfig config_;
+  Linear router_;
+  std::vector<float> correctionBias_;  // noaux_tc only
+  std::vector<GatedMlp> experts_;
+  GatedMlp shared_;
+};
+
+}  // namespace vl2

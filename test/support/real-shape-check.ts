@@ -1,0 +1,320 @@
+/**
+ * CUDA against the CPU backend at the published widths: synthetic checkpoints of every variant
+ * (few layers, real head sizes, so the tuned kernels run rather than the shape-agnostic ones the
+ * golden toy models send everything to). The CPU backend matches the reference to ~1e-6, so it is
+ * the reference here; every comparison is judged by the golden README's bf16 rule (relative error
+ * at most 2e-2; the CPU's top-1 inside the GPU's top-3; the same greedy token wherever the CPU's
+ * top-2 margin is above 0.5).
+ *
+ * Compared: the first tile's SigLIP output and projector output, the input embeddings, the last
+ * position's hidden state after every layer, and the logits, for a prompt with an image, a long
+ * prompt (flash attention over the first chunk), a prompt over a cached prefix (a chunk after 960
+ * cached tokens), and batched decode steps (1, 7 and 64 sequences of different cached lengths) both
+ * eagerly (logits) and replayed as CUDA graphs (greedy tokens). Which kernels ran is read from the
+ * addon's launch tally; a tuned kernel the variant needs that did not run fails the check.
+ *
+ * Where a MoE layer sent a token to other experts on the GPU than on the CPU (near ties of random
+ * router weights that bf16 flips; both backends report the experts they chose), the hidden states
+ * after that layer and the logits are not comparable: they are counted and reported as routing
+ * flips, not judged.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomPrompt } from '../../bench/support/prompts.js';
+import { EngineModel } from '../../lib/engine/native-model.js';
+import type { EnginePrompt, PrefillResult } from '../../lib/engine/native-types.js';
+import { nativeAddon } from '../../lib/native.js';
+import type { VariantName } from '../../lib/synth/variants.js';
+import { writeSyntheticCheckpoint } from '../../lib/synth/write-checkpoint.js';
+import { bf16Tolerance, type CheckLine } from './bf16-golden-check.js';
+import { relativeError } from './golden.js';
+
+/** Kernels each variant must reach at real widths; a missing one means a fallback did the work. */
+const requiredKernels: Record<VariantName, string[]> = {
+  tiny: [
+    'tiledGemmKernel',
+    'skinnyGemmKernel',
+    'tiledGemmKernel(grouped)',
+    'skinnyGemmKernel(grouped)',
+    'flashPrefillKernel(72, 72)',
+    'flashPrefillKernel(128, 128)',
+    'mhaDecodeKernel',
+  ],
+  small: [
+    'tiledGemmKernel',
+    'skinnyGemmKernel',
+    'tiledGemmKernel(grouped)',
+    'skinnyGemmKernel(grouped)',
+    'flashPrefillKernel(72, 72)',
+    'flashPrefillKernel(192, 128)',
+    'mlaDecodeKernel',
+  ],
+  base: [
+    'tiledGemmKernel',
+    'skinnyGemmKernel',
+    'tiledGemmKernel(grouped)',
+    'skinnyGemmKernel(grouped)',
+    'flashPrefillKernel(72, 72)',
+    'flashPrefillKernel(192, 128)',
+    'mlaDecodeKernel',
+  ],
+};
+
+export interface RealShapeReport {
+  lines: CheckLine[];
+  /** Kernel launches on the GPU during the check, by name. */
+  launches: Record<string, number>;
+  /** Comparisons left out because routing differed (see the header). */
+  routingFlips: string[];
+}
+
+const limit = bf16Tolerance.logitsRelativeError;
+
+function argmax(x: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if ((x[i] as number) > (x[best] as number)) best = i;
+  return best;
+}
+
+function rankOf(x: Float32Array, id: number): number {
+  let rank = 1;
+  for (const v of x) if (v > (x[id] as number)) rank++;
+  return rank;
+}
+
+function topTwoMargin(x: Float32Array): number {
+  let first = -Infinity;
+  let second = -Infinity;
+  for (const v of x) {
+    if (v > first) [first, second] = [v, first];
+    else if (v > second) second = v;
+  }
+  return first - second;
+}
+
+const error = (where: string, check: string, got: Float32Array, want: Float32Array): CheckLine => ({
+  where,
+  check: `${check} rel. error`,
+  value: relativeError(got, want),
+  limit,
+});
+
+function logitsLines(where: string, gpu: Float32Array, cpu: Float32Array): CheckLine[] {
+  return [
+    error(where, 'logits', gpu, cpu),
+    { where, check: 'rank of CPU top-1', value: rankOf(gpu, argmax(cpu)), limit: bf16Tolerance.topN },
+  ];
+}
+
+/** Index of the first MoE layer whose experts differ for the last row, or -1. */
+function firstRoutingFlip(gpu: PrefillResult, cpu: PrefillResult, topK: number): number {
+  const a = gpu.experts as Int32Array;
+  const b = cpu.experts as Int32Array;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return Math.floor(i / topK);
+  return -1;
+}
+
+/** experts: [MoE layers, rows, topK]; the first MoE layer where `row` routed differently, or -1. */
+function routingFlipOfRow(gpu: Int32Array, cpu: Int32Array, rows: number, row: number, topK: number): number {
+  for (let i = 0; i < cpu.length; i++) {
+    if (Math.floor(i / topK) % rows === row && gpu[i] !== cpu[i]) return Math.floor(i / (rows * topK));
+  }
+  return -1;
+}
+
+/** Hidden states after each layer and the logits of one prompt, skipping what follows a routing flip. */
+function promptLines(
+  where: string,
+  gpu: PrefillResult,
+  cpu: PrefillResult,
+  hidden: number,
+  firstMoeLayer: number,
+  topK: number,
+  report: RealShapeReport,
+): CheckLine[] {
+  const lines: CheckLine[] = [];
+  const flip = firstRoutingFlip(gpu, cpu, topK);
+  // Rows of hiddenLast: 0 the embedding, l + 1 after layer l.
+  const comparableRows = flip < 0 ? Infinity : firstMoeLayer + flip + 1;
+  const rows = (cpu.hiddenLast as Float32Array).length / hidden;
+  for (let row = 0; row < rows; row++) {
+    const range = [row * hidden, (row + 1) * hidden] as const;
+    const label = row === 0 ? 'hidden: embeddings' : `hidden after layer ${row - 1}`;
+    if (row >= comparableRows) {
+      report.routingFlips.push(`${where}: ${label} (MoE layer ${flip} routed differently)`);
+      continue;
+    }
+    lines.push(
+      error(
+        where,
+        label,
+        (gpu.hiddenLast as Float32Array).subarray(...range),
+        (cpu.hiddenLast as Float32Array).subarray(...range),
+      ),
+    );
+  }
+  if (flip < 0) lines.push(...logitsLines(where, gpu.logits, cpu.logits));
+  else report.routingFlips.push(`${where}: logits (MoE layer ${flip} routed differently)`);
+  return lines;
+}
+
+/** Runs one variant; `layers` language layers (the first dense, the rest MoE). */
+export async function checkRealShapes(variant: VariantName, layers = 3): Promise<RealShapeReport> {
+  const report: RealShapeReport = { lines: [], launches: {}, routingFlips: [] };
+  const dir = await mkdtemp(join(tmpdir(), `vl2-real-${variant}-`));
+  const open: EngineModel[] = [];
+  try {
+    await writeSyntheticCheckpoint({ variant, out: dir, layers, seed: 3 });
+    const cpu = await EngineModel.load(dir, { device: 'cpu', cacheTokens: 16384 });
+    open.push(cpu);
+    const gpu = await EngineModel.load(dir, { device: 'cuda', cacheTokens: 65536 });
+    open.push(gpu);
+    nativeAddon().cudaKernelLaunches(true);
+    const config = cpu.checkpoint.modelConfig;
+    const hidden = config.language.hiddenSize;
+    const firstMoeLayer = config.language.firstKDenseReplace;
+    const topK = config.language.numExpertsPerTok;
+    const both = async (prompt: EnginePrompt) => {
+      const [c, g] = [cpu.createSequence(), gpu.createSequence()];
+      const onCpu = await cpu.prefill(c, prompt, { capture: true });
+      const onGpu = await gpu.prefill(g, prompt, { capture: true });
+      return { onCpu, onGpu, sequences: [c, g] as const };
+    };
+    const lines = report.lines;
+
+    // 1. An image of 2x1 local tiles and text: vision, projector, embeddings, every layer, logits.
+    const image = await both(randomPrompt(config, 11, 48, { across: 2, down: 1 }));
+    const where = `${variant} image prompt`;
+    lines.push(
+      error(
+        where,
+        'vision0 (SigLIP, first tile)',
+        image.onGpu.vision0 as Float32Array,
+        image.onCpu.vision0 as Float32Array,
+      ),
+    );
+    lines.push(
+      error(
+        where,
+        'projector0',
+        image.onGpu.projector0 as Float32Array,
+        image.onCpu.projector0 as Float32Array,
+      ),
+    );
+    lines.push(
+      error(where, 'embeddings', image.onGpu.embeds as Float32Array, image.onCpu.embeds as Float32Array),
+    );
+    lines.push(...promptLines(where, image.onGpu, image.onCpu, hidden, firstMoeLayer, topK, report));
+
+    // 2. A 1024-token prompt: its first chunk through flash attention.
+    const longPrompt = randomPrompt(config, 12, 1024);
+    const long = await both(longPrompt);
+    lines.push(
+      ...promptLines(
+        `${variant} 1024-token prompt`,
+        long.onGpu,
+        long.onCpu,
+        hidden,
+        firstMoeLayer,
+        topK,
+        report,
+      ),
+    );
+
+    // 3. Its first 1000 tokens and 240 new ones: 15 full blocks (960 tokens) from the prefix cache,
+    //    then a chunk of 280 over them.
+    const extended = randomPrompt(config, 13, 241);
+    const overPrefix = await both({
+      inputIds: [...longPrompt.inputIds.slice(0, 1000), ...extended.inputIds.slice(1)],
+    });
+    lines.push(
+      ...promptLines(
+        `${variant} chunk over a 960-token cached prefix`,
+        overPrefix.onGpu,
+        overPrefix.onCpu,
+        hidden,
+        firstMoeLayer,
+        topK,
+        report,
+      ),
+    );
+
+    // 4. Batched decode over sequences of different cached lengths: the long prompt's cached
+    //    blocks plus a short tail of their own, so the CPU computes only the tails. The GPU runs
+    //    two copies: decode() eagerly (logits compared), decodeGreedy() as CUDA graph replays
+    //    (greedy tokens compared where the CPU's margin allows).
+    for (const batch of [1, 7, 64]) {
+      const cpuSequences: number[] = [];
+      const eager: number[] = [];
+      const graphed: number[] = [];
+      for (let b = 0; b < batch; b++) {
+        const tail = randomPrompt(config, 100 + b, 2 + ((b * 7) % 29)).inputIds.slice(1);
+        const inputIds = [...longPrompt.inputIds.slice(0, 64 * (1 + (b % 16))), ...tail];
+        for (const [model, list] of [
+          [cpu, cpuSequences],
+          [gpu, eager],
+          [gpu, graphed],
+        ] as const) {
+          const sequence = model.createSequence();
+          list.push(sequence);
+          await model.prefill(sequence, { inputIds });
+        }
+      }
+      let tokens = cpuSequences.map((_, b) => 5 + b);
+      for (let step = 0; step < 3; step++) {
+        const onCpu = await cpu.decodeWithRouting(
+          cpuSequences.map((sequence, b) => ({ sequence, token: tokens[b] as number })),
+        );
+        const onGpu = await gpu.decodeWithRouting(
+          eager.map((sequence, b) => ({ sequence, token: tokens[b] as number })),
+        );
+        const [cpuLogits, gpuLogits] = [onCpu.logits, onGpu.logits];
+        const graphTokens = await gpu.decodeGreedy(
+          graphed.map((sequence, b) => ({ sequence, token: tokens[b] as number })),
+        );
+        const vocab = cpuLogits.length / batch;
+        let mismatches = 0;
+        const next: number[] = [];
+        for (let b = 0; b < batch; b++) {
+          const rowCpu = cpuLogits.subarray(b * vocab, (b + 1) * vocab);
+          const rowGpu = gpuLogits.subarray(b * vocab, (b + 1) * vocab);
+          const rowWhere = `${variant} decode batch ${batch} step ${step} row ${b}`;
+          // The graph replays the same kernels, so a row that routed differently eagerly is left
+          // out of both comparisons.
+          const flip = routingFlipOfRow(onGpu.experts, onCpu.experts, batch, b, topK);
+          if (flip >= 0)
+            report.routingFlips.push(`${rowWhere}: logits (MoE layer ${flip} routed differently)`);
+          else lines.push(...logitsLines(rowWhere, rowGpu, rowCpu));
+          const chosen = argmax(rowCpu);
+          if (flip < 0 && topTwoMargin(rowCpu) > bf16Tolerance.greedyMargin && graphTokens[b] !== chosen)
+            mismatches++;
+          next.push(chosen);
+        }
+        lines.push({
+          where: `${variant} decode batch ${batch} step ${step} (CUDA graph)`,
+          check: 'greedy mismatches where margin > 0.5',
+          value: mismatches,
+          limit: 0,
+        });
+        tokens = next;
+      }
+      for (const sequence of cpuSequences) cpu.freeSequence(sequence);
+      for (const sequence of [...eager, ...graphed]) gpu.freeSequence(sequence);
+    }
+
+    report.launches = nativeAddon().cudaKernelLaunches();
+    for (const kernel of requiredKernels[variant]) {
+      lines.push({
+        where: `${variant} kernels`,
+        check: `${kernel} did not run`,
+        value: (report.launches[kernel] ?? 0) > 0 ? 0 : 1,
+        limit: 0,
+      });
+    }
+    return report;
+  } finally {
+    for (const model of open) model.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
