@@ -85,6 +85,17 @@ describe('bad requests get 400 in OpenAI error shape', () => {
     expect(response.body.error.message).toMatch(/end with a user message/);
   });
 
+  it('a malformed or undecodable data: image: 400 invalid_image', async () => {
+    for (const url of ['data:image/png,%E0%A4%A', 'data:image/png;base64,bm90IGFuIGltYWdl']) {
+      const response = await post(`${served.url}/v1/chat/completions`, {
+        model: modelName,
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }],
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('invalid_image');
+    }
+  });
+
   it('a prompt past the context: 400 context_length_exceeded', async () => {
     const response = await post(`${served.url}/v1/chat/completions`, {
       model: modelName,
