@@ -13,6 +13,7 @@ import type { RemoteFetchOptions } from '../net/safe-fetch.js';
 import { registerChatCompletions } from './chat-completions.js';
 import { loadFastify } from './dependencies.js';
 import { HttpError, toHttpError } from './errors.js';
+import { registerInfoRoutes } from './info-routes.js';
 import { ServerMetrics } from './metrics.js';
 import { ServerState } from './state.js';
 
@@ -161,35 +162,7 @@ export function createServer(model: Model | Promise<Model>, options: ServerOptio
       ),
   );
 
-  const created = Math.floor(Date.now() / 1000);
-  const modelObject = { id: modelName, object: 'model', created, owned_by: 'deepseek-vl2' };
-  app.get('/v1/models', async () => ({ object: 'list', data: [modelObject] }));
-  app.get<{ Params: { id: string } }>('/v1/models/:id', async (request) => {
-    if (request.params.id !== modelName)
-      throw new HttpError(
-        404,
-        `the model '${request.params.id}' does not exist`,
-        'invalid_request_error',
-        'model',
-        'model_not_found',
-      );
-    return modelObject;
-  });
-  app.get('/health', async (_request, reply) => {
-    const status = state.closing
-      ? 'shutting_down'
-      : state.loadError
-        ? 'failed'
-        : state.model
-          ? 'ok'
-          : 'loading';
-    reply.code(status === 'ok' ? 200 : 503);
-    return { status, model: modelName, ...(state.model ? { backend: state.model.device } : {}) };
-  });
-  app.get('/metrics', async (_request, reply) => {
-    reply.type(state.metrics.registry.contentType);
-    return state.metrics.registry.metrics();
-  });
+  registerInfoRoutes(app, state);
   registerChatCompletions(app, state);
   return app;
 }
