@@ -52,19 +52,43 @@ function fromVl2Error(error: Vl2Error): HttpError {
   }
 }
 
+type SchemaError = NonNullable<FastifyError['validation']>[number];
+
+/**
+ * The one schema error to report. A field that may take several forms (`stop`: a string or an
+ * array; a nullable number) fails every form, and the first failure ("must be string") rarely says
+ * what is wrong: the deepest error, and among those one that is not a type mismatch, does.
+ */
+function mostSpecific(errors: SchemaError[]): SchemaError | undefined {
+  const depth = (e: SchemaError) => (e.instancePath ?? '').split('/').length;
+  const generic = (e: SchemaError) => ['type', 'anyOf', 'oneOf'].includes(e.keyword);
+  return [...errors].sort((a, b) => depth(b) - depth(a) || Number(generic(a)) - Number(generic(b)))[0];
+}
+
+function describeSchemaError(errors: SchemaError[]): HttpError {
+  const error = mostSpecific(errors);
+  const params = (error?.params ?? {}) as {
+    missingProperty?: string;
+    additionalProperty?: string;
+    allowedValues?: unknown[];
+    allowedValue?: unknown;
+  };
+  const path = (error?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const field = params.missingProperty ?? params.additionalProperty;
+  const param = [path, field].filter(Boolean).join('.') || null;
+  const allowed =
+    params.allowedValues ?? (params.allowedValue === undefined ? undefined : [params.allowedValue]);
+  const what = params.additionalProperty
+    ? `unknown or unsupported field '${params.additionalProperty}'`
+    : params.missingProperty
+      ? `missing required field '${param}'`
+      : `${param ?? 'the body'} ${error?.message ?? 'is invalid'}${allowed ? ` (${allowed.map((v) => JSON.stringify(v)).join(', ')})` : ''}`;
+  return badRequest(`invalid request: ${what}`, param, 'invalid_value');
+}
+
 /** Fastify's own errors: schema validation, bad JSON, body size, media type. */
 function fromFastifyError(error: FastifyError): HttpError | undefined {
-  if (error.validation) {
-    const first = error.validation[0];
-    const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
-    const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
-    const param = [path, missing ?? extra].filter(Boolean).join('.') || null;
-    const what = extra
-      ? `unknown or unsupported field '${extra}'`
-      : `${param ?? 'the body'} ${first?.message ?? 'is invalid'}`;
-    return badRequest(`invalid request: ${what}`, param, 'invalid_value');
-  }
+  if (error.validation) return describeSchemaError(error.validation);
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
     return new HttpError(413, error.message, 'invalid_request_error', null, 'request_too_large');
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')

@@ -2,8 +2,9 @@
  * The request body of POST /v1/chat/completions as a JSON schema (fastify validates it before the
  * handler runs, so every type error is a 400 naming the field) and as a TypeScript type. Fields
  * OpenAI defines that this server does not implement (tools, response_format, audio...) are refused
- * as unknown rather than silently ignored. top_k, min_p and repetition_penalty are extensions
- * (vLLM's names).
+ * rather than silently ignored, except in the forms that ask for nothing (`tools: []`,
+ * `response_format: { type: 'text' }`, `logit_bias: {}`...), which common clients send by default.
+ * top_k, min_p and repetition_penalty are extensions (vLLM's names).
  */
 
 export interface TextPart {
@@ -43,6 +44,14 @@ export interface ChatCompletionRequest {
   logprobs?: boolean | null;
   top_logprobs?: number | null;
   user?: string;
+  /** Accepted only in the forms that ask for nothing: see the schema. */
+  store?: boolean | null;
+  metadata?: Record<string, string> | null;
+  response_format?: { type: 'text' } | null;
+  tools?: [] | null;
+  tool_choice?: 'none' | 'auto' | null;
+  parallel_tool_calls?: boolean | null;
+  logit_bias?: Record<string, never> | null;
 }
 
 /** OpenAI allows at most this many stop sequences. */
@@ -112,5 +121,18 @@ export const chatCompletionSchema = {
     logprobs: nullable({ type: 'boolean' }),
     top_logprobs: nullable({ type: 'integer', minimum: 0, maximum: maxTopLogprobs }),
     user: { type: 'string' },
+    // No-ops: nothing is stored, and without tools there is nothing to choose or run in parallel.
+    store: nullable({ type: 'boolean' }),
+    metadata: nullable({ type: 'object', additionalProperties: { type: 'string' } }),
+    response_format: nullable({
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      properties: { type: { const: 'text' } },
+    }),
+    tools: nullable({ type: 'array', maxItems: 0 }),
+    tool_choice: nullable({ enum: ['none', 'auto'] }),
+    parallel_tool_calls: nullable({ type: 'boolean' }),
+    logit_bias: nullable({ type: 'object', maxProperties: 0 }),
   },
 } as const;

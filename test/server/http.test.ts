@@ -51,7 +51,18 @@ describe('bad requests get 400 in OpenAI error shape', () => {
     ['a string temperature', { model: modelName, messages, temperature: 'hot' }, 'temperature'],
     ['temperature out of range', { model: modelName, messages, temperature: 3 }, 'temperature'],
     ['a fractional max_tokens', { model: modelName, messages, max_tokens: 1.5 }, 'max_tokens'],
-    ['an unsupported field', { model: modelName, messages, tools: [] }, 'tools'],
+    ['an unsupported field', { model: modelName, messages, audio: { voice: 'alloy' } }, 'audio'],
+    [
+      'tools',
+      { model: modelName, messages, tools: [{ type: 'function', function: { name: 'f' } }] },
+      'tools',
+    ],
+    [
+      'a JSON response format',
+      { model: modelName, messages, response_format: { type: 'json_object' } },
+      null,
+    ],
+    ['a logit bias', { model: modelName, messages, logit_bias: { '42': 5 } }, 'logit_bias'],
     ['a tool message', { model: modelName, messages: [{ role: 'tool', content: 'x' }] }, 'messages.0.role'],
     [
       'an audio part',
@@ -68,6 +79,43 @@ describe('bad requests get 400 in OpenAI error shape', () => {
     expect(response.body).toMatchObject(errorShape);
     expect(response.body.error.type).toBe('invalid_request_error');
     if (param) expect(response.body.error.param).toBe(param);
+  });
+
+  it.each([
+    ['no model', { messages }, "missing required field 'model'"],
+    [
+      'five stop strings',
+      { model: modelName, messages, stop: ['a', 'b', 'c', 'd', 'e'] },
+      'stop must NOT have more than 4 items',
+    ],
+    [
+      'an audio part',
+      { model: modelName, messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] },
+      'messages.0.content.0.type must be equal to one of the allowed values ("text", "image_url")',
+    ],
+  ])('the message names what is wrong: %s', async (_name, body, message) => {
+    const response = await post(`${served.url}/v1/chat/completions`, body);
+    expect(response.body.error.message).toBe(`invalid request: ${message}`);
+  });
+
+  it('accepts the no-op forms of fields clients send by default', async () => {
+    const response = await post(`${served.url}/v1/chat/completions`, {
+      model: modelName,
+      messages,
+      max_tokens: 2,
+      tools: [],
+      tool_choice: 'none',
+      parallel_tool_calls: false,
+      response_format: { type: 'text' },
+      logit_bias: {},
+      store: false,
+      metadata: { team: 'search' },
+      user: 'u-1',
+      frequency_penalty: 0,
+      presence_penalty: 0,
+      n: 1,
+    });
+    expect(response.status).toBe(200);
   });
 
   it('malformed JSON', async () => {
