@@ -38,9 +38,9 @@ export interface RemoteFetchOptions {
   signal?: AbortSignal;
 }
 
-export const defaultRemoteMaxBytes = 20 * 1024 ** 2;
-export const defaultRemoteTimeoutMs = 10_000;
-export const defaultRemoteMaxRedirects = 5;
+const defaultRemoteMaxBytes = 20 * 1024 ** 2;
+const defaultRemoteTimeoutMs = 10_000;
+const defaultRemoteMaxRedirects = 5;
 
 async function systemResolve(hostname: string): Promise<ResolvedAddress[]> {
   const found = await dnsLookup(hostname, { all: true, verbatim: true });

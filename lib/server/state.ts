@@ -85,10 +85,6 @@ export class ServerState {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  get inFlightCount(): number {
-    return this.inFlight.size;
-  }
-
   abortAll(cause: AbortCause): void {
     for (const controller of this.inFlight) controller.abort(new AbortReason(cause));
   }
