@@ -1,4 +1,6 @@
 // GEMM checks (against fp64 host dot products) and timings on the models' real shapes.
+#include <cstdlib>
+
 #include "backend/cuda/gemm/gemm.h"
 #include "harness.h"
 
@@ -25,7 +27,8 @@ double silu(double v) { return v / (1.0 + std::exp(-v)); }
 
 // aliasOutput: the output starts as the residual and the residual pointer is the output
 // (in-place residual add, as the decoder layers do), rows strided wider than n.
-void checkGemm(int m, int n, int k, bool withBias, bool withResidual, bool fp32Out, bool aliasOutput = false) {
+void checkGemm(int m, int n, int k, bool withBias, bool withResidual, bool fp32Out,
+               bool aliasOutput = false) {
   if (fp32Out && aliasOutput) std::abort();  // the in-place form is bf16 only
   const float scale = 1.0f / std::sqrt(static_cast<float>(k));
   const int stride = aliasOutput ? n + 8 : n;
@@ -49,7 +52,8 @@ void checkGemm(int m, int n, int k, bool withBias, bool withResidual, bool fp32O
   } else if (aliasOutput) {
     epilogue.residual = residual.device.get();
     epilogue.residualStride = stride;
-    vl2::cuda::gemm(x.device.get(), w.device.get(), residual.device.get(), m, n, k, stride, epilogue, nullptr);
+    vl2::cuda::gemm(x.device.get(), w.device.get(), residual.device.get(), m, n, k, stride, epilogue,
+                    nullptr);
     y = download(residual.device.get(), residual.device.count());
   } else {
     DeviceBuffer<bf16> out(static_cast<size_t>(m) * stride);
@@ -168,6 +172,7 @@ std::vector<std::pair<vl2::cuda::GemmPath, std::string>> gemmPaths() {
   std::vector<std::pair<vl2::cuda::GemmPath, std::string>> paths = {{vl2::cuda::GemmPath::kMmaSync, ""}};
   if (isHopperDevice()) {
     paths.push_back({vl2::cuda::GemmPath::kSm90Wide, "sm90w"});
+    paths.push_back({vl2::cuda::GemmPath::kSm90Mid, "sm90m"});
     paths.push_back({vl2::cuda::GemmPath::kSm90Narrow, "sm90n"});
   }
   return paths;
@@ -197,9 +202,12 @@ void runGemm(bool quick) {
     benchGemm("Small lm_head", m, 102400, 2048);
     benchGemm("Tiny lm_head", m, 129280, 1280);
   }
-  // Prefill sizes on every kernel family (auto tile choice last: what the model takes).
+  // Prefill sizes on every kernel family: mma.sync, then what the model takes (kAuto: sm90
+  // with the tile chosen per shape on Hopper), then each sm90 tile forced.
   std::vector<std::pair<vl2::cuda::GemmPath, std::string>> prefillPaths = gemmPaths();
-  if (isHopperDevice()) prefillPaths.push_back({vl2::cuda::GemmPath::kSm90, "sm90"});
+  if (isHopperDevice()) prefillPaths.insert(prefillPaths.begin() + 1, {vl2::cuda::GemmPath::kAuto, "auto"});
+  if (const char* only = std::getenv("VL2_BENCH_GEMM_PATHS"); only != nullptr && std::string(only) == "auto")
+    prefillPaths.resize(std::min<size_t>(prefillPaths.size(), 2));
   for (const auto& [path, label] : prefillPaths) {
     vl2::cuda::setGemmPath(path);
     const std::string prefix = label.empty() ? "" : label + " ";

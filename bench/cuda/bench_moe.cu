@@ -314,7 +314,11 @@ void runMoe(bool quick) {
   MoeRouting noauxGroups{64, 6, 8, 3, MoeScoring::kSigmoid, MoeTopkMethod::kNoauxTc, true, 2.5f};
   MoeRouting limited{64, 6, 8, 3, MoeScoring::kSoftmax, MoeTopkMethod::kGroupLimitedGreedy, false, 1.0f};
   std::vector<std::pair<vl2::cuda::GemmPath, std::string>> paths = {{vl2::cuda::GemmPath::kMmaSync, ""}};
-  if (isHopperDevice()) paths.push_back({vl2::cuda::GemmPath::kSm90, "sm90"});
+  if (isHopperDevice()) {
+    paths.push_back({vl2::cuda::GemmPath::kSm90, "sm90"});         // what kAuto takes
+    paths.push_back({vl2::cuda::GemmPath::kSm90Wide, "sm90w"});    // 128-row tiles
+    paths.push_back({vl2::cuda::GemmPath::kSm90Narrow, "sm90n"});  // 64-row tiles
+  }
   for (const auto& [path, label] : paths) {
     vl2::cuda::setGemmPath(path);
     pathLabel() = label;

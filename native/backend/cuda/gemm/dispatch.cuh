@@ -8,8 +8,8 @@
 #include "backend/cuda/gemm/config.h"
 #include "backend/cuda/gemm/gemm.h"
 #include "backend/cuda/gemm/params.h"
-#include "backend/cuda/gemm/sm90/launch.cuh"
 #include "backend/cuda/gemm/skinny_kernel.cuh"
+#include "backend/cuda/gemm/sm90/launch.cuh"
 #include "backend/cuda/gemm/tiled_kernel.cuh"
 
 namespace vl2::cuda::gemmk {
@@ -43,17 +43,21 @@ void launchSkinny(const GemmParams& p, cudaStream_t stream) {
 }
 
 // The Hopper kernels take a launch on a cc 9.x device when asked for (GemmPath), or by
-// default once sm90::kDefault says they passed the fp64 checks on the GPU.
-inline bool takesSm90(GemmPath path) {
+// default (kAuto) where sm90::kDenseDefault / kGroupedDefault say they passed the fp64 checks
+// on the GPU and measured faster than mma.sync.
+inline bool takesSm90(GemmPath path, bool defaultOn) {
   if (path == GemmPath::kMmaSync) return false;
-  if (path == GemmPath::kAuto && !sm90::kDefault) return false;
+  if (path == GemmPath::kAuto && !defaultOn) return false;
   return sm90::isHopper();
 }
 
 inline sm90::TileChoice sm90Tile(GemmPath path) {
-  return path == GemmPath::kSm90Wide     ? sm90::TileChoice::kWide
-         : path == GemmPath::kSm90Narrow ? sm90::TileChoice::kNarrow
-                                         : sm90::TileChoice::kAuto;
+  switch (path) {
+    case GemmPath::kSm90Wide: return sm90::TileChoice::kWide;
+    case GemmPath::kSm90Mid: return sm90::TileChoice::kMid;
+    case GemmPath::kSm90Narrow: return sm90::TileChoice::kNarrow;
+    default: return sm90::TileChoice::kAuto;
+  }
 }
 
 // Plain and gate-up: rows known on the host. Which kernel a GPU takes: sm90 (cc 9.x, at least
@@ -65,7 +69,7 @@ void runDense(const GemmParams& p, cudaStream_t stream) {
   const GemmPath path = gemmPath();
   // An explicit sm90 path takes every size (the checks cover the tails that way).
   const bool sizeFits = p.m >= sm90::kMinRows || path != GemmPath::kAuto;
-  if (sizeFits && takesSm90(path) && sm90::denseFits(p))
+  if (sizeFits && takesSm90(path, sm90::kDenseDefault) && sm90::denseFits(p))
     return sm90::runDense<kGateUp, OutT>(p, sm90Tile(path), stream);
   if (p.m <= 8) return launchSkinny<1, false, kGateUp, OutT>(p, stream);
   if (p.m <= kSkinnyMaxTokens) return launchSkinny<2, false, kGateUp, OutT>(p, stream);
@@ -75,8 +79,8 @@ void runDense(const GemmParams& p, cudaStream_t stream) {
   launchTiled<MediumTile, false, kGateUp, OutT>(p, stream);
 }
 
-// Grouped: per-group row counts live on the device; sm90 when `tokens` reaches sm90::kMinRows. `tokens` (rows before the top-k
-// fan-out) bounds every group's rows, which picks the skinny kernel for decode.
+// Grouped: per-group row counts live on the device; sm90 when `tokens` reaches sm90::kMinRows. `tokens` (rows
+// before the top-k fan-out) bounds every group's rows, which picks the skinny kernel for decode.
 template <bool kGateUp, class OutT>
 void runGrouped(const GemmParams& p, int tokens, cudaStream_t stream) {
   validate(p);
@@ -85,8 +89,8 @@ void runGrouped(const GemmParams& p, int tokens, cudaStream_t stream) {
   if (tokens <= kSkinnyMaxTokens) return launchSkinny<2, true, kGateUp, OutT>(p, stream);
   const GemmPath path = gemmPath();
   const bool sizeFits = tokens >= sm90::kMinRows || path != GemmPath::kAuto;
-  if (sizeFits && takesSm90(path) && p.groups <= sm90::kMaxGroups)
-    return sm90::runGrouped<kGateUp, OutT>(p, stream);
+  if (sizeFits && takesSm90(path, sm90::kGroupedDefault) && p.groups <= sm90::kMaxGroups)
+    return sm90::runGrouped<kGateUp, OutT>(p, sm90Tile(path), stream);
   launchTiled<GroupedTile, true, kGateUp, OutT>(p, stream);
 }
 

@@ -31,8 +31,8 @@ void gemmGateUpSilu(const __nv_bfloat16* x, const __nv_bfloat16* gate, const __n
 // Which kernel family the GEMM launchers use, for the checks and benches that compare them;
 // the model leaves it at kAuto. The sm90 choices apply on compute capability 9.x only and to
 // operands the Hopper kernels take (they fall back to mma.sync elsewhere); kSm90 chooses the
-// tile shape as kAuto does, kSm90Wide / kSm90Narrow force one.
-enum class GemmPath { kAuto, kMmaSync, kSm90, kSm90Wide, kSm90Narrow };
+// tile shape as kAuto does, kSm90Wide / kSm90Mid / kSm90Narrow force one.
+enum class GemmPath { kAuto, kMmaSync, kSm90, kSm90Wide, kSm90Mid, kSm90Narrow };
 void setGemmPath(GemmPath path);
 GemmPath gemmPath();
 

@@ -25,40 +25,47 @@ struct Sm90Tile {
   // Tiles need 1024-byte alignment (swizzle atom); the barriers follow the ring.
   static constexpr int kSmemBytes = 1024 + kStages * kStageBytes + 2 * kStages * 8;
   static_assert(BM == 64 || BM == 128, "one or two consumer warpgroups along M");
-  static_assert(kWgmmaN == 128 || kWgmmaN == 256, "wgmma wrappers exist for N = 128 and 256");
+  static_assert(kWgmmaN == 128 || kWgmmaN == 192 || kWgmmaN == 256, "wgmma wrappers: N = 128, 192, 256");
   static_assert(kStageBytesA % 1024 == 0 && kStageBytesB % 1024 == 0, "stages stay 1024-byte aligned");
 };
 
 // Dense prefill: 128 x 256 gives each wgmma the widest N (fewest smem bytes per FLOP);
-// 4 stages = 192 KB. 128 x 128 (6 stages) for shapes whose 128 x 256 tile count leaves
-// much of the last wave idle (SigLIP's 5103 rows: 560 tiles = 4.2 waves on 132 SMs).
+// 4 stages = 192 KB. The narrower tiles exist for shapes whose 128 x 256 tile count leaves
+// much of the last wave idle (q_proj at 2048 rows: 192 tiles = 1.45 waves on 132 SMs, against
+// 256 tiles = 1.94 waves at 128 x 192) and for few rows (one wave either way: the smallest
+// tile finishes first). launch.cuh chooses by the predicted waves x tile time.
 using Sm90WideTile = Sm90Tile<128, 256, 4>;
+using Sm90MidTile = Sm90Tile<128, 192, 5>;
 using Sm90NarrowTile = Sm90Tile<128, 128, 6>;
-// MoE experts get ~100 (1024 tokens) to ~400 (4096 tokens) rows each: 64-row tiles waste
-// less of each expert's last tile; both consumers split the 256 columns.
+// Each tile's rate relative to 128 x 256 when both fill their waves: 128 x 128 measured 0.80
+// (8192^3) to 0.91 (4096 x 3072 x 2048) on the H200; 128 x 192 in between (a guess).
+constexpr double kWideTileRate = 1.0;
+constexpr double kMidTileRate = 0.93;
+constexpr double kNarrowTileRate = 0.85;
+// MoE experts: 128 x 256 tiles. At ~100 rows an expert (1024 tokens) a 64-row tile would
+// waste less of each expert's last tile, but it re-reads every B tile twice as often and
+// measured slower on every MoE shape (H200, 1024 tokens, Small gate-up 288 vs 240 us, Base
+// 446 vs 337 us); it stays for GemmPath::kSm90Narrow comparisons.
 using Sm90GroupedTile = Sm90Tile<64, 256, 5>;
+using Sm90GroupedWideTile = Sm90Tile<128, 256, 4>;
 
 // Register split (setmaxnreg): the loading warpgroup needs few, the consumers hold up to 128
 // fp32 accumulators each; 2 x 128 x 224 + 128 x 56 = 64 512 <= 65 536.
 constexpr int kProducerRegisters = 56;
 constexpr int kConsumerRegisters = 224;
 
-// Grouped loads go through cp.async (TMA cannot gather rows): a stage is handed to the
-// consumers once the copies kCopyLag stages younger have been issued, so that many are in flight.
-constexpr int kCopyLag = 2;
-
 // Tile order of dense launches: groups of kRasterRows row tiles walk the columns together,
 // so the blocks running at once share A rows and B columns in the L2.
 constexpr int kRasterRows = 8;
 
-// The 128 x 128 tile's rate relative to 128 x 256 when both fill their waves (a guess until
-// measured), for choosing between them by wave quantisation.
-constexpr double kNarrowTileRate = 0.85;
+// Prefill with fewer rows than this stays on the mma.sync kernels (their 64-row tiles); at 256
+// rows the 128 x 128 tile measured 0.77-1.0x the mma.sync time (bench/NOTES.md 2026-11-30).
+constexpr int kMinRows = 256;
 
-// Prefill with fewer rows than this stays on the mma.sync kernels (their 64-row tiles).
-constexpr int kMinRows = 128;
-
-// Whether GemmPath::kAuto takes these kernels: only after the fp64 checks passed on a GPU.
-constexpr bool kDefault = false;
+// Whether GemmPath::kAuto takes these kernels: only after their fp64 checks passed on a GPU
+// (bench/cuda kernels on the H200, 2026-11-30: 144 dense and 51 MoE checks, memcheck clean)
+// and measured faster than the mma.sync kernels (bench/NOTES.md, "2026-11-30 sm90 GEMMs").
+constexpr bool kDenseDefault = true;
+constexpr bool kGroupedDefault = true;
 
 }  // namespace vl2::cuda::sm90

@@ -20,8 +20,9 @@ namespace vl2::cuda::sm90 {
 using gemmk::GemmParams;
 
 using EncodeTiled = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*,
-                                 const cuuint64_t*, const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave,
-                                 CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
+                                 const cuuint64_t*, const cuuint32_t*, const cuuint32_t*,
+                                 CUtensorMapInterleave, CUtensorMapSwizzle, CUtensorMapL2promotion,
+                                 CUtensorMapFloatOOBfill);
 
 inline EncodeTiled encodeTiled() {
   static const EncodeTiled function = [] {
@@ -46,10 +47,10 @@ inline CUtensorMap tileMap(const __nv_bfloat16* base, int rows, int k, int boxRo
   const cuuint64_t strides[1] = {static_cast<cuuint64_t>(k) * 2};
   const cuuint32_t box[2] = {64, static_cast<cuuint32_t>(boxRows)};
   const cuuint32_t elementStrides[2] = {1, 1};
-  const CUresult result = encodeTiled()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<__nv_bfloat16*>(base),
-                                        dims, strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                                        CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                                        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  const CUresult result =
+      encodeTiled()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<__nv_bfloat16*>(base), dims,
+                    strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                    CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (result != CUDA_SUCCESS)
     fail(ErrorCode::kCuda, "CUDA: cuTensorMapEncodeTiled failed with code " + std::to_string(result));
   return map;
@@ -95,39 +96,49 @@ void launchDense(const GemmParams& p, cudaStream_t stream) {
   launch<Cfg, false, kGateUp, OutT>(p, mapA, mapB, mapUp, (p.m + Cfg::BM - 1) / Cfg::BM, stream);
 }
 
-// Fraction of the SM-time a grid of `tiles` equal tiles keeps busy (the last wave's idle SMs).
-inline double waveEfficiency(long long tiles, int sms) {
-  const long long waves = (tiles + sms - 1) / sms;
-  return static_cast<double>(tiles) / static_cast<double>(waves * sms);
-}
+enum class TileChoice { kAuto, kWide, kMid, kNarrow };
 
-enum class TileChoice { kAuto, kWide, kNarrow };
+// Predicted time of a dense launch on tile Cfg, in units of one 128 x 256 tile at full rate:
+// whole waves of persistent blocks (a partly filled last wave costs a full one).
+template <class Cfg, bool kGateUp>
+double predictedTime(const GemmParams& p, int sms, double rate) {
+  const int features = kGateUp ? Cfg::BN / 2 : Cfg::BN;
+  const long long tiles =
+      static_cast<long long>((p.m + Cfg::BM - 1) / Cfg::BM) * ((p.n + features - 1) / features);
+  const long long waves = (tiles + sms - 1) / sms;
+  return static_cast<double>(waves) * Cfg::BN / Sm90WideTile::BN / rate;
+}
 
 // Plain and gate-up, rows known on the host.
 template <bool kGateUp, class OutT>
 void runDense(const GemmParams& p, TileChoice choice, cudaStream_t stream) {
   if (choice == TileChoice::kAuto) {
     const int sms = multiprocessorCount();
-    auto tiles = [&](int bm, int features) {
-      return static_cast<long long>((p.m + bm - 1) / bm) * ((p.n + features - 1) / features);
-    };
-    const int divisor = kGateUp ? 2 : 1;
-    const double wide = waveEfficiency(tiles(Sm90WideTile::BM, Sm90WideTile::BN / divisor), sms);
-    const double narrow = kNarrowTileRate *
-                          waveEfficiency(tiles(Sm90NarrowTile::BM, Sm90NarrowTile::BN / divisor), sms);
-    choice = wide >= narrow ? TileChoice::kWide : TileChoice::kNarrow;
+    const double wide = predictedTime<Sm90WideTile, kGateUp>(p, sms, kWideTileRate);
+    const double mid = predictedTime<Sm90MidTile, kGateUp>(p, sms, kMidTileRate);
+    const double narrow = predictedTime<Sm90NarrowTile, kGateUp>(p, sms, kNarrowTileRate);
+    choice = wide <= mid && wide <= narrow ? TileChoice::kWide
+             : mid <= narrow               ? TileChoice::kMid
+                                           : TileChoice::kNarrow;
   }
   if (choice == TileChoice::kWide) return launchDense<Sm90WideTile, kGateUp, OutT>(p, stream);
+  if (choice == TileChoice::kMid) return launchDense<Sm90MidTile, kGateUp, OutT>(p, stream);
   launchDense<Sm90NarrowTile, kGateUp, OutT>(p, stream);
 }
 
-// Grouped (MoE experts): group offsets on the device, so the grid covers the upper bound.
-template <bool kGateUp, class OutT>
-void runGrouped(const GemmParams& p, cudaStream_t stream) {
-  require(p.groups <= kMaxGroups, "sm90 grouped GEMM: too many groups");
-  using Cfg = Sm90GroupedTile;
+template <class Cfg, bool kGateUp, class OutT>
+void launchGrouped(const GemmParams& p, cudaStream_t stream) {
   const int tilesM = (p.m + Cfg::BM - 1) / Cfg::BM + p.groups;
   launch<Cfg, true, kGateUp, OutT>(p, CUtensorMap{}, CUtensorMap{}, CUtensorMap{}, tilesM, stream);
+}
+
+// Grouped (MoE experts): group offsets on the device, so the grid covers the upper bound.
+// 128-row tiles unless kNarrow asks for the 64-row ones (config.h says why).
+template <bool kGateUp, class OutT>
+void runGrouped(const GemmParams& p, TileChoice choice, cudaStream_t stream) {
+  require(p.groups <= kMaxGroups, "sm90 grouped GEMM: too many groups");
+  if (choice == TileChoice::kNarrow) return launchGrouped<Sm90GroupedTile, kGateUp, OutT>(p, stream);
+  launchGrouped<Sm90GroupedWideTile, kGateUp, OutT>(p, stream);
 }
 
 }  // namespace vl2::cuda::sm90

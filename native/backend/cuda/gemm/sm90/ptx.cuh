@@ -34,6 +34,13 @@ __device__ __forceinline__ void mbarrierArriveExpectBytes(uint64_t* barrier, uin
                : "memory");
 }
 
+// Arrives on the barrier once every cp.async this thread issued so far has landed (the
+// arrival is one of those the barrier was initialised with).
+__device__ __forceinline__ void cpAsyncArrive(uint64_t* barrier) {
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(smemAddress(barrier))
+               : "memory");
+}
+
 // Spins until the barrier's phase with this parity has completed.
 __device__ __forceinline__ void mbarrierWait(uint64_t* barrier, uint32_t parity) {
   asm volatile(
@@ -47,7 +54,8 @@ __device__ __forceinline__ void mbarrierWait(uint64_t* barrier, uint32_t parity)
 
 // 2-D tile [c1 .. c1 + box1) x [c0 .. c0 + box0) of `map` into smem; out-of-range elements
 // arrive as zeros and count towards the barrier's expected bytes.
-__device__ __forceinline__ void tmaLoad2d(void* smem, const CUtensorMap* map, uint64_t* barrier, int c0, int c1) {
+__device__ __forceinline__ void tmaLoad2d(void* smem, const CUtensorMap* map, uint64_t* barrier, int c0,
+                                          int c1) {
   asm volatile(
       "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], "
       "[%2];\n" ::"r"(smemAddress(smem)),
@@ -56,10 +64,14 @@ __device__ __forceinline__ void tmaLoad2d(void* smem, const CUtensorMap* map, ui
 }
 
 // Shared memory written by ordinary stores or cp.async that wgmma (the async proxy) reads next.
-__device__ __forceinline__ void fenceProxyAsync() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+__device__ __forceinline__ void fenceProxyAsync() {
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
 
 __device__ __forceinline__ void wgmmaFence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmmaCommit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmmaCommit() {
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
 template <int kPending>
 __device__ __forceinline__ void wgmmaWait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(kPending) : "memory");
