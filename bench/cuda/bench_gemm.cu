@@ -179,7 +179,9 @@ std::vector<std::pair<vl2::cuda::GemmPath, std::string>> gemmPaths() {
 }
 
 void runGemm(bool quick) {
-  for (const auto& [path, label] : gemmPaths()) {
+  std::vector<std::pair<vl2::cuda::GemmPath, std::string>> checked = gemmPaths();
+  if (isHopperDevice()) checked.push_back({vl2::cuda::GemmPath::kSm90, "sm90"});  // tiles as kAuto chooses
+  for (const auto& [path, label] : checked) {
     vl2::cuda::setGemmPath(path);
     pathLabel() = label;
     guarded("gemm checks", runGemmChecks);

@@ -7,7 +7,9 @@ namespace vl2::cuda::sm90 {
 // (BM = 128) or half the columns (BM = 64) of the BM x BN output tile and run wgmma on it.
 // BK = 64 bf16 = 128-byte rows, the widest row the 128-byte swizzle (bank-conflict-free
 // wgmma reads) allows. kStages deep ring: as many stages as fit in 227 KB with a margin.
-template <int BM_, int BN_, int kStages_>
+// kStoreTma_: bf16 results leave through smem and TMA stores, so the consumers start the next
+// tile while the copy engine writes this one (the ring gives up a stage for the staging tile).
+template <int BM_, int BN_, int kStages_, bool kStoreTma_ = false>
 struct Sm90Tile {
   static constexpr int BM = BM_;
   static constexpr int BN = BN_;
@@ -22,8 +24,12 @@ struct Sm90Tile {
   static constexpr int kStageBytesA = BM * BK * 2;
   static constexpr int kStageBytesB = BN * BK * 2;
   static constexpr int kStageBytes = kStageBytesA + kStageBytesB;
-  // Tiles need 1024-byte alignment (swizzle atom); the barriers follow the ring.
-  static constexpr int kSmemBytes = 1024 + kStages * kStageBytes + 2 * kStages * 8;
+  static constexpr bool kStoreTma = kStoreTma_;
+  // Staging tile of the TMA stores: boxes of BM rows x kStoreBoxColumns, 128-byte swizzle.
+  static constexpr int kStoreBoxColumns = 64;
+  static constexpr int kStoreBytes = kStoreTma ? BM * BN * 2 : 0;
+  // Tiles need 1024-byte alignment (swizzle atom); staging and barriers follow the ring.
+  static constexpr int kSmemBytes = 1024 + kStages * kStageBytes + kStoreBytes + 2 * kStages * 8;
   static_assert(BM == 64 || BM == 128, "one or two consumer warpgroups along M");
   static_assert(kWgmmaN == 128 || kWgmmaN == 192 || kWgmmaN == 256, "wgmma wrappers: N = 128, 192, 256");
   static_assert(kStageBytesA % 1024 == 0 && kStageBytesB % 1024 == 0, "stages stay 1024-byte aligned");
@@ -37,6 +43,13 @@ struct Sm90Tile {
 using Sm90WideTile = Sm90Tile<128, 256, 4>;
 using Sm90MidTile = Sm90Tile<128, 192, 5>;
 using Sm90NarrowTile = Sm90Tile<128, 128, 6>;
+// The same tiles with TMA stores of bf16 results (one stage less: 208, 208, 192 KB).
+using Sm90WideStoreTile = Sm90Tile<128, 256, 3, true>;
+using Sm90MidStoreTile = Sm90Tile<128, 192, 4, true>;
+using Sm90NarrowStoreTile = Sm90Tile<128, 128, 5, true>;
+// Whether kAuto / kSm90 take the TMA-store tiles where they apply (bf16 output, rows 16-byte
+// aligned, a multiple of 64 output columns a tile).
+constexpr bool kTmaStoreDefault = true;
 // Each tile's rate relative to 128 x 256 when both fill their waves: 128 x 128 measured 0.80
 // (8192^3) to 0.91 (4096 x 3072 x 2048) on the H200; 128 x 192 in between (a guess).
 constexpr double kWideTileRate = 1.0;

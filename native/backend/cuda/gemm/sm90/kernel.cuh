@@ -198,9 +198,59 @@ __device__ void loadWithCopies(const GemmParams& p, const TileOrder<Cfg, true, k
 
 // Consumer warpgroup `consumer` (0 or 1): its 64 rows x W columns of every tile, then the
 // epilogue straight from the accumulators (bias and residual in fp32, one rounding).
+// TMA-store epilogue of one consumer's 64 rows: results (bias, residual or SiLU applied) into
+// the staging tile in the store map's swizzle, then one thread stores the boxes. The previous
+// tile's stores must have read the staging tile first.
+template <class Cfg, bool kGateUp>
+__device__ void storeThroughSmem(const GemmParams& p, const Tile& t, const float (&acc)[Cfg::kAccumulators],
+                                 int consumer, const CUtensorMap& mapOut, uint8_t* staging) {
+  constexpr int W = Cfg::kWgmmaN;
+  constexpr int kFeatures = kGateUp ? W / 2 : W;
+  constexpr int kBoxBytes = Cfg::BM * Cfg::kStoreBoxColumns * 2;
+  static_assert(Cfg::kConsumersAlongM == 2 && kFeatures % Cfg::kStoreBoxColumns == 0,
+                "each consumer stores whole boxes of its 64 rows");
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32 % 4, q = lane % 4;
+  const bool issuer = threadIdx.x % 128 == 0;
+  const int barrier = 1 + consumer;  // one named barrier per consumer warpgroup
+  uint8_t* rows = staging + consumer * 64 * 128;
+  if (issuer) bulkWaitRead();
+  namedBarrier(barrier, 128);
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const int localRow = warp * 16 + lane / 4 + half * 8;
+    const int row = t.m0 + consumer * 64 + localRow;
+#pragma unroll
+    for (int j = 0; j < kFeatures / 8; ++j) {
+      const int n = t.n0 + j * 8 + 2 * q;
+      float v0, v1;
+      if constexpr (kGateUp) {
+        v0 = gemmk::siluMul(acc[j * 4 + half * 2], acc[(j + W / 16) * 4 + half * 2]);
+        v1 = gemmk::siluMul(acc[j * 4 + half * 2 + 1], acc[(j + W / 16) * 4 + half * 2 + 1]);
+      } else {
+        v0 = acc[j * 4 + half * 2];
+        v1 = acc[j * 4 + half * 2 + 1];
+        if (row < p.m && n < p.n) gemmk::addBiasResidual(p, row, n, v0, v1);
+      }
+      const int chunk = j % 8;  // 16-byte chunk inside the box's 128-byte row
+      __nv_bfloat162* slot = reinterpret_cast<__nv_bfloat162*>(rows + j / 8 * kBoxBytes + localRow * 128 +
+                                                               ((chunk ^ (localRow % 8)) * 16) + q * 4);
+      *slot = __floats2bfloat162_rn(v0, v1);
+    }
+  }
+  fenceProxyAsync();
+  namedBarrier(barrier, 128);
+  if (issuer) {
+#pragma unroll
+    for (int box = 0; box < kFeatures / Cfg::kStoreBoxColumns; ++box)
+      tmaStore2d(&mapOut, rows + box * kBoxBytes, t.n0 + box * Cfg::kStoreBoxColumns, t.m0 + consumer * 64);
+    bulkCommit();
+  }
+}
+
 template <class Cfg, bool kGrouped, bool kGateUp, class OutT>
 __device__ void consume(const GemmParams& p, const TileOrder<Cfg, kGrouped, kGateUp>& order, int consumer,
-                        uint8_t* ring, uint64_t* full, uint64_t* empty) {
+                        uint8_t* ring, uint64_t* full, uint64_t* empty, const CUtensorMap& mapOut,
+                        uint8_t* staging) {
   constexpr int W = Cfg::kWgmmaN;
   const int rowSpan = Cfg::kConsumersAlongM == 2 ? consumer : 0;
   const int colSpan = Cfg::kConsumersAlongM == 2 ? 0 : consumer;
@@ -212,6 +262,9 @@ __device__ void consume(const GemmParams& p, const TileOrder<Cfg, kGrouped, kGat
   int it = 0;
   Tile t;
   for (int tile = blockIdx.x; order.find(p, tile, t); tile += gridDim.x) {
+    // One stage's wgmma stays in flight while the next is issued; a stage goes back to the
+    // loader once the wgmma after it has been issued (so its own has completed).
+    int previous = -1;
     for (int kt = 0; kt < kTiles; ++kt, ++it) {
       const int s = it % Cfg::kStages;
       mbarrierWait(&full[s], (it / Cfg::kStages) & 1);
@@ -224,9 +277,17 @@ __device__ void consume(const GemmParams& p, const TileOrder<Cfg, kGrouped, kGat
       fenceAccumulators(acc);
       mmaStage<Cfg>(acc, swizzledDescriptor(a), swizzledDescriptor(b), kt == 0);
       wgmmaCommit();
-      wgmmaWait<0>();
+      wgmmaWait<1>();
       fenceAccumulators(acc);
-      if (lane == 0) mbarrierArrive(&empty[s]);
+      if (previous >= 0 && lane == 0) mbarrierArrive(&empty[previous]);
+      previous = s;
+    }
+    wgmmaWait<0>();
+    fenceAccumulators(acc);
+    if (lane == 0) mbarrierArrive(&empty[previous]);
+    if constexpr (Cfg::kStoreTma && !kGrouped && sizeof(OutT) == 2) {
+      storeThroughSmem<Cfg, kGateUp>(p, t, acc, consumer, mapOut, staging);
+      continue;
     }
     const int q = lane % 4;
 #pragma unroll
@@ -254,22 +315,27 @@ __device__ void consume(const GemmParams& p, const TileOrder<Cfg, kGrouped, kGat
       }
     }
   }
+  // The staging tile must outlive the last stores' reads of it.
+  if (Cfg::kStoreTma && threadIdx.x % 128 == 0) bulkWait();
 }
 
 #endif  // __CUDA_ARCH_FEAT_SM90_ALL
 
 // grid: min(tiles, SMs) persistent blocks; block: Cfg::kThreads; smem: Cfg::kSmemBytes.
-// The tensor maps are used by dense launches only (grouped ones pass zeroed maps).
+// The tensor maps are used by dense launches only (grouped ones pass zeroed maps); mapOut by
+// the kStoreTma tiles only.
 template <class Cfg, bool kGrouped, bool kGateUp, class OutT>
 __global__ void __launch_bounds__(Cfg::kThreads, 1)
     sm90GemmKernel(const __grid_constant__ CUtensorMap mapA, const __grid_constant__ CUtensorMap mapB,
-                   const __grid_constant__ CUtensorMap mapUp, const GemmParams p, int tilesM, int tilesN) {
+                   const __grid_constant__ CUtensorMap mapUp, const __grid_constant__ CUtensorMap mapOut,
+                   const GemmParams p, int tilesM, int tilesN) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   extern __shared__ uint8_t smemRaw[];
   __shared__ int offsets[kGrouped ? kMaxGroups + 1 : 1];
   uint8_t* ring =
       reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(smemRaw) + 1023) & ~uintptr_t{1023});
-  uint64_t* full = reinterpret_cast<uint64_t*>(ring + Cfg::kStages * Cfg::kStageBytes);
+  uint8_t* staging = ring + Cfg::kStages * Cfg::kStageBytes;
+  uint64_t* full = reinterpret_cast<uint64_t*>(staging + Cfg::kStoreBytes);
   uint64_t* empty = full + Cfg::kStages;
   if (threadIdx.x == 0) {
     for (int s = 0; s < Cfg::kStages; ++s) {
@@ -295,8 +361,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     }
   } else {
     if constexpr (!kGrouped) raiseRegisters<kConsumerRegisters>();
-    consume<Cfg, kGrouped, kGateUp, OutT>(p, order, warpgroup - 1, ring, full, empty);
+    consume<Cfg, kGrouped, kGateUp, OutT>(p, order, warpgroup - 1, ring, full, empty, mapOut, staging);
   }
+#else
+  __trap();  // built without sm_90a code: the launcher checks binaryVersion and never comes here
 #endif
 }
 

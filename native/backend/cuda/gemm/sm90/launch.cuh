@@ -39,23 +39,25 @@ inline EncodeTiled encodeTiled() {
   return function;
 }
 
-// [rows, k] row-major bf16 read in boxes of boxRows x 64 with the 128-byte swizzle; rows and
-// columns outside the tensor arrive as zeros (the M, N and K tails).
-inline CUtensorMap tileMap(const __nv_bfloat16* base, int rows, int k, int boxRows) {
+// [rows, columns] row-major bf16 (rowStride elements apart) in boxes of boxRows x 64 with the
+// 128-byte swizzle; loads see zeros outside the tensor (the M, N and K tails), stores skip it.
+inline CUtensorMap tileMap(const void* base, int rows, int columns, int rowStride, int boxRows) {
   CUtensorMap map{};
-  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(k), static_cast<cuuint64_t>(rows)};
-  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(k) * 2};
+  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(columns), static_cast<cuuint64_t>(rows)};
+  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(rowStride) * 2};
   const cuuint32_t box[2] = {64, static_cast<cuuint32_t>(boxRows)};
   const cuuint32_t elementStrides[2] = {1, 1};
   const CUresult result =
-      encodeTiled()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<__nv_bfloat16*>(base), dims,
-                    strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+      encodeTiled()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(base), dims, strides, box,
+                    elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
                     CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (result != CUDA_SUCCESS)
     fail(ErrorCode::kCuda, "CUDA: cuTensorMapEncodeTiled failed with code " + std::to_string(result));
   return map;
 }
 
+// Compute capability 9.x, and this binary carries sm_90a code for the kernels (a build for
+// other architectures only would run their empty sm_80 bodies there).
 inline bool isHopper() {
   static std::atomic<int> cached[kMaxCachedDevices] = {};
   const int device = currentDevice();
@@ -64,8 +66,15 @@ inline bool isHopper() {
   int major = 0;
   check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device),
         "cudaDeviceGetAttribute(compute capability)");
-  if (device < kMaxCachedDevices) cached[device].store(major == 9 ? 1 : -1, std::memory_order_relaxed);
-  return major == 9;
+  bool usable = major == 9;
+  if (usable) {
+    cudaFuncAttributes attributes{};
+    check(cudaFuncGetAttributes(&attributes, sm90GemmKernel<Sm90NarrowTile, false, false, float>),
+          "cudaFuncGetAttributes(sm90GemmKernel)");
+    usable = attributes.binaryVersion >= 90;
+  }
+  if (device < kMaxCachedDevices) cached[device].store(usable ? 1 : -1, std::memory_order_relaxed);
+  return usable;
 }
 
 // TMA reads need 16-byte aligned bases (row strides are, since k % 8 == 0).
@@ -77,23 +86,38 @@ inline bool denseFits(const GemmParams& p) {
 
 template <class Cfg, bool kGrouped, bool kGateUp, class OutT>
 void launch(const GemmParams& p, const CUtensorMap& mapA, const CUtensorMap& mapB, const CUtensorMap& mapUp,
-            int tilesM, cudaStream_t stream) {
+            const CUtensorMap& mapOut, int tilesM, cudaStream_t stream) {
   constexpr auto kernel = sm90GemmKernel<Cfg, kGrouped, kGateUp, OutT>;
   ensureSharedMemory<kernel>(Cfg::kSmemBytes, "sm90GemmKernel shared memory");
   const int features = kGateUp ? Cfg::BN / 2 : Cfg::BN;
   const int tilesN = (p.n + features - 1) / features;
   const int blocks = std::min(tilesM * tilesN, multiprocessorCount());
-  kernel<<<blocks, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(mapA, mapB, mapUp, p, tilesM, tilesN);
+  kernel<<<blocks, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(mapA, mapB, mapUp, mapOut, p, tilesM, tilesN);
   checkLaunch("sm90GemmKernel");
 }
 
 template <class Cfg, bool kGateUp, class OutT>
 void launchDense(const GemmParams& p, cudaStream_t stream) {
   const int bRows = kGateUp ? Cfg::kWgmmaN / 2 : Cfg::BN;
-  const CUtensorMap mapA = tileMap(p.x, p.m, p.k, Cfg::BM);
-  const CUtensorMap mapB = tileMap(p.w, p.n, p.k, bRows);
-  const CUtensorMap mapUp = kGateUp ? tileMap(p.wUp, p.n, p.k, bRows) : CUtensorMap{};
-  launch<Cfg, false, kGateUp, OutT>(p, mapA, mapB, mapUp, (p.m + Cfg::BM - 1) / Cfg::BM, stream);
+  const CUtensorMap mapA = tileMap(p.x, p.m, p.k, p.k, Cfg::BM);
+  const CUtensorMap mapB = tileMap(p.w, p.n, p.k, p.k, bRows);
+  const CUtensorMap mapUp = kGateUp ? tileMap(p.wUp, p.n, p.k, p.k, bRows) : CUtensorMap{};
+  // Each consumer warpgroup stores its own 64 rows.
+  const CUtensorMap mapOut = Cfg::kStoreTma ? tileMap(p.out, p.m, p.n, p.outStride, 64) : CUtensorMap{};
+  launch<Cfg, false, kGateUp, OutT>(p, mapA, mapB, mapUp, mapOut, (p.m + Cfg::BM - 1) / Cfg::BM, stream);
+}
+
+// The TMA-store twin of a tile, where the launch allows it: bf16 output, 16-byte aligned rows,
+// whole 64-column boxes a tile.
+template <class Cfg, class StoreCfg, bool kGateUp, class OutT>
+void launchDenseTile(const GemmParams& p, bool storeTma, cudaStream_t stream) {
+  constexpr bool kStoreFits =
+      sizeof(OutT) == 2 && (kGateUp ? StoreCfg::BN / 2 : StoreCfg::BN) % StoreCfg::kStoreBoxColumns == 0;
+  if constexpr (kStoreFits) {
+    if (storeTma && kTmaStoreDefault && p.outStride % 8 == 0 && tmaAligned(p.out))
+      return launchDense<StoreCfg, kGateUp, OutT>(p, stream);
+  }
+  launchDense<Cfg, kGateUp, OutT>(p, stream);
 }
 
 enum class TileChoice { kAuto, kWide, kMid, kNarrow };
@@ -112,6 +136,8 @@ double predictedTime(const GemmParams& p, int sms, double rate) {
 // Plain and gate-up, rows known on the host.
 template <bool kGateUp, class OutT>
 void runDense(const GemmParams& p, TileChoice choice, cudaStream_t stream) {
+  // Forced tiles (benches) keep the register epilogue; the automatic choice stores through TMA.
+  const bool storeTma = choice == TileChoice::kAuto;
   if (choice == TileChoice::kAuto) {
     const int sms = multiprocessorCount();
     const double wide = predictedTime<Sm90WideTile, kGateUp>(p, sms, kWideTileRate);
@@ -121,15 +147,18 @@ void runDense(const GemmParams& p, TileChoice choice, cudaStream_t stream) {
              : mid <= narrow               ? TileChoice::kMid
                                            : TileChoice::kNarrow;
   }
-  if (choice == TileChoice::kWide) return launchDense<Sm90WideTile, kGateUp, OutT>(p, stream);
-  if (choice == TileChoice::kMid) return launchDense<Sm90MidTile, kGateUp, OutT>(p, stream);
-  launchDense<Sm90NarrowTile, kGateUp, OutT>(p, stream);
+  if (choice == TileChoice::kWide)
+    return launchDenseTile<Sm90WideTile, Sm90WideStoreTile, kGateUp, OutT>(p, storeTma, stream);
+  if (choice == TileChoice::kMid)
+    return launchDenseTile<Sm90MidTile, Sm90MidStoreTile, kGateUp, OutT>(p, storeTma, stream);
+  launchDenseTile<Sm90NarrowTile, Sm90NarrowStoreTile, kGateUp, OutT>(p, storeTma, stream);
 }
 
 template <class Cfg, bool kGateUp, class OutT>
 void launchGrouped(const GemmParams& p, cudaStream_t stream) {
   const int tilesM = (p.m + Cfg::BM - 1) / Cfg::BM + p.groups;
-  launch<Cfg, true, kGateUp, OutT>(p, CUtensorMap{}, CUtensorMap{}, CUtensorMap{}, tilesM, stream);
+  launch<Cfg, true, kGateUp, OutT>(p, CUtensorMap{}, CUtensorMap{}, CUtensorMap{}, CUtensorMap{}, tilesM,
+                                   stream);
 }
 
 // Grouped (MoE experts): group offsets on the device, so the grid covers the upper bound.

@@ -63,6 +63,27 @@ __device__ __forceinline__ void tmaLoad2d(void* smem, const CUtensorMap* map, ui
       : "memory");
 }
 
+// 2-D tile of smem (written in the map's swizzle) to [c1 ..) x [c0 ..) of `map`; elements
+// outside the tensor are not written. Completes asynchronously (bulkCommit / bulkWait*).
+__device__ __forceinline__ void tmaStore2d(const CUtensorMap* map, const void* smem, int c0, int c1) {
+  asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group [%0, {%2, %3}], [%1];\n" ::"l"(
+                   reinterpret_cast<uint64_t>(map)),
+               "r"(smemAddress(smem)), "r"(c0), "r"(c1)
+               : "memory");
+}
+__device__ __forceinline__ void bulkCommit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
+// Until the committed stores have read their smem (it may be written again).
+__device__ __forceinline__ void bulkWaitRead() {
+  asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory");
+}
+// Until the committed stores have completed.
+__device__ __forceinline__ void bulkWait() { asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory"); }
+
+// Barrier among `threads` threads (a multiple of 32) of the block; id 0 is __syncthreads'.
+__device__ __forceinline__ void namedBarrier(int id, int threads) {
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+
 // Shared memory written by ordinary stores or cp.async that wgmma (the async proxy) reads next.
 __device__ __forceinline__ void fenceProxyAsync() {
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
