@@ -50,8 +50,8 @@ using Sm90NarrowStoreTile = Sm90Tile<128, 128, 5, true>;
 // Whether kAuto / kSm90 take the TMA-store tiles where they apply (bf16 output, rows 16-byte
 // aligned, a multiple of 64 output columns a tile).
 constexpr bool kTmaStoreDefault = true;
-// Each tile's rate relative to 128 x 256 when both fill their waves: 128 x 128 measured 0.80
-// (8192^3) to 0.91 (4096 x 3072 x 2048) on the H200; 128 x 192 in between (a guess).
+// Each tile's rate relative to 128 x 256 when both fill their waves (H200, register epilogue):
+// 128 x 128 0.80-0.85 at 8192^3, 0.91 at 4096 x 3072 x 2048; 128 x 192 0.91-0.96 at 8192^3.
 constexpr double kWideTileRate = 1.0;
 constexpr double kMidTileRate = 0.93;
 constexpr double kNarrowTileRate = 0.85;
@@ -72,11 +72,12 @@ constexpr int kConsumerRegisters = 224;
 constexpr int kRasterRows = 8;
 
 // Prefill with fewer rows than this stays on the mma.sync kernels (their 64-row tiles); at 256
-// rows the 128 x 128 tile measured 0.77-1.0x the mma.sync time (bench/NOTES.md 2026-11-30).
+// rows the sm90 tiles took 0.49-0.83x the mma.sync time (bench/NOTES.md 2026-11-30); fewer rows
+// were not measured.
 constexpr int kMinRows = 256;
 
 // Whether GemmPath::kAuto takes these kernels: only after their fp64 checks passed on a GPU
-// (bench/cuda kernels on the H200, 2026-11-30: 144 dense and 51 MoE checks, memcheck clean)
+// (bench/cuda kernels on the H200, 2026-11-30: 180 dense and 51 MoE checks, memcheck clean)
 // and measured faster than the mma.sync kernels (bench/NOTES.md, "2026-11-30 sm90 GEMMs").
 constexpr bool kDenseDefault = true;
 constexpr bool kGroupedDefault = true;
