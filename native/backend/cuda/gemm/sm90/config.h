@@ -77,7 +77,7 @@ constexpr int kRasterRows = 8;
 constexpr int kMinRows = 256;
 
 // Whether GemmPath::kAuto takes these kernels: only after their fp64 checks passed on a GPU
-// (bench/cuda kernels on the H200, 2026-11-30: 180 dense and 51 MoE checks, memcheck clean)
+// (bench/cuda kernels on the H200, 2026-11-30: 180 dense and 51 MoE checks; dense under memcheck)
 // and measured faster than the mma.sync kernels (bench/NOTES.md, "2026-11-30 sm90 GEMMs").
 constexpr bool kDenseDefault = true;
 constexpr bool kGroupedDefault = true;
