@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Model } from '../../lib/index.js';
+import { ImageError, type LoadOptions, loadModel, type Model } from '../../lib/index.js';
 import { allowTestHost, imagePath, useImageHost } from '../net/image-host.js';
 import { goldenPath } from '../support/golden.js';
 import { loadTiny, modelName, post, type Served, serve } from './serve.js';
@@ -98,5 +98,43 @@ describe('remote image URLs', () => {
 
   it('are refused for other schemes', async () => {
     await refused(plain, 'ftp://example.com/image.png', /unsupported image URL scheme/);
+  });
+});
+
+describe("loadModel's allowRemoteImages", () => {
+  it('fetches through the same guarded fetcher: loopback refused by default, the policy given applies', async () => {
+    const load = (allowRemoteImages: LoadOptions['allowRemoteImages']) =>
+      loadModel(goldenPath('models', 'tiny'), {
+        device: 'cpu',
+        tokenizer: goldenPath('tokenizer', 'tokenizer.json'),
+        cacheTokens: 2048,
+        allowRemoteImages,
+      });
+    const ask = (url: string): Parameters<Model['generate']>[0] => [
+      {
+        role: 'user',
+        content: [
+          { type: 'image_url', image_url: { url } },
+          { type: 'text', text: 'What is in the picture?' },
+        ],
+      },
+    ];
+    const guarded = await load(true);
+    try {
+      await expect(
+        guarded.generate(ask(`http://127.0.0.1:${host.port()}/image.png`), { maxTokens: 6 }),
+      ).rejects.toThrow(ImageError);
+    } finally {
+      await guarded.close();
+    }
+    const withPolicy = await load(allowTestHost);
+    try {
+      const result = await withPolicy.generate(ask(`http://images.example:${host.port()}/image.png`), {
+        maxTokens: 6,
+      });
+      expect(result.text).toBe(expectedText);
+    } finally {
+      await withPolicy.close();
+    }
   });
 });
