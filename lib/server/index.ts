@@ -6,6 +6,7 @@
  * open (its owner closes it).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { statSync } from 'node:fs';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { InvalidArgumentError } from '../errors.js';
 import type { Model } from '../model.js';
@@ -77,6 +78,11 @@ export function createServer(model: Model | Promise<Model>, options: ServerOptio
     throw new InvalidArgumentError(`shutdownGraceMs must be >= 0, got ${graceMs}`);
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === ''))
     throw new InvalidArgumentError('apiKey must be a non-empty string');
+  if (
+    options.imageRoot !== undefined &&
+    !statSync(options.imageRoot, { throwIfNoEntry: false })?.isDirectory()
+  )
+    throw new InvalidArgumentError(`imageRoot must be an existing directory, got ${options.imageRoot}`);
   const modelName = options.modelName ?? defaults.modelName;
 
   const state: ServerState = new ServerState(

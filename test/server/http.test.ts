@@ -7,7 +7,7 @@
 import { APIError, AuthenticationError, RateLimitError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Model } from '../../lib/index.js';
+import { createServer, InvalidArgumentError, type Model } from '../../lib/index.js';
 import { loadTiny, modelName, post, type Served, serve } from './serve.js';
 
 let model: Model;
@@ -160,6 +160,14 @@ describe('bad requests get 400 in OpenAI error shape', () => {
     expect(failure).toBeInstanceOf(APIError);
     expect((failure as APIError).status).toBe(400);
     expect((failure as APIError).message).toMatch(/n > 1 is not supported/);
+  });
+});
+
+describe('createServer options', () => {
+  it('are checked when the server is created', () => {
+    expect(() => createServer(model, { maxQueue: 0 })).toThrow(InvalidArgumentError);
+    expect(() => createServer(model, { apiKey: '' })).toThrow(/apiKey/);
+    expect(() => createServer(model, { imageRoot: '/no/such/folder' })).toThrow(/existing directory/);
   });
 });
 
