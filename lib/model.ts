@@ -18,7 +18,7 @@ import { parseGrounding } from './grounding.js';
 import { resolveModelDir } from './hub/resolve-model-id.js';
 import type { HubOptions } from './hub/settings.js';
 import { nativeAddon } from './native.js';
-import type { RemoteFetchOptions } from './net/safe-fetch.js';
+import { type RemoteFetchOptions, remoteFetchLimits } from './net/safe-fetch.js';
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type ChatMessage, type ProcessOptions, Processor, type TextTokenizer } from './processor/index.js';
 import type { ChatChunk, FinishReason, GenerateResult } from './results.js';
@@ -159,6 +159,7 @@ export class Model {
     ) {
       throw new InvalidArgumentError(`stepTokens must be a positive integer, got ${options.stepTokens}`);
     }
+    if (typeof options.allowRemoteImages === 'object') remoteFetchLimits(options.allowRemoteImages);
     const cuda = backends().find((b) => b.name === 'cuda');
     if (device === 'cuda' && !cuda?.available) {
       const reason = cuda && 'reason' in cuda ? cuda.reason : 'not reported';

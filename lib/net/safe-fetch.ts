@@ -10,7 +10,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { ImageError } from '../errors.js';
+import { ImageError, InvalidArgumentError } from '../errors.js';
 import { nonPublicReason } from './address-policy.js';
 
 /** A resolved address of a host name. */
@@ -112,14 +112,34 @@ async function readBody(response: IncomingMessage, href: string, maxBytes: numbe
 }
 
 /**
+ * The limits of a fetch, defaults filled in.
+ * @throws InvalidArgumentError for a limit that is not an integer in range.
+ */
+export function remoteFetchLimits(options: RemoteFetchOptions = {}) {
+  const limits = {
+    maxBytes: options.maxBytes ?? defaultRemoteMaxBytes,
+    timeoutMs: options.timeoutMs ?? defaultRemoteTimeoutMs,
+    maxRedirects: options.maxRedirects ?? defaultRemoteMaxRedirects,
+  };
+  for (const [name, least] of [
+    ['maxBytes', 1],
+    ['timeoutMs', 1],
+    ['maxRedirects', 0],
+  ] as const) {
+    const value = limits[name];
+    if (!Number.isSafeInteger(value) || value < least)
+      throw new InvalidArgumentError(`remote fetch ${name} must be an integer >= ${least}, got ${value}`);
+  }
+  return limits;
+}
+
+/**
  * Fetches an http(s) URL's body within the limits.
  * @throws ImageError naming the URL and why: a refused scheme or address, a timeout, a size over the
  * limit, too many redirects, an HTTP error status or a network failure.
  */
 export async function fetchRemote(href: string, options: RemoteFetchOptions = {}): Promise<Buffer> {
-  const maxBytes = options.maxBytes ?? defaultRemoteMaxBytes;
-  const timeoutMs = options.timeoutMs ?? defaultRemoteTimeoutMs;
-  const maxRedirects = options.maxRedirects ?? defaultRemoteMaxRedirects;
+  const { maxBytes, timeoutMs, maxRedirects } = remoteFetchLimits(options);
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
   let url: URL;

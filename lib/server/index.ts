@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { InvalidArgumentError } from '../errors.js';
 import type { Model } from '../model.js';
-import type { RemoteFetchOptions } from '../net/safe-fetch.js';
+import { type RemoteFetchOptions, remoteFetchLimits } from '../net/safe-fetch.js';
 import { registerChatCompletions } from './chat-completions.js';
 import { loadFastify } from './dependencies.js';
 import { HttpError, toHttpError } from './errors.js';
@@ -83,6 +83,7 @@ export function createServer(model: Model | Promise<Model>, options: ServerOptio
     !statSync(options.imageRoot, { throwIfNoEntry: false })?.isDirectory()
   )
     throw new InvalidArgumentError(`imageRoot must be an existing directory, got ${options.imageRoot}`);
+  if (options.remoteFetch) remoteFetchLimits(options.remoteFetch);
   const modelName = options.modelName ?? defaults.modelName;
 
   const state: ServerState = new ServerState(

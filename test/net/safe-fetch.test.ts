@@ -5,7 +5,7 @@
  * through an injected resolver, and a test hook admits 127.0.0.1 where a test needs a "public" host.
  */
 import { describe, expect, it } from 'vitest';
-import { ImageError, loadImage } from '../../lib/index.js';
+import { ImageError, InvalidArgumentError, loadImage } from '../../lib/index.js';
 import { isPublicAddress, nonPublicReason } from '../../lib/net/address-policy.js';
 import { fetchRemote } from '../../lib/net/safe-fetch.js';
 import { allowTestHost, imageBytes, testResolve, useImageHost } from './image-host.js';
@@ -109,6 +109,15 @@ describe('fetchRemote limits', () => {
 
   it('follows at most maxRedirects redirects', async () => {
     await expect(fetchRemote(named('/loop'), allowTestHost)).rejects.toThrow(/more than 5 redirects/);
+  });
+
+  it('refuses limits that are not positive integers', async () => {
+    await expect(fetchRemote(named('/image.png'), { ...allowTestHost, maxBytes: 0 })).rejects.toThrow(
+      InvalidArgumentError,
+    );
+    await expect(fetchRemote(named('/image.png'), { ...allowTestHost, timeoutMs: 1.5 })).rejects.toThrow(
+      /timeoutMs must be an integer >= 1/,
+    );
   });
 
   it('reports HTTP errors and refuses other schemes', async () => {

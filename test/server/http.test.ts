@@ -168,6 +168,7 @@ describe('createServer options', () => {
     expect(() => createServer(model, { maxQueue: 0 })).toThrow(InvalidArgumentError);
     expect(() => createServer(model, { apiKey: '' })).toThrow(/apiKey/);
     expect(() => createServer(model, { imageRoot: '/no/such/folder' })).toThrow(/existing directory/);
+    expect(() => createServer(model, { remoteFetch: { maxBytes: -1 } })).toThrow(/maxBytes/);
   });
 });
 
