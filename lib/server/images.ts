@@ -34,10 +34,11 @@ async function localImage(url: string, root: string | undefined, param: string):
       param,
       'invalid_image_url',
     );
-  const path = url.startsWith('file:') ? fileURLToPath(url) : resolve(root, url);
   let real: string;
   let realRoot: string;
   try {
+    // fileURLToPath throws for a file: URL naming another host; that is a bad request too.
+    const path = url.startsWith('file:') ? fileURLToPath(url) : resolve(root, url);
     realRoot = await realpath(root);
     real = await realpath(path);
   } catch {

@@ -73,6 +73,7 @@ describe('local image paths', () => {
     await refused(rooted, goldenPath('tokenizer', 'tokenizer.json'), /outside the image root/);
     await refused(rooted, 'file:///etc/passwd', /outside the image root/);
     await refused(rooted, join('..', '..', 'nothing-here.png'), /no image at/);
+    await refused(rooted, 'file://another-host/etc/passwd', /no image at/);
   });
 });
 
