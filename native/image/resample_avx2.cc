@@ -1,0 +1,165 @@
+// AVX2 passes (compiled with -mavx2, called only after the CPU reports AVX2). Still exact: PIL's
+// int32 sums, only computed several at a time.
+//
+// Horizontal: pmaddwd multiplies int16 pairs, so each 22-bit weight is split as w = hi * 2^15 + lo
+// (lo in [0, 2^15)) and the two partial sums are recombined as (hi_sum << 15) + lo_sum; both fit in
+// int32, so the total is the exact int32 sum. One 256-bit step covers four taps of one pixel's three
+// channels; two rows share each weight load.
+// Vertical: eight bytes of a row widened to int32 and multiplied by the row's weight (vpmulld), 32
+// output bytes per step so the source rows stream through the cache once per output row.
+#include <immintrin.h>
+
+#include <cstring>
+#include <vector>
+
+#include "image/resample_scalar.h"
+
+namespace vl2::image::kernels {
+namespace {
+
+constexpr int kTapsPerStep = 4;
+constexpr int kWeightSplitBits = 15;
+
+// Per output pixel and group of four taps, the int16 weight pairs laid out as the shuffled pixels:
+// lane 0 [w0 w1 w0 w1 w0 w1 0 0], lane 1 [w2 w3 w2 w3 w2 w3 0 0], for the high and the low parts.
+struct SplitWeights {
+  std::vector<std::int16_t> high;  // [outSize][groups][16]
+  std::vector<std::int16_t> low;
+};
+
+constexpr std::size_t kLanesInt16 = 16;
+
+SplitWeights splitWeights(const AlignedTaps& aligned, int outSize) {
+  const int groups = aligned.width / kTapsPerStep;
+  SplitWeights split;
+  split.high.assign(static_cast<std::size_t>(outSize) * groups * kLanesInt16, 0);
+  split.low.assign(static_cast<std::size_t>(outSize) * groups * kLanesInt16, 0);
+  for (int x = 0; x < outSize; ++x) {
+    for (int g = 0; g < groups; ++g) {
+      std::int16_t* high = split.high.data() + (static_cast<std::size_t>(x) * groups + g) * kLanesInt16;
+      std::int16_t* low = split.low.data() + (static_cast<std::size_t>(x) * groups + g) * kLanesInt16;
+      for (int lane = 0; lane < 2; ++lane) {
+        for (int pair = 0; pair < 2; ++pair) {
+          const std::int32_t w =
+              aligned
+                  .weights[static_cast<std::size_t>(x) * aligned.width + g * kTapsPerStep + lane * 2 + pair];
+          for (int channel = 0; channel < 3; ++channel) {
+            high[lane * 8 + channel * 2 + pair] = static_cast<std::int16_t>(w >> kWeightSplitBits);
+            low[lane * 8 + channel * 2 + pair] = static_cast<std::int16_t>(w & ((1 << kWeightSplitBits) - 1));
+          }
+        }
+      }
+    }
+  }
+  return split;
+}
+
+// 16 bytes from pixel k on: lane 0 gets pixels k, k+1 as int16 [r r g g b b 0 0], lane 1 pixels k+2, k+3.
+inline __m256i pixelPairs(const std::uint8_t* p) {
+  const __m256i shuffle = _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
+                                           6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
+  return _mm256_shuffle_epi8(
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), shuffle);
+}
+
+// The exact sum from the two partial sums (both lanes), rounded and clipped; writes three bytes.
+inline void storePixel(__m256i high, __m256i low, std::uint8_t* out) {
+  const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(high), _mm256_extracti128_si256(high, 1));
+  const __m128i l = _mm_add_epi32(_mm256_castsi256_si128(low), _mm256_extracti128_si256(low, 1));
+  __m128i sum = _mm_add_epi32(_mm_slli_epi32(h, kWeightSplitBits), l);
+  sum = _mm_srai_epi32(_mm_add_epi32(sum, _mm_set1_epi32(kRoundingHalf)), kPrecisionBits);
+  const __m128i bytes = _mm_packus_epi16(_mm_packs_epi32(sum, sum), sum);
+  const std::uint32_t rgbx = static_cast<std::uint32_t>(_mm_cvtsi128_si32(bytes));
+  std::memcpy(out, &rgbx, 3);
+}
+
+// Rows y and y + 1 (when pair) of the output, sharing each weight load.
+void horizontalRows(const RgbView& src, const AlignedTaps& aligned, const SplitWeights& split, int outSize,
+                    std::uint8_t* out, int y, bool pair) {
+  const std::size_t stride = static_cast<std::size_t>(src.width) * 3;
+  const std::uint8_t* row0 = src.data + static_cast<std::size_t>(y) * stride;
+  const std::uint8_t* row1 = pair ? row0 + stride : row0;
+  std::uint8_t* out0 = out + static_cast<std::size_t>(y) * outSize * 3;
+  std::uint8_t* out1 = out0 + static_cast<std::size_t>(outSize) * 3;
+  const int groups = aligned.width / kTapsPerStep;
+  for (int x = 0; x < outSize; ++x) {
+    const std::size_t offset = static_cast<std::size_t>(aligned.first[x]) * 3;
+    const std::int16_t* wh = split.high.data() + static_cast<std::size_t>(x) * groups * kLanesInt16;
+    const std::int16_t* wl = split.low.data() + static_cast<std::size_t>(x) * groups * kLanesInt16;
+    __m256i high0 = _mm256_setzero_si256(), low0 = _mm256_setzero_si256();
+    __m256i high1 = _mm256_setzero_si256(), low1 = _mm256_setzero_si256();
+    for (int g = 0; g < groups; ++g) {
+      const std::size_t at = offset + static_cast<std::size_t>(g) * kTapsPerStep * 3;
+      const __m256i weightHigh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wh + g * kLanesInt16));
+      const __m256i weightLow = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wl + g * kLanesInt16));
+      const __m256i p0 = pixelPairs(row0 + at);
+      high0 = _mm256_add_epi32(high0, _mm256_madd_epi16(p0, weightHigh));
+      low0 = _mm256_add_epi32(low0, _mm256_madd_epi16(p0, weightLow));
+      if (pair) {
+        const __m256i p1 = pixelPairs(row1 + at);
+        high1 = _mm256_add_epi32(high1, _mm256_madd_epi16(p1, weightHigh));
+        low1 = _mm256_add_epi32(low1, _mm256_madd_epi16(p1, weightLow));
+      }
+    }
+    storePixel(high0, low0, out0 + static_cast<std::size_t>(x) * 3);
+    if (pair) storePixel(high1, low1, out1 + static_cast<std::size_t>(x) * 3);
+  }
+}
+
+// Eight int32 products of row bytes [i, i + 8) and one weight.
+inline __m256i products(const std::uint8_t* p, __m256i weight) {
+  return _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))),
+                            weight);
+}
+
+constexpr std::size_t kVerticalBytesPerStep = 32;
+
+}  // namespace
+
+void horizontalBandAvx2(const RgbView& src, const Taps& taps, const AlignedTaps* aligned, std::uint8_t* out,
+                        int y0, int y1) {
+  if (aligned == nullptr) {
+    horizontalBandGeneric(src, taps, nullptr, out, y0, y1);
+    return;
+  }
+  // Built per band: a few hundred kB at most, small beside the band's work.
+  const SplitWeights split = splitWeights(*aligned, taps.outSize);
+  // The last image row runs scalar: the vector loads read up to 4 bytes past a window's end.
+  const int vectorEnd = y1 < src.height ? y1 : src.height - 1;
+  int y = y0;
+  for (; y + 1 < vectorEnd; y += 2) horizontalRows(src, *aligned, split, taps.outSize, out, y, true);
+  for (; y < vectorEnd; ++y) horizontalRows(src, *aligned, split, taps.outSize, out, y, false);
+  for (; y < y1; ++y) horizontalPixelsScalar(src, taps, out, y, 0, taps.outSize);
+}
+
+void verticalBandAvx2(const RgbView& src, const Taps& taps, std::uint8_t* out, int y0, int y1) {
+  const std::size_t stride = static_cast<std::size_t>(src.width) * 3;
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  for (int y = y0; y < y1; ++y) {
+    const std::int32_t* w = taps.weights.data() + static_cast<std::size_t>(y) * taps.maxTaps;
+    const std::uint8_t* rows = src.data + static_cast<std::size_t>(taps.first[y]) * stride;
+    std::uint8_t* o = out + static_cast<std::size_t>(y) * stride;
+    std::size_t i = 0;
+    for (; i + kVerticalBytesPerStep <= stride; i += kVerticalBytesPerStep) {
+      __m256i a0 = _mm256_set1_epi32(kRoundingHalf), a1 = a0, a2 = a0, a3 = a0;
+      for (int k = 0; k < taps.count[y]; ++k) {
+        const __m256i weight = _mm256_set1_epi32(w[k]);
+        const std::uint8_t* p = rows + k * stride + i;
+        a0 = _mm256_add_epi32(a0, products(p, weight));
+        a1 = _mm256_add_epi32(a1, products(p + 8, weight));
+        a2 = _mm256_add_epi32(a2, products(p + 16, weight));
+        a3 = _mm256_add_epi32(a3, products(p + 24, weight));
+      }
+      a0 = _mm256_srai_epi32(a0, kPrecisionBits);
+      a1 = _mm256_srai_epi32(a1, kPrecisionBits);
+      a2 = _mm256_srai_epi32(a2, kPrecisionBits);
+      a3 = _mm256_srai_epi32(a3, kPrecisionBits);
+      // packs/packus work within 128-bit lanes; the permute puts the 4-byte groups back in order.
+      const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(a0, a1), _mm256_packs_epi32(a2, a3));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + i), _mm256_permutevar8x32_epi32(bytes, order));
+    }
+    verticalBytesScalar(src, taps, out, y, i, stride);
+  }
+}
+
+}  // namespace vl2::image::kernels
