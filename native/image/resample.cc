@@ -10,8 +10,6 @@ namespace {
 // Multiply-adds per chunk of rows: enough (~1 ms) that handing chunks between threads costs little,
 // few enough that a large image splits across every thread.
 constexpr std::int64_t kMacsPerChunk = 2'000'000;
-// The AVX2 horizontal kernel reads taps in groups of this many.
-constexpr int kTapsPerVectorStep = 4;
 
 std::int64_t rowsPerChunk(std::int64_t macsPerRow) {
   return std::max<std::int64_t>(2, kMacsPerChunk / std::max<std::int64_t>(1, macsPerRow));
@@ -38,18 +36,17 @@ RgbImage resizeBicubic(ImagePool& pool, const RgbView& src, int width, int heigh
   RgbView current = src;
   if (width != src.width) {
     const Taps taps = computeTaps(src.width, width);
-    const int alignedWidth =
-        (taps.maxTaps + kTapsPerVectorStep - 1) / kTapsPerVectorStep * kTapsPerVectorStep;
-    AlignedTaps aligned;
-    if (avx2 && alignedWidth <= src.width) aligned = alignTaps(taps, src.width, alignedWidth);
-    const AlignedTaps* alignedTaps = aligned.width > 0 ? &aligned : nullptr;
+    const int window = (taps.maxTaps + kVectorTapsPerGroup - 1) / kVectorTapsPerGroup * kVectorTapsPerGroup;
+    VectorTaps vector;
+    if (avx2 && window > 0 && window <= src.width) vector = vectorTaps(taps, src.width, window);
+    const VectorTaps* vectorTapsOrNull = vector.width > 0 ? &vector : nullptr;
     horizontal.width = width;
     horizontal.height = src.height;
     horizontal.data.resize(static_cast<std::size_t>(width) * src.height * 3);
     const kernels::HorizontalBand band = avx2 ? kernels::horizontalBandAvx2 : kernels::horizontalBandGeneric;
     pool.parallelFor(src.height, rowsPerChunk(static_cast<std::int64_t>(width) * 3 * taps.maxTaps),
                      [&](std::int64_t y0, std::int64_t y1) {
-                       band(src, taps, alignedTaps, horizontal.data.data(), static_cast<int>(y0),
+                       band(src, taps, vectorTapsOrNull, horizontal.data.data(), static_cast<int>(y0),
                             static_cast<int>(y1));
                      });
     current = horizontal.view();

@@ -1,58 +1,20 @@
 // AVX2 passes (compiled with -mavx2, called only after the CPU reports AVX2). Still exact: PIL's
 // int32 sums, only computed several at a time.
 //
-// Horizontal: pmaddwd multiplies int16 pairs, so each 22-bit weight is split as w = hi * 2^15 + lo
-// (lo in [0, 2^15)) and the two partial sums are recombined as (hi_sum << 15) + lo_sum; both fit in
-// int32, so the total is the exact int32 sum. One 256-bit step covers four taps of one pixel's three
-// channels; two rows share each weight load.
+// Horizontal: pmaddwd on int16 pairs with each 22-bit weight split in two (VectorTaps, resample_taps.h);
+// the partial sums recombine as (high_sum << 15) + low_sum, both within int32, so the total is the exact
+// int32 sum. One 256-bit step covers four taps of one pixel's three channels; two rows share each
+// weight load.
 // Vertical: eight bytes of a row widened to int32 and multiplied by the row's weight (vpmulld), 32
 // output bytes per step so the source rows stream through the cache once per output row.
 #include <immintrin.h>
 
 #include <cstring>
-#include <vector>
 
 #include "image/resample_scalar.h"
 
 namespace vl2::image::kernels {
 namespace {
-
-constexpr int kTapsPerStep = 4;
-constexpr int kWeightSplitBits = 15;
-
-// Per output pixel and group of four taps, the int16 weight pairs laid out as the shuffled pixels:
-// lane 0 [w0 w1 w0 w1 w0 w1 0 0], lane 1 [w2 w3 w2 w3 w2 w3 0 0], for the high and the low parts.
-struct SplitWeights {
-  std::vector<std::int16_t> high;  // [outSize][groups][16]
-  std::vector<std::int16_t> low;
-};
-
-constexpr std::size_t kLanesInt16 = 16;
-
-SplitWeights splitWeights(const AlignedTaps& aligned, int outSize) {
-  const int groups = aligned.width / kTapsPerStep;
-  SplitWeights split;
-  split.high.assign(static_cast<std::size_t>(outSize) * groups * kLanesInt16, 0);
-  split.low.assign(static_cast<std::size_t>(outSize) * groups * kLanesInt16, 0);
-  for (int x = 0; x < outSize; ++x) {
-    for (int g = 0; g < groups; ++g) {
-      std::int16_t* high = split.high.data() + (static_cast<std::size_t>(x) * groups + g) * kLanesInt16;
-      std::int16_t* low = split.low.data() + (static_cast<std::size_t>(x) * groups + g) * kLanesInt16;
-      for (int lane = 0; lane < 2; ++lane) {
-        for (int pair = 0; pair < 2; ++pair) {
-          const std::int32_t w =
-              aligned
-                  .weights[static_cast<std::size_t>(x) * aligned.width + g * kTapsPerStep + lane * 2 + pair];
-          for (int channel = 0; channel < 3; ++channel) {
-            high[lane * 8 + channel * 2 + pair] = static_cast<std::int16_t>(w >> kWeightSplitBits);
-            low[lane * 8 + channel * 2 + pair] = static_cast<std::int16_t>(w & ((1 << kWeightSplitBits) - 1));
-          }
-        }
-      }
-    }
-  }
-  return split;
-}
 
 // 16 bytes from pixel k on: lane 0 gets pixels k, k+1 as int16 [r r g g b b 0 0], lane 1 pixels k+2, k+3.
 inline __m256i pixelPairs(const std::uint8_t* p) {
@@ -74,24 +36,26 @@ inline void storePixel(__m256i high, __m256i low, std::uint8_t* out) {
 }
 
 // Rows y and y + 1 (when pair) of the output, sharing each weight load.
-void horizontalRows(const RgbView& src, const AlignedTaps& aligned, const SplitWeights& split, int outSize,
-                    std::uint8_t* out, int y, bool pair) {
+void horizontalRows(const RgbView& src, const VectorTaps& taps, int outSize, std::uint8_t* out, int y,
+                    bool pair) {
   const std::size_t stride = static_cast<std::size_t>(src.width) * 3;
   const std::uint8_t* row0 = src.data + static_cast<std::size_t>(y) * stride;
   const std::uint8_t* row1 = pair ? row0 + stride : row0;
   std::uint8_t* out0 = out + static_cast<std::size_t>(y) * outSize * 3;
   std::uint8_t* out1 = out0 + static_cast<std::size_t>(outSize) * 3;
-  const int groups = aligned.width / kTapsPerStep;
+  const int groups = taps.width / kVectorTapsPerGroup;
   for (int x = 0; x < outSize; ++x) {
-    const std::size_t offset = static_cast<std::size_t>(aligned.first[x]) * 3;
-    const std::int16_t* wh = split.high.data() + static_cast<std::size_t>(x) * groups * kLanesInt16;
-    const std::int16_t* wl = split.low.data() + static_cast<std::size_t>(x) * groups * kLanesInt16;
+    const std::size_t offset = static_cast<std::size_t>(taps.first[x]) * 3;
+    const std::int16_t* wh = taps.high.data() + static_cast<std::size_t>(x) * groups * kVectorGroupLanes;
+    const std::int16_t* wl = taps.low.data() + static_cast<std::size_t>(x) * groups * kVectorGroupLanes;
     __m256i high0 = _mm256_setzero_si256(), low0 = _mm256_setzero_si256();
     __m256i high1 = _mm256_setzero_si256(), low1 = _mm256_setzero_si256();
     for (int g = 0; g < groups; ++g) {
-      const std::size_t at = offset + static_cast<std::size_t>(g) * kTapsPerStep * 3;
-      const __m256i weightHigh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wh + g * kLanesInt16));
-      const __m256i weightLow = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wl + g * kLanesInt16));
+      const std::size_t at = offset + static_cast<std::size_t>(g) * kVectorTapsPerGroup * 3;
+      const __m256i weightHigh =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wh + g * kVectorGroupLanes));
+      const __m256i weightLow =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wl + g * kVectorGroupLanes));
       const __m256i p0 = pixelPairs(row0 + at);
       high0 = _mm256_add_epi32(high0, _mm256_madd_epi16(p0, weightHigh));
       low0 = _mm256_add_epi32(low0, _mm256_madd_epi16(p0, weightLow));
@@ -116,19 +80,17 @@ constexpr std::size_t kVerticalBytesPerStep = 32;
 
 }  // namespace
 
-void horizontalBandAvx2(const RgbView& src, const Taps& taps, const AlignedTaps* aligned, std::uint8_t* out,
+void horizontalBandAvx2(const RgbView& src, const Taps& taps, const VectorTaps* vector, std::uint8_t* out,
                         int y0, int y1) {
-  if (aligned == nullptr) {
+  if (vector == nullptr) {
     horizontalBandGeneric(src, taps, nullptr, out, y0, y1);
     return;
   }
-  // Built per band: a few hundred kB at most, small beside the band's work.
-  const SplitWeights split = splitWeights(*aligned, taps.outSize);
   // The last image row runs scalar: the vector loads read up to 4 bytes past a window's end.
   const int vectorEnd = y1 < src.height ? y1 : src.height - 1;
   int y = y0;
-  for (; y + 1 < vectorEnd; y += 2) horizontalRows(src, *aligned, split, taps.outSize, out, y, true);
-  for (; y < vectorEnd; ++y) horizontalRows(src, *aligned, split, taps.outSize, out, y, false);
+  for (; y + 1 < vectorEnd; y += 2) horizontalRows(src, *vector, taps.outSize, out, y, true);
+  for (; y < vectorEnd; ++y) horizontalRows(src, *vector, taps.outSize, out, y, false);
   for (; y < y1; ++y) horizontalPixelsScalar(src, taps, out, y, 0, taps.outSize);
 }
 

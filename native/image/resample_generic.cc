@@ -3,8 +3,8 @@
 
 namespace vl2::image::kernels {
 
-void horizontalBandGeneric(const RgbView& src, const Taps& taps, const AlignedTaps*, std::uint8_t* out,
-                           int y0, int y1) {
+void horizontalBandGeneric(const RgbView& src, const Taps& taps, const VectorTaps*, std::uint8_t* out, int y0,
+                           int y1) {
   for (int y = y0; y < y1; ++y) horizontalPixelsScalar(src, taps, out, y, 0, taps.outSize);
 }
 

@@ -19,17 +19,17 @@ struct RgbView {
 namespace kernels {
 
 // src [h][w][3] -> rows [y0, y1) of out [h][taps.outSize][3].
-using HorizontalBand = void (*)(const RgbView& src, const Taps& taps, const AlignedTaps* aligned,
+using HorizontalBand = void (*)(const RgbView& src, const Taps& taps, const VectorTaps* vector,
                                 std::uint8_t* out, int y0, int y1);
 // src [h][w][3] -> rows [y0, y1) of out [taps.outSize][w][3].
 using VerticalBand = void (*)(const RgbView& src, const Taps& taps, std::uint8_t* out, int y0, int y1);
 
-// `aligned` may be null (then every row runs the scalar loop); the AVX2 kernel uses it where reading
-// a fixed window stays inside the image.
-void horizontalBandGeneric(const RgbView& src, const Taps& taps, const AlignedTaps* aligned,
-                           std::uint8_t* out, int y0, int y1);
+// `vector` may be null (then every row runs the scalar loop, e.g. an input narrower than the window);
+// the generic kernel ignores it.
+void horizontalBandGeneric(const RgbView& src, const Taps& taps, const VectorTaps* vector, std::uint8_t* out,
+                           int y0, int y1);
 void verticalBandGeneric(const RgbView& src, const Taps& taps, std::uint8_t* out, int y0, int y1);
-void horizontalBandAvx2(const RgbView& src, const Taps& taps, const AlignedTaps* aligned, std::uint8_t* out,
+void horizontalBandAvx2(const RgbView& src, const Taps& taps, const VectorTaps* vector, std::uint8_t* out,
                         int y0, int y1);
 void verticalBandAvx2(const RgbView& src, const Taps& taps, std::uint8_t* out, int y0, int y1);
 

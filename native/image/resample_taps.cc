@@ -54,20 +54,33 @@ Taps computeTaps(int inSize, int outSize) {
   return taps;
 }
 
-AlignedTaps alignTaps(const Taps& taps, int inSize, int width) {
-  AlignedTaps aligned;
-  aligned.width = width;
-  aligned.first.assign(taps.outSize, 0);
-  aligned.weights.assign(static_cast<std::size_t>(taps.outSize) * width, 0);
+VectorTaps vectorTaps(const Taps& taps, int inSize, int width) {
+  const int groups = width / kVectorTapsPerGroup;
+  const std::size_t perOutput = static_cast<std::size_t>(groups) * kVectorGroupLanes;
+  VectorTaps vector;
+  vector.width = width;
+  vector.first.assign(taps.outSize, 0);
+  vector.high.assign(taps.outSize * perOutput, 0);
+  vector.low.assign(taps.outSize * perOutput, 0);
   for (int x = 0; x < taps.outSize; ++x) {
     const int start = std::min(taps.first[x], inSize - width);
     const int shift = taps.first[x] - start;
-    aligned.first[x] = start;
-    for (int k = 0; k < taps.count[x]; ++k)
-      aligned.weights[static_cast<std::size_t>(x) * width + shift + k] =
-          taps.weights[static_cast<std::size_t>(x) * taps.maxTaps + k];
+    vector.first[x] = start;
+    for (int k = 0; k < taps.count[x]; ++k) {
+      const std::int32_t w = taps.weights[static_cast<std::size_t>(x) * taps.maxTaps + k];
+      const int tap = shift + k;  // within the window
+      const int group = tap / kVectorTapsPerGroup;
+      const int lane = (tap % kVectorTapsPerGroup) / 2;
+      const int pair = tap % 2;
+      const std::size_t at =
+          x * perOutput + static_cast<std::size_t>(group) * kVectorGroupLanes + lane * 8 + pair;
+      for (int channel = 0; channel < 3; ++channel) {
+        vector.high[at + channel * 2] = static_cast<std::int16_t>(w >> kWeightSplitBits);
+        vector.low[at + channel * 2] = static_cast<std::int16_t>(w & ((1 << kWeightSplitBits) - 1));
+      }
+    }
   }
-  return aligned;
+  return vector;
 }
 
 }  // namespace vl2::image

@@ -22,15 +22,23 @@ struct Taps {
 
 Taps computeTaps(int inSize, int outSize);
 
-// The same weights over windows of exactly `width` inputs (width >= maxTaps, width <= inSize): the
-// window start moves left where the true window would run past the input's end, and the weights move
-// with it (zeros fill the rest). Lets a vector kernel read a fixed number of inputs per output.
-struct AlignedTaps {
+// The same weights laid out for the AVX2 horizontal kernel (resample_avx2.cc). Each output reads a
+// window of exactly `width` inputs (a multiple of 4, maxTaps <= width <= inSize): the window start moves
+// left where the true window would run past the input's end, and zero weights fill the rest. pmaddwd
+// multiplies int16 pairs, so each weight is split as w = high * 2^15 + low (low in [0, 2^15)); per
+// output and group of four taps, 16 int16 of each part in the order the kernel shuffles the pixels:
+// [w0 w1 w0 w1 w0 w1 0 0 | w2 w3 w2 w3 w2 w3 0 0] (r, g, b of two taps per 128-bit lane).
+constexpr int kVectorTapsPerGroup = 4;
+constexpr int kVectorGroupLanes = 16;
+constexpr int kWeightSplitBits = 15;
+
+struct VectorTaps {
   int width = 0;
-  std::vector<std::int32_t> first;    // [outSize]
-  std::vector<std::int32_t> weights;  // [outSize][width]
+  std::vector<std::int32_t> first;  // [outSize]
+  std::vector<std::int16_t> high;   // [outSize][width / 4][16]
+  std::vector<std::int16_t> low;    // [outSize][width / 4][16]
 };
 
-AlignedTaps alignTaps(const Taps& taps, int inSize, int width);
+VectorTaps vectorTaps(const Taps& taps, int inSize, int width);
 
 }  // namespace vl2::image
