@@ -3,7 +3,7 @@
  * This file is the whole public API; everything not re-exported here is internal.
  */
 export { type BackendInfo, backends, type CudaDevice, nativeVersion } from './backends.js';
-export type { BatchOptions, BatchRequest, BatchResult } from './batch.js';
+export type { BatchInput, BatchOptions, BatchRequest, BatchResult } from './batch.js';
 export {
   type CheckpointTable,
   type LanguageConfig,
@@ -46,6 +46,7 @@ export {
   type Usage,
 } from './model.js';
 export type { GenerateOptions } from './options.js';
+export { PreparedPrompt } from './prepared.js';
 export {
   ByteTokenizer,
   type ChatMessage,
