@@ -56,10 +56,12 @@ export {
   HfTokenizer,
   type ImageInput,
   type ImageLoadOptions,
+  imageThreads,
   loadImage,
   type ProcessedPrompt,
   type ProcessOptions,
   Processor,
   type ProcessorConfig,
+  setImageThreads,
   type TextTokenizer,
 } from './processor/index.js';

@@ -57,6 +57,8 @@ export interface NativeAddon {
   /**
    * One image's tiles on the image pool (native/image): rgb [height][width][3] pad-resized onto the
    * global view and the canvas, written as 1 + tiles of [384][384][3] into out from byte outOffset.
+   * releaseRgb: rgb's memory goes back to the OS once tiled (it reads as zeros after), so freeing
+   * it later costs the JS thread nothing.
    */
   tileImage(
     rgb: Uint8Array,
@@ -67,6 +69,7 @@ export interface NativeAddon {
     fill: [number, number, number],
     out: Uint8Array,
     outOffset: number,
+    releaseRgb?: boolean,
   ): Promise<void>;
   /** Threads of the image pool. */
   imageThreads(): number;

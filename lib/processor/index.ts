@@ -21,6 +21,7 @@ import { HfTokenizer, type TextTokenizer } from './tokenizer.js';
 export { ByteTokenizer } from './byte-tokenizer.js';
 export type { ProcessorConfig } from './config.js';
 export { type ImageInput, type ImageLoadOptions, loadImage } from './image.js';
+export { imageThreads, setImageThreads } from './image-threads.js';
 export type { ChatMessage, ContentPart } from './messages.js';
 export { HfTokenizer, type TextTokenizer } from './tokenizer.js';
 
@@ -70,7 +71,7 @@ function tileInput(
     const image = await loadImage(input, options);
     const canvas = tilingOf(image, candidates, localTiling);
     const tiles = new Uint8Array(tileCountOf(canvas) * tileSize * tileSize * 3);
-    const { spatialCrop } = await writeTiles(image, canvas, fill, tiles, 0);
+    const { spatialCrop } = await writeTiles(image, canvas, fill, tiles, 0, true);
     return { tiles, crop: spatialCrop, size: [image.width, image.height] };
   });
 }

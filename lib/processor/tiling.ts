@@ -64,7 +64,8 @@ export function tileCountOf([canvasWidth, canvasHeight]: [number, number]): numb
 /**
  * Tiles one image into out (from byte offset `offset`), which must hold tileCount * 384 * 384 * 3 bytes
  * more: the global view, then the canvas's tiles row by row. Runs on the native image pool; the image's
- * pixels must stay unchanged until the promise settles.
+ * pixels must stay unchanged until the promise settles. `consume`: the caller drops the image after
+ * this, so its memory is handed back to the OS from the worker (the pixels read as zeros after).
  */
 export async function writeTiles(
   image: RgbImage,
@@ -72,6 +73,7 @@ export async function writeTiles(
   fill: Rgb,
   out: Uint8Array,
   offset: number,
+  consume = false,
 ): Promise<TiledImage> {
   const [canvasWidth, canvasHeight] = canvasSize;
   try {
@@ -84,6 +86,7 @@ export async function writeTiles(
       fill,
       out,
       offset,
+      consume,
     );
   } catch (error) {
     throw fromNativeError(error);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "image/image_pool.h"
+#include "image/release_pages.h"
 #include "image/resample.h"
 #include "image/tiling.h"
 #include "napi/async_task.h"
@@ -29,7 +30,8 @@ int intArgument(const Napi::Value& value, const char* name) {
   return static_cast<int>(number);
 }
 
-// tileImage(rgb, width, height, canvasWidth, canvasHeight, fill [r, g, b], out, outOffset): Promise<void>
+// tileImage(rgb, width, height, canvasWidth, canvasHeight, fill [r, g, b], out, outOffset, releaseRgb):
+// Promise<void>; releaseRgb: rgb's pages go back to the OS once tiled (it then reads as zeros).
 Napi::Value tileImage(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     Napi::Uint8Array rgb = uint8ArrayArgument(info[0], "rgb");
@@ -43,6 +45,7 @@ Napi::Value tileImage(const Napi::CallbackInfo& info) {
       fill[c] = static_cast<std::uint8_t>(intArgument(info[5].As<Napi::Array>()[c], "fill"));
     Napi::Uint8Array out = uint8ArrayArgument(info[6], "out");
     const std::size_t offset = static_cast<std::size_t>(intArgument(info[7], "outOffset"));
+    const bool releaseRgb = info[8].IsBoolean() && info[8].As<Napi::Boolean>().Value();
     if (static_cast<std::size_t>(view.width) * view.height * 3 > rgb.ByteLength())
       fail(ErrorCode::kInvalidArgument, "rgb holds fewer than width * height * 3 bytes");
     const std::size_t tiles =
@@ -55,8 +58,9 @@ Napi::Value tileImage(const Napi::CallbackInfo& info) {
         Napi::Persistent(info[0]), Napi::Persistent(info[6]));
     return runAsync<bool>(
         info.Env(),
-        [view, canvasWidth, canvasHeight, fill, target]() {
+        [view, canvasWidth, canvasHeight, fill, target, releaseRgb, rgbBytes = rgb.ByteLength()]() {
           image::writeTiles(image::imagePool(), view, canvasWidth, canvasHeight, fill, target);
+          if (releaseRgb) image::releasePages(const_cast<std::uint8_t*>(view.data), rgbBytes);
           return true;
         },
         [keepAlive](Napi::Env env, bool&) -> Napi::Value {
