@@ -1,9 +1,13 @@
 /**
  * Processor throughput on photo-like images: decode (sharp), PIL-exact tiling (native/image, on the
  * image pool) and the chat template, in tiles/s one image at a time and with N images in flight;
- * beside it sharp doing comparable work (decode + cubic resizes to the global view and the canvas,
- * then the tile cut) on the same files in the same run; and the event-loop delay while each row runs
- * (a server's other requests wait that long).
+ * beside it sharp on the same files in the same run, two ways:
+ *  - comparable work: decode the whole image once, cubic pad-resize those pixels to the global view
+ *    and to the canvas, cut the tiles (what we do; PIL's output needs every decoded pixel);
+ *  - sharp's own pipeline per output (decode + resize from the JPEG): libjpeg's shrink-on-load decodes
+ *    large photos at 1/2 to 1/8 scale, less work but not the pixels PIL resizes.
+ * Per row the event-loop delay (a server's other requests wait that long) and the JS thread's busy
+ * time per image (event-loop utilisation: the part of the delay that is ours, not the OS's).
  * The images are generated here, distinct and of realistic sizes (phone photos, scanned A4 pages,
  * screenshots, small web images), gradients plus noise so that JPEG decoding costs about what real
  * photos cost.
@@ -11,7 +15,7 @@
  *   GPU host (staged package): bash scripts/stage-device.sh, then `node out/bench/processor.js`
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { nativeAddon } from '../lib/native.js';
@@ -90,10 +94,24 @@ async function ours(jpeg: Buffer): Promise<number> {
   return prompt.tiles.length / (tileSize * tileSize * 3);
 }
 
-/** sharp: decode and cubic pad-resize to the global view and the canvas (two pipelines), then the cut. */
-async function sharpReference(jpeg: Buffer, [canvasWidth, canvasHeight]: [number, number]): Promise<number> {
+/**
+ * sharp: cubic pad-resize to the global view and the canvas, both at once, then the cut; from the
+ * pixels decoded once (`decodeFirst`) or each straight from the JPEG (shrink-on-load).
+ */
+async function sharpReference(
+  jpeg: Buffer,
+  [canvasWidth, canvasHeight]: [number, number],
+  decodeFirst: boolean,
+): Promise<number> {
+  const source = decodeFirst ? await sharp(jpeg).raw().toBuffer({ resolveWithObject: true }) : undefined;
+  const input = () =>
+    source
+      ? sharp(source.data, {
+          raw: { width: source.info.width, height: source.info.height, channels: source.info.channels },
+        })
+      : sharp(jpeg);
   const resize = (width: number, height: number) =>
-    sharp(jpeg)
+    input()
       .resize(width, height, { fit: 'contain', background: fill, kernel: 'cubic' })
       .removeAlpha()
       .raw()
@@ -126,6 +144,7 @@ async function measure(work: string, inFlight: number, run: Work): Promise<Recor
   let tiles = 0;
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
+  const busyBefore = performance.eventLoopUtilization();
   const { ms } = await timeMs(() =>
     Promise.all(
       Array.from({ length: inFlight }, async () => {
@@ -136,6 +155,7 @@ async function measure(work: string, inFlight: number, run: Work): Promise<Recor
       }),
     ),
   );
+  const busy = performance.eventLoopUtilization(busyBefore);
   delay.disable();
   return {
     work,
@@ -145,21 +165,27 @@ async function measure(work: string, inFlight: number, run: Work): Promise<Recor
     'ms/image': ms / queue.length,
     'event-loop delay max ms': delay.max / 1e6,
     'p99 ms': delay.percentile(99) / 1e6,
+    'JS thread busy ms/image': busy.active / queue.length,
   };
 }
 
+const processorWork = 'processor (decode, native tiling, template)';
+const sharpComparable = 'sharp: decode once, 2 cubic resizes of those pixels, cut';
+const sharpShrinkOnLoad = 'sharp: 2 pipelines from the JPEG (shrink-on-load), cut';
 await measure('warm-up', 4, (image) => ours(image.jpeg));
-await measure('warm-up', 4, (image) => sharpReference(image.jpeg, image.canvas));
+await measure('warm-up', 4, (image) => sharpReference(image.jpeg, image.canvas, true));
 const rows: Record<string, string | number>[] = [];
+const tilesPerSecond: Record<string, number> = {};
 for (const inFlight of [1, 4, 16]) {
-  rows.push(
-    await measure('processor (decode, native tiling, template)', inFlight, (image) => ours(image.jpeg)),
-  );
-  rows.push(
-    await measure('sharp decode + 2 cubic resizes + cut', inFlight, (image) =>
-      sharpReference(image.jpeg, image.canvas),
-    ),
-  );
+  for (const [work, run] of [
+    [processorWork, (image) => ours(image.jpeg)],
+    [sharpComparable, (image) => sharpReference(image.jpeg, image.canvas, true)],
+    [sharpShrinkOnLoad, (image) => sharpReference(image.jpeg, image.canvas, false)],
+  ] as [string, Work][]) {
+    const row = await measure(work, inFlight, run);
+    tilesPerSecond[`${work} ${inFlight}`] = row['tiles/s'] as number;
+    rows.push(row);
+  }
 }
 rows.push(await measure('processor, 64 images at once', 64, (image) => ours(image.jpeg)));
 
@@ -170,4 +196,12 @@ printTable(
     `${nativeAddon().imageThreads()} threads (${nativeAddon().imageKernels()}), UV_THREADPOOL_SIZE ` +
     `${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, load average ${loadavg()[0]?.toFixed(1)} at the end`,
   rows,
+);
+const ratio = (inFlight: number, reference: string) =>
+  (
+    (tilesPerSecond[`${processorWork} ${inFlight}`] as number) / (tilesPerSecond[`${reference} 1`] as number)
+  ).toFixed(2);
+console.log(
+  `\nprocessor vs sharp one at a time (comparable work / shrink-on-load): 1 in flight ${ratio(1, sharpComparable)}x / ` +
+    `${ratio(1, sharpShrinkOnLoad)}x; 4 in flight ${ratio(4, sharpComparable)}x / ${ratio(4, sharpShrinkOnLoad)}x`,
 );
