@@ -23,6 +23,8 @@ import { ByteTokenizer, Processor } from '../lib/processor/index.js';
 import { selectBestResolution, tileCountOf, tileSize } from '../lib/processor/tiling.js';
 import { printTable, timeMs } from './support/table.js';
 
+// As `vl2` does: libuv's pool runs the decodes and the tiling tasks; 4 threads would cap a many-core host.
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' } } });
 const rounds = Number(values.rounds);
 
@@ -194,7 +196,7 @@ printTable(
   `Processor on ${images.length} distinct JPEGs (${kinds.map((k) => `${k.count} ${k.name} ${k.width}x${k.height}`).join(', ')}; ` +
     `${megabytes.toFixed(1)} MB), ${rounds} rounds per row; ${availableParallelism()} cores, image pool ` +
     `${nativeAddon().imageThreads()} threads (${nativeAddon().imageKernels()}), UV_THREADPOOL_SIZE ` +
-    `${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, load average ${loadavg()[0]?.toFixed(1)} at the end`,
+    `${process.env.UV_THREADPOOL_SIZE}, load average ${loadavg()[0]?.toFixed(1)} at the end`,
   rows,
 );
 const ratio = (inFlight: number, reference: string) =>

@@ -1,7 +1,7 @@
 /**
  * The size of the native image pool (resize, pad and tile cut; decoding stays in sharp), process-wide.
  * Default max(1, cores - 1): a core stays free for the JS thread and the model's scheduler. The libuv
- * thread that runs an image's task works on it too; the pool's threads run at a lower priority.
+ * thread that runs an image's task works on it too.
  */
 import { InvalidArgumentError } from '../errors.js';
 import { nativeAddon } from '../native.js';

@@ -3,18 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
-#if defined(__linux__)
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
-
 namespace vl2::image {
-
-namespace {
-// Niceness of the pool's threads (Linux schedules threads by their own nice value).
-constexpr int kWorkerNice = 10;
-}  // namespace
 
 struct ImagePool::Loop {
   const std::function<void(std::int64_t, std::int64_t)>* body;
@@ -91,10 +80,6 @@ void ImagePool::parallelFor(std::int64_t count, std::int64_t chunk,
 }
 
 void ImagePool::workerLoop(int index) {
-#if defined(__linux__)
-  // Background work: when cores are short, the JS thread (and V8's GC helpers) run first.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kWorkerNice);
-#endif
   for (;;) {
     std::shared_ptr<Loop> loop;
     {

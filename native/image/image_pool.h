@@ -2,7 +2,9 @@
 // time, the engine's), many images run at once here: each caller (a libuv worker running one image's
 // task) posts its loop and works on it itself, and idle pool threads join whichever loops are open. A
 // caller never waits for a thread that has not started its chunks, so the pool cannot deadlock however
-// many images are in flight.
+// many images are in flight. Workers run at normal priority on purpose: a caller waits for the chunks
+// other threads claimed, so a lower-priority worker starved by a busy machine would stall every image
+// (measured: with nice 10 workers, 4 images in flight ran no faster than 1).
 #pragma once
 
 #include <condition_variable>
