@@ -3,7 +3,7 @@
 //
 // Horizontal: pmaddwd on int16 pairs with each 22-bit weight split in two (VectorTaps, resample_taps.h);
 // the partial sums recombine as (high_sum << 15) + low_sum, both within int32, so the total is the exact
-// int32 sum. One 256-bit step covers four taps of one pixel's three channels; two rows share each
+// int32 sum. One 256-bit step covers four taps of one pixel's three channels; four rows share each
 // weight load.
 // Vertical: eight bytes of a row widened to int32 and multiplied by the row's weight (vpmulld), 32
 // output bytes per step so the source rows stream through the cache once per output row.
@@ -16,6 +16,10 @@
 namespace vl2::image::kernels {
 namespace {
 
+// Rows that share each weight load: 2 x 4 accumulators, 2 weights and a pixel vector fit the 16
+// registers.
+constexpr int kRowsPerStep = 4;
+
 // 16 bytes from pixel k on: lane 0 gets pixels k, k+1 as int16 [r r g g b b 0 0], lane 1 pixels k+2, k+3.
 inline __m256i pixelPairs(const std::uint8_t* p) {
   const __m256i shuffle = _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
@@ -26,47 +30,40 @@ inline __m256i pixelPairs(const std::uint8_t* p) {
 
 // The exact sum from the two partial sums (both lanes), rounded and clipped; writes three bytes.
 inline void storePixel(__m256i high, __m256i low, std::uint8_t* out) {
-  const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(high), _mm256_extracti128_si256(high, 1));
-  const __m128i l = _mm_add_epi32(_mm256_castsi256_si128(low), _mm256_extracti128_si256(low, 1));
-  __m128i sum = _mm_add_epi32(_mm_slli_epi32(h, kWeightSplitBits), l);
+  const __m256i both = _mm256_add_epi32(_mm256_slli_epi32(high, kWeightSplitBits), low);
+  __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(both), _mm256_extracti128_si256(both, 1));
   sum = _mm_srai_epi32(_mm_add_epi32(sum, _mm_set1_epi32(kRoundingHalf)), kPrecisionBits);
   const __m128i bytes = _mm_packus_epi16(_mm_packs_epi32(sum, sum), sum);
   const std::uint32_t rgbx = static_cast<std::uint32_t>(_mm_cvtsi128_si32(bytes));
   std::memcpy(out, &rgbx, 3);
 }
 
-// Rows y and y + 1 (when pair) of the output, sharing each weight load.
-void horizontalRows(const RgbView& src, const VectorTaps& taps, int outSize, std::uint8_t* out, int y,
-                    bool pair) {
+// Rows [y, y + Rows) of the output, sharing each weight load.
+template <int Rows>
+void horizontalRows(const RgbView& src, const VectorTaps& taps, int outSize, std::uint8_t* out, int y) {
   const std::size_t stride = static_cast<std::size_t>(src.width) * 3;
-  const std::uint8_t* row0 = src.data + static_cast<std::size_t>(y) * stride;
-  const std::uint8_t* row1 = pair ? row0 + stride : row0;
-  std::uint8_t* out0 = out + static_cast<std::size_t>(y) * outSize * 3;
-  std::uint8_t* out1 = out0 + static_cast<std::size_t>(outSize) * 3;
+  const std::size_t outStride = static_cast<std::size_t>(outSize) * 3;
+  const std::uint8_t* rows = src.data + static_cast<std::size_t>(y) * stride;
+  std::uint8_t* outRows = out + static_cast<std::size_t>(y) * outStride;
   const int groups = taps.width / kVectorTapsPerGroup;
   for (int x = 0; x < outSize; ++x) {
-    const std::size_t offset = static_cast<std::size_t>(taps.first[x]) * 3;
+    const std::uint8_t* p = rows + static_cast<std::size_t>(taps.first[x]) * 3;
     const std::int16_t* wh = taps.high.data() + static_cast<std::size_t>(x) * groups * kVectorGroupLanes;
     const std::int16_t* wl = taps.low.data() + static_cast<std::size_t>(x) * groups * kVectorGroupLanes;
-    __m256i high0 = _mm256_setzero_si256(), low0 = _mm256_setzero_si256();
-    __m256i high1 = _mm256_setzero_si256(), low1 = _mm256_setzero_si256();
-    for (int g = 0; g < groups; ++g) {
-      const std::size_t at = offset + static_cast<std::size_t>(g) * kVectorTapsPerGroup * 3;
+    __m256i high[Rows], low[Rows];
+    for (int r = 0; r < Rows; ++r) high[r] = low[r] = _mm256_setzero_si256();
+    for (int g = 0; g < groups; ++g, p += kVectorTapsPerGroup * 3) {
       const __m256i weightHigh =
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wh + g * kVectorGroupLanes));
       const __m256i weightLow =
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wl + g * kVectorGroupLanes));
-      const __m256i p0 = pixelPairs(row0 + at);
-      high0 = _mm256_add_epi32(high0, _mm256_madd_epi16(p0, weightHigh));
-      low0 = _mm256_add_epi32(low0, _mm256_madd_epi16(p0, weightLow));
-      if (pair) {
-        const __m256i p1 = pixelPairs(row1 + at);
-        high1 = _mm256_add_epi32(high1, _mm256_madd_epi16(p1, weightHigh));
-        low1 = _mm256_add_epi32(low1, _mm256_madd_epi16(p1, weightLow));
+      for (int r = 0; r < Rows; ++r) {
+        const __m256i pixels = pixelPairs(p + r * stride);
+        high[r] = _mm256_add_epi32(high[r], _mm256_madd_epi16(pixels, weightHigh));
+        low[r] = _mm256_add_epi32(low[r], _mm256_madd_epi16(pixels, weightLow));
       }
     }
-    storePixel(high0, low0, out0 + static_cast<std::size_t>(x) * 3);
-    if (pair) storePixel(high1, low1, out1 + static_cast<std::size_t>(x) * 3);
+    for (int r = 0; r < Rows; ++r) storePixel(high[r], low[r], outRows + r * outStride + x * 3);
   }
 }
 
@@ -89,8 +86,9 @@ void horizontalBandAvx2(const RgbView& src, const Taps& taps, const VectorTaps* 
   // The last image row runs scalar: the vector loads read up to 4 bytes past a window's end.
   const int vectorEnd = y1 < src.height ? y1 : src.height - 1;
   int y = y0;
-  for (; y + 1 < vectorEnd; y += 2) horizontalRows(src, *vector, taps.outSize, out, y, true);
-  for (; y < vectorEnd; ++y) horizontalRows(src, *vector, taps.outSize, out, y, false);
+  for (; y + kRowsPerStep <= vectorEnd; y += kRowsPerStep)
+    horizontalRows<kRowsPerStep>(src, *vector, taps.outSize, out, y);
+  for (; y < vectorEnd; ++y) horizontalRows<1>(src, *vector, taps.outSize, out, y);
   for (; y < y1; ++y) horizontalPixelsScalar(src, taps, out, y, 0, taps.outSize);
 }
 
