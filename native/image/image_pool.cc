@@ -63,9 +63,17 @@ void ImagePool::parallelFor(std::int64_t count, std::int64_t chunk,
   loop->body = &body;
   loop->count = count;
   loop->chunk = chunk;
+  bool split;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    open_.push_back(loop);
+    // Every worker busy (other images in flight): splitting would only make this caller wait on
+    // chunks that busy threads claim late, and the cores are in use anyway.
+    split = idle_ > 0;
+    if (split) open_.push_back(loop);
+  }
+  if (!split) {
+    body(0, count);
+    return;
   }
   wake_.notify_all();
   while (runChunk(*loop)) {
@@ -84,7 +92,9 @@ void ImagePool::workerLoop(int index) {
     std::shared_ptr<Loop> loop;
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      ++idle_;
       wake_.wait(lock, [&] { return index >= target_ || !open_.empty(); });
+      --idle_;
       if (index >= target_) return;
       loop = open_.front();
       // Round robin: the next idle thread starts on another image's loop.

@@ -2,9 +2,11 @@
 // time, the engine's), many images run at once here: each caller (a libuv worker running one image's
 // task) posts its loop and works on it itself, and idle pool threads join whichever loops are open. A
 // caller never waits for a thread that has not started its chunks, so the pool cannot deadlock however
-// many images are in flight. Workers run at normal priority on purpose: a caller waits for the chunks
-// other threads claimed, so a lower-priority worker starved by a busy machine would stall every image
-// (measured: with nice 10 workers, 4 images in flight ran no faster than 1).
+// many images are in flight. A loop is split only while some worker is idle: with every worker busy on
+// other images, the caller runs its rows alone rather than wait on chunks a busy thread took. Workers
+// run at normal priority on purpose: a caller waits for the chunks other threads claimed, so a
+// lower-priority worker starved by a busy machine would stall every image (measured: with nice 10
+// workers, 4 images in flight ran no faster than 1).
 #pragma once
 
 #include <condition_variable>
@@ -43,6 +45,7 @@ class ImagePool {
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Loop>> open_;  // loops with chunks nobody has claimed yet
   int target_ = 0;                          // threads with an index below this keep running
+  int idle_ = 0;                            // workers waiting for a loop
 };
 
 // The process-wide pool, started on first use. Its default size, max(1, cores - 1), leaves a core to
