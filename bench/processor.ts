@@ -6,8 +6,9 @@
  *    and to the canvas, cut the tiles (what we do; PIL's output needs every decoded pixel);
  *  - sharp's own pipeline per output (decode + resize from the JPEG): libjpeg's shrink-on-load decodes
  *    large photos at 1/2 to 1/8 scale, less work but not the pixels PIL resizes.
- * Per row the event-loop delay (a server's other requests wait that long) and the JS thread's busy
- * time per image (event-loop utilisation: the part of the delay that is ours, not the OS's).
+ * Per row the event-loop delay (a server's other requests wait that long), the process's CPU time per
+ * image (all threads: the work itself, which other load on the machine changes far less than the wall
+ * clock) and the JS thread's busy time per image (event-loop utilisation).
  * The images are generated here, distinct and of realistic sizes (phone photos, scanned A4 pages,
  * screenshots, small web images), gradients plus noise so that JPEG decoding costs about what real
  * photos cost.
@@ -147,6 +148,7 @@ async function measure(work: string, inFlight: number, run: Work): Promise<Recor
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const busyBefore = performance.eventLoopUtilization();
+  const cpuBefore = process.cpuUsage();
   const { ms } = await timeMs(() =>
     Promise.all(
       Array.from({ length: inFlight }, async () => {
@@ -158,6 +160,7 @@ async function measure(work: string, inFlight: number, run: Work): Promise<Recor
     ),
   );
   const busy = performance.eventLoopUtilization(busyBefore);
+  const cpu = process.cpuUsage(cpuBefore);
   delay.disable();
   return {
     work,
@@ -167,6 +170,7 @@ async function measure(work: string, inFlight: number, run: Work): Promise<Recor
     'ms/image': ms / queue.length,
     'event-loop delay max ms': delay.max / 1e6,
     'p99 ms': delay.percentile(99) / 1e6,
+    'CPU ms/image': (cpu.user + cpu.system) / 1000 / queue.length,
     'JS thread busy ms/image': busy.active / queue.length,
   };
 }
