@@ -70,7 +70,10 @@ function tileInput(
   return decodeSlots.run(async () => {
     const image = await loadImage(input, options);
     const canvas = tilingOf(image, candidates, localTiling);
-    const tiles = new Uint8Array(tileCountOf(canvas) * tileSize * tileSize * 3);
+    // Not zero-filled: writeTiles writes every byte, and zeroing megabytes would cost the JS thread.
+    const tiles = new Uint8Array(
+      Buffer.allocUnsafeSlow(tileCountOf(canvas) * tileSize * tileSize * 3).buffer,
+    );
     const { spatialCrop } = await writeTiles(image, canvas, fill, tiles, 0, true);
     return { tiles, crop: spatialCrop, size: [image.width, image.height] };
   });
