@@ -139,10 +139,15 @@ async function sharpReference(
 type Work = (image: (typeof images)[number]) => Promise<number>;
 
 /** `rounds` passes (or more, see below) over every image with `inFlight` at once; tiles/s and the event-loop delay. */
-async function measure(work: string, inFlight: number, run: Work): Promise<Record<string, string | number>> {
+async function measure(
+  work: string,
+  inFlight: number,
+  run: Work,
+  set = images,
+): Promise<Record<string, string | number>> {
   // At least two images per slot, so every row keeps `inFlight` busy.
-  const passes = Math.max(rounds, Math.ceil((2 * inFlight) / images.length));
-  const queue = Array.from({ length: passes }, () => images).flat();
+  const passes = Math.max(rounds, Math.ceil((2 * inFlight) / set.length));
+  const queue = Array.from({ length: passes }, () => set).flat();
   let next = 0;
   let tiles = 0;
   const delay = monitorEventLoopDelay({ resolution: 1 });
@@ -203,6 +208,30 @@ printTable(
     `${process.env.UV_THREADPOOL_SIZE}, load average ${loadavg()[0]?.toFixed(1)} at the end`,
   rows,
 );
+// Where the time goes per kind of image, one at a time: ours against the comparable sharp work.
+const perKind: Record<string, string | number>[] = [];
+for (const kind of kinds) {
+  const set = images.filter((image) => image.kind === kind.name);
+  for (const [work, run] of [
+    ['processor', (image) => ours(image.jpeg)],
+    ['sharp, comparable work', (image) => sharpReference(image.jpeg, image.canvas, true)],
+  ] as [string, Work][]) {
+    const {
+      'tiles/s': tilesPerSecondOfKind,
+      'ms/image': msPerImage,
+      'CPU ms/image': cpuMs,
+    } = await measure(work, 1, run, set);
+    perKind.push({
+      kind: `${kind.name} ${kind.width}x${kind.height}`,
+      work,
+      'tiles/s': tilesPerSecondOfKind as number,
+      'ms/image': msPerImage as number,
+      'CPU ms/image': cpuMs as number,
+    });
+  }
+}
+printTable('Per kind of image, one at a time', perKind);
+
 const ratio = (inFlight: number, reference: string) =>
   (
     (tilesPerSecond[`${processorWork} ${inFlight}`] as number) / (tilesPerSecond[`${reference} 1`] as number)
