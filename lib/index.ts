@@ -3,7 +3,7 @@
  * This file is the whole public API; everything not re-exported here is internal.
  */
 export { type BackendInfo, backends, type CudaDevice, nativeVersion } from './backends.js';
-export type { BatchOptions, BatchRequest, BatchResult } from './batch.js';
+export type { BatchInput, BatchOptions, BatchRequest, BatchResult } from './batch.js';
 export {
   type CheckpointTable,
   type LanguageConfig,
@@ -47,6 +47,7 @@ export {
 } from './model.js';
 export type { RemoteFetchOptions, ResolvedAddress } from './net/safe-fetch.js';
 export type { GenerateOptions } from './options.js';
+export { PreparedPrompt } from './prepared.js';
 export {
   ByteTokenizer,
   type ChatMessage,
@@ -56,11 +57,13 @@ export {
   HfTokenizer,
   type ImageInput,
   type ImageLoadOptions,
+  imageThreads,
   loadImage,
   type ProcessedPrompt,
   type ProcessOptions,
   Processor,
   type ProcessorConfig,
+  setImageThreads,
   type TextTokenizer,
 } from './processor/index.js';
 export { createServer, type ServerOptions } from './server/index.js';

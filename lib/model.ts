@@ -4,7 +4,7 @@
  * scheduler, which runs all open chats of a model together (continuous batching).
  */
 import { backends } from './backends.js';
-import { type BatchOptions, type BatchRequest, type BatchResult, generateBatch } from './batch.js';
+import { type BatchInput, type BatchOptions, type BatchResult, generateBatch } from './batch.js';
 import { EngineModel } from './engine/native-model.js';
 import type { EngineInfo } from './engine/native-types.js';
 import {
@@ -20,6 +20,7 @@ import type { HubOptions } from './hub/settings.js';
 import { nativeAddon } from './native.js';
 import { type RemoteFetchOptions, remoteFetchLimits } from './net/safe-fetch.js';
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { PreparedPrompt } from './prepared.js';
 import { type ChatMessage, type ProcessOptions, Processor, type TextTokenizer } from './processor/index.js';
 import type { ChatChunk, FinishReason, GenerateResult } from './results.js';
 import { IncrementalDecoder } from './stream.js';
@@ -200,9 +201,18 @@ export class Model {
     );
   }
 
-  /** Streams the answer to a conversation as text chunks. */
+  /**
+   * The preprocessing alone (images decoded and tiled off the JS thread, template, ids): its result
+   * goes to chat or generate in place of the messages. Throws as chat would for bad messages or images.
+   */
+  async prepare(messages: ChatMessage[]): Promise<PreparedPrompt> {
+    if (this.closed) throw new AbortError('the model is closed');
+    return new PreparedPrompt(await this.processor.process(messages, { ...this.processOptions }));
+  }
+
+  /** Streams the answer to a conversation (or a prepared prompt) as text chunks. */
   chat(
-    messages: ChatMessage[],
+    messages: ChatMessage[] | PreparedPrompt,
     options: GenerateOptions = {},
   ): AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> } {
     const resolved = resolveOptions(options);
@@ -218,7 +228,10 @@ export class Model {
   }
 
   /** Generates the whole answer. */
-  async generate(messages: ChatMessage[], options: GenerateOptions = {}): Promise<GenerateResult> {
+  async generate(
+    messages: ChatMessage[] | PreparedPrompt,
+    options: GenerateOptions = {},
+  ): Promise<GenerateResult> {
     const stream = this.chat(messages, options);
     for await (const _ of stream) {
       // drain: the result collects everything
@@ -226,8 +239,11 @@ export class Model {
     return stream.result;
   }
 
-  /** Runs many requests together, yielding each result as it finishes (see batch.ts). */
-  generateBatch(requests: BatchRequest[], options: BatchOptions = {}): AsyncGenerator<BatchResult> {
+  /**
+   * Runs many requests together (an array, or any iterable or async iterable, read as it goes),
+   * yielding each result as it finishes (see batch.ts).
+   */
+  generateBatch(requests: BatchInput, options: BatchOptions = {}): AsyncGenerator<BatchResult> {
     return generateBatch(this, requests, options);
   }
 
@@ -250,7 +266,7 @@ export class Model {
   }
 
   private async *run(
-    messages: ChatMessage[],
+    messages: ChatMessage[] | PreparedPrompt,
     options: ResolvedOptions,
     resolveResult: (r: GenerateResult) => void,
     rejectResult: (e: unknown) => void,
@@ -259,7 +275,10 @@ export class Model {
     try {
       if (this.closed) throw new AbortError('the model is closed');
       if (options.signal?.aborted) throw new AbortError();
-      const prompt = await this.processor.process(messages, { ...this.processOptions });
+      const prompt =
+        messages instanceof PreparedPrompt
+          ? messages.prompt
+          : await this.processor.process(messages, { ...this.processOptions });
       const decoder = new IncrementalDecoder(
         this.processor.tokenizer,
         options.stop,

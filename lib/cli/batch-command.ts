@@ -3,8 +3,12 @@
  * ids already in the output are skipped. A failed request is written with its error; the batch goes on.
  * Input lines: { "id": "...", "prompt": "...", "images": ["a.jpg"], "options": { "maxTokens": 64 } }
  * or { "id": "...", "messages": [...] }.
+ * Both files are streamed (a first pass counts, a second feeds the batch as it goes), so memory stays
+ * flat for any number of lines; the batch prepares the next requests' images while others generate.
  */
-import { appendFile, readFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { BatchRequest } from '../batch.js';
@@ -29,10 +33,17 @@ function toRequest(line: InputLine, lineNumber: number): BatchRequest {
   return { id, messages: [{ role: 'user', content, images }], options: line.options };
 }
 
+/** The file's lines with their 1-based numbers, read as a stream. */
+async function* linesOf(file: string): AsyncGenerator<[string, number]> {
+  let lineNumber = 0;
+  for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity }))
+    yield [text, ++lineNumber];
+}
+
 async function doneIds(output: string): Promise<Set<string>> {
-  const text = await readFile(output, 'utf8').catch(() => '');
   const ids = new Set<string>();
-  for (const line of text.split('\n')) {
+  if (!existsSync(output)) return ids;
+  for await (const [line] of linesOf(output)) {
     if (!line.trim()) continue;
     try {
       ids.add((JSON.parse(line) as { id: string }).id);
@@ -41,6 +52,31 @@ async function doneIds(output: string): Promise<Set<string>> {
     }
   }
   return ids;
+}
+
+type Parsed = { request: BatchRequest } | { invalid: string };
+
+/** Every non-empty input line not done yet: its request, or the error line to record for it. */
+async function* pendingLines(input: string, skip: Set<string>): AsyncGenerator<Parsed> {
+  for await (const [text, lineNumber] of linesOf(input)) {
+    if (!text.trim()) continue;
+    try {
+      const request = toRequest(JSON.parse(text) as InputLine, lineNumber);
+      if (!skip.has(request.id as string)) yield { request };
+    } catch (error) {
+      yield {
+        invalid: JSON.stringify({
+          id: `line-${lineNumber}`,
+          error: { code: 'VL2_INVALID_ARGUMENT', message: (error as Error).message },
+        }),
+      };
+    }
+  }
+}
+
+/** The valid requests of pendingLines, read as the batch asks for them. */
+async function* requestsOf(input: string, skip: Set<string>): AsyncGenerator<BatchRequest> {
+  for await (const line of pendingLines(input, skip)) if ('request' in line) yield line.request;
 }
 
 export function registerBatchCommand(program: Command): void {
@@ -63,36 +99,30 @@ export function registerBatchCommand(program: Command): void {
         concurrency: number;
         tokenizer?: string;
       }) => {
-        const lines = (await readFile(options.input, 'utf8')).split('\n');
         const skip = await doneIds(options.output);
-        const requests: BatchRequest[] = [];
-        const invalid: string[] = [];
-        lines.forEach((text, i) => {
-          if (!text.trim()) return;
-          try {
-            const request = toRequest(JSON.parse(text) as InputLine, i + 1);
-            if (!skip.has(request.id as string)) requests.push(request);
-          } catch (error) {
-            invalid.push(
-              JSON.stringify({
-                id: `line-${i + 1}`,
-                error: { code: 'VL2_INVALID_ARGUMENT', message: (error as Error).message },
-              }),
-            );
+        const out = createWriteStream(options.output, { flags: 'a' });
+        const write = async (line: string) => {
+          if (!out.write(`${line}\n`)) await once(out, 'drain');
+        };
+        let toRun = 0;
+        let invalid = 0;
+        for await (const line of pendingLines(options.input, skip)) {
+          if ('request' in line) toRun++;
+          else {
+            invalid++;
+            await write(line.invalid);
           }
-        });
-        for (const line of invalid) await appendFile(options.output, `${line}\n`);
-        process.stderr.write(
-          `${requests.length} requests to run (${skip.size} already done, ${invalid.length} invalid)\n`,
-        );
-        const model = await loadWithProgress(options.model, { tokenizer: options.tokenizer });
+        }
+        process.stderr.write(`${toRun} requests to run (${skip.size} already done, ${invalid} invalid)\n`);
         const bar = new SingleBar({
           format: 'batch [{bar}] {value}/{total} ({failed} failed)',
           stream: process.stderr,
         });
-        bar.start(requests.length, 0, { failed: 0 });
+        let model: Awaited<ReturnType<typeof loadWithProgress>> | undefined;
         try {
-          for await (const done of model.generateBatch(requests, {
+          model = await loadWithProgress(options.model, { tokenizer: options.tokenizer });
+          bar.start(toRun, 0, { failed: 0 });
+          for await (const done of model.generateBatch(requestsOf(options.input, skip), {
             concurrency: options.concurrency,
             onProgress: ({ done: count, failed }) => bar.update(count, { failed }),
           })) {
@@ -105,11 +135,13 @@ export function registerBatchCommand(program: Command): void {
                   boxes: done.result.boxes,
                 }
               : { id: done.id, error: done.error };
-            await appendFile(options.output, `${JSON.stringify(line)}\n`);
+            await write(JSON.stringify(line));
           }
         } finally {
           bar.stop();
-          await model.close();
+          out.end();
+          await once(out, 'close');
+          await model?.close();
         }
       },
     );
