@@ -22,6 +22,7 @@ import sharp from 'sharp';
 import { nativeAddon } from '../lib/native.js';
 import { ByteTokenizer, Processor } from '../lib/processor/index.js';
 import { selectBestResolution, tileCountOf, tileSize } from '../lib/processor/tiling.js';
+import { photoLike } from './support/photos.js';
 import { printTable, timeMs } from './support/table.js';
 
 // As `vl2` does: libuv's pool runs the decodes and the tiling tasks; 4 threads would cap a many-core host.
@@ -50,30 +51,6 @@ const kinds: Kind[] = [
   { name: 'screenshot', width: 1920, height: 1080, count: 4 },
   { name: 'web image', width: 640, height: 480, count: 8 },
 ];
-
-/** Smooth colour gradients with fine noise on top; seed makes each image distinct. */
-async function photoLike(width: number, height: number, seed: number): Promise<Buffer> {
-  const pixels = Buffer.alloc(width * height * 3);
-  let state = (seed * 2_654_435_761) >>> 0 || 1;
-  const phase = (seed % 7) / 7;
-  for (let y = 0; y < height; y++) {
-    const v = y / height;
-    for (let x = 0; x < width; x++) {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      const noise = (state & 31) - 16;
-      const u = x / width;
-      const i = (y * width + x) * 3;
-      pixels[i] = 128 + 100 * Math.sin(6 * u + phase * 6) + noise;
-      pixels[i + 1] = 60 + 150 * v * u + noise;
-      pixels[i + 2] = 200 - 140 * v + ((state >>> 8) & 15);
-    }
-  }
-  return sharp(pixels, { raw: { width, height, channels: 3 } })
-    .jpeg({ quality: 90 })
-    .toBuffer();
-}
 
 const images: { kind: string; jpeg: Buffer; canvas: [number, number] }[] = [];
 let seed = 1;
