@@ -32,14 +32,15 @@ export {
 export { drawGrounding, type GroundedObject, type GroundingBox, parseGrounding } from './grounding.js';
 export { type PullOptions, type PullProgress, type PullResult, pullModel } from './hub/pull.js';
 export type { HubOptions } from './hub/settings.js';
+export { loadModel, type ModelLoadOptions } from './load-model.js';
 export {
   type ChatChunk,
   type Device,
   type FinishReason,
   type GenerateResult,
+  type LoadedModel,
   type LoadOptions,
   type LoadProgress,
-  loadModel,
   Model,
   type SchedulerStats,
   type Timings,
@@ -62,3 +63,5 @@ export {
   type ProcessorConfig,
   type TextTokenizer,
 } from './processor/index.js';
+export type { ReplicaOptions } from './replicas/devices.js';
+export { type ReplicaInfo, type ReplicatedInfo, ReplicatedModel } from './replicas/replicated-model.js';

@@ -108,8 +108,34 @@ export interface SchedulerStats {
   promptChunks: number;
 }
 
+/** @internal What the caller of {@link Model.chat} learns as the request runs (the replica router's accounting). */
+export interface ChatHooks {
+  /** The prompt is built (images tiled, template applied): its length in tokens. */
+  onPrompt?: (promptTokens: number) => void;
+}
+
+/**
+ * What a loaded model offers, on one device ({@link Model}) or as replicas over several
+ * (`ReplicatedModel`, which `loadModel` returns for `cudaDevices` or `cpuReplicas`).
+ */
+export interface LoadedModel {
+  /** The processor that turns messages into prompts. */
+  readonly processor: Processor;
+  /** The backend that runs this model. */
+  readonly device: 'cpu' | 'cuda';
+  chat(
+    messages: ChatMessage[],
+    options?: GenerateOptions,
+  ): AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> };
+  generate(messages: ChatMessage[], options?: GenerateOptions): Promise<GenerateResult>;
+  generateBatch(requests: BatchRequest[], options?: BatchOptions): AsyncGenerator<BatchResult>;
+  close(): Promise<void>;
+  info(): EngineInfo;
+  stats(): SchedulerStats;
+}
+
 /** A loaded DeepSeek-VL2 model. */
-export class Model {
+export class Model implements LoadedModel {
   private readonly queues = new Map<number, EventQueue>();
   private readonly generator: NativeGenerator;
   private closed = false;
@@ -196,6 +222,8 @@ export class Model {
   chat(
     messages: ChatMessage[],
     options: GenerateOptions = {},
+    /** @internal */
+    hooks: ChatHooks = {},
   ): AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> } {
     const resolved = resolveOptions(options);
     let resolveResult!: (r: GenerateResult) => void;
@@ -205,7 +233,7 @@ export class Model {
       rejectResult = reject;
     });
     result.catch(() => {}); // observed through the iterator; avoid an unhandled rejection
-    const iterate = () => this.run(messages, resolved, resolveResult, rejectResult);
+    const iterate = () => this.run(messages, resolved, hooks, resolveResult, rejectResult);
     return { [Symbol.asyncIterator]: iterate, result };
   }
 
@@ -244,6 +272,7 @@ export class Model {
   private async *run(
     messages: ChatMessage[],
     options: ResolvedOptions,
+    hooks: ChatHooks,
     resolveResult: (r: GenerateResult) => void,
     rejectResult: (e: unknown) => void,
   ): AsyncGenerator<ChatChunk> {
@@ -252,6 +281,7 @@ export class Model {
       if (this.closed) throw new AbortError('the model is closed');
       if (options.signal?.aborted) throw new AbortError();
       const prompt = await this.processor.process(messages, { ...this.processOptions });
+      hooks.onPrompt?.(prompt.inputIds.length);
       const decoder = new IncrementalDecoder(
         this.processor.tokenizer,
         options.stop,
@@ -337,9 +367,4 @@ export class Model {
       throw error;
     }
   }
-}
-
-/** Loads a model directory or a hub model id (`deepseek-ai/deepseek-vl2-tiny`); see {@link Model.load}. */
-export function loadModel(source: string, options: LoadOptions = {}): Promise<Model> {
-  return Model.load(source, options);
 }
