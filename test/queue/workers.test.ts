@@ -111,10 +111,14 @@ describe('vl2 worker and vl2 batch --queue', () => {
       name,
       '--jobs',
       '2',
+      // A short lock so the dead worker's job comes back within seconds, with room for 2 busy CI cores
+      // to be late renewing it; a job may come back more than once before it would fail.
       '--lock-ms',
-      '2000',
+      '4000',
       '--stalled-ms',
       '1000',
+      '--max-stalled',
+      '3',
     ];
     const [a, b] = await Promise.all([
       startCli(workerArgs('worker-a'), /worker ready/),
