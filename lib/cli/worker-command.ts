@@ -51,34 +51,42 @@ export function registerWorkerCommand(program: Command): void {
           ...gpusLoadOptions(options.gpus),
         });
         const replicas = model instanceof ReplicatedModel ? model.replicaCount : 1;
+        // A worker whose GPUs all failed would take jobs only to fail them: it stops (exit 1) instead.
+        const noDeviceLeft = () => !(model instanceof ReplicatedModel) || model.replicasInService === 0;
+        let stop!: (reason: string) => void;
+        const stopped = new Promise<string>((resolve) => {
+          stop = resolve;
+        });
         const worker = await startQueueWorker(model, address, {
           jobs: options.jobs ?? jobsPerReplica * replicas,
           name: options.name,
           lockDurationMs: options.lockMs,
           stalledIntervalMs: options.stalledMs,
           maxStalledCount: options.maxStalled,
-          onJob: ({ jobId, requests, failed, ms, error }) =>
+          onJob: ({ jobId, requests, failed, ms, error }) => {
             process.stderr.write(
               error
                 ? `job ${jobId}: failed (${error.message}); the queue will retry it\n`
                 : `job ${jobId}: ${requests} requests, ${failed} failed, ${(ms / 1000).toFixed(1)} s\n`,
-            ),
+            );
+            if (error?.message.startsWith('VL2_CUDA') && noDeviceLeft()) {
+              process.exitCode = 1;
+              stop('the GPU failed: stopping, so that other workers take the jobs');
+            }
+          },
           onError: (error) => process.stderr.write(`queue: ${error.message}\n`),
         });
         process.stderr.write(
           `worker ready on ${address.connection.host}:${address.connection.port}/${address.name}\n`,
         );
-        await new Promise<void>((resolve) => {
-          let stopping = false;
-          const stop = (signal: NodeJS.Signals) => {
-            if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
-            stopping = true;
-            process.stderr.write('stopping: finishing the jobs in hand (signal again to exit now)\n');
-            resolve();
-          };
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-        });
+        let signals = 0;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (++signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+          stop('stopping: finishing the jobs in hand (signal again to exit now)');
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        process.stderr.write(`${await stopped}\n`);
         await worker.close();
         await model.close();
       },

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { type BatchOptions, type BatchRequest, type BatchResult, generateBatch } from '../batch.js';
 import type { EngineInfo } from '../engine/native-types.js';
-import { AbortError } from '../errors.js';
+import { AbortError, type Vl2Error } from '../errors.js';
 import { resolveModelDir } from '../hub/resolve-model-id.js';
 import { type ChatHooks, type LoadedModel, type LoadOptions, Model, type SchedulerStats } from '../model.js';
 import { type GenerateOptions, resolveOptions } from '../options.js';
@@ -129,9 +129,14 @@ export class ReplicatedModel implements LoadedModel {
     return (this.replicas[0] as Replica).device;
   }
 
-  /** How many replicas serve requests. */
+  /** How many replicas the model has. */
   get replicaCount(): number {
     return this.replicas.length;
+  }
+
+  /** How many replicas still take requests (a replica whose device failed is taken out of service). */
+  get replicasInService(): number {
+    return this.router.inService();
   }
 
   /** Streams the answer from the replica with the least outstanding work when iteration starts. */
@@ -248,6 +253,11 @@ export class ReplicatedModel implements LoadedModel {
         ticket.wrote(chunk.tokenIds.length);
         yield chunk;
       }
+    } catch (error) {
+      // A CUDA failure leaves the device unusable: route around it (the others go on).
+      if ((error as Vl2Error).code === 'VL2_CUDA')
+        this.router.takeOutOfService(ticket.replica, (error as Error).message);
+      throw error;
     } finally {
       ticket.end();
     }

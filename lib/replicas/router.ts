@@ -4,6 +4,9 @@
  * tokens it may still write (maxTokens less those written). Ties go to the replica with fewer
  * requests in flight, then to the lower index, so an idle set fills in order.
  *
+ * A replica whose device failed (taken out of service) gets no more requests while another is in
+ * service: failing fast, it would otherwise look like the least loaded and draw all the traffic.
+ *
  * The prompt's length is known only once the processor has built it (images are tiled first), so a
  * request counts its maxTokens from the start and its prompt from then on. A new request's own size
  * does not change which replica is least loaded, so it needs no estimate.
@@ -17,6 +20,8 @@ export interface ReplicaLoad {
   outstandingTokens: number;
   /** Requests routed to it since the start. */
   routed: number;
+  /** Why it gets no more requests (its device failed), when it is out of service. */
+  outOfService?: string;
 }
 
 /** One routed request's share of its replica's load; every method is safe to call after end(). */
@@ -42,13 +47,27 @@ export class ReplicaRouter {
     return this.loads.map((load) => ({ ...load }));
   }
 
+  /** Replicas still in service. */
+  inService(): number {
+    return this.loads.filter((load) => load.outOfService === undefined).length;
+  }
+
+  /** Sends no more requests to `replica` while another is in service. */
+  takeOutOfService(replica: number, reason: string): void {
+    const load = this.loads[replica];
+    if (load && load.outOfService === undefined) load.outOfService = reason;
+  }
+
   /** Routes a request that may write up to `maxTokens`; its load counts until ticket.end(). */
   route(maxTokens: number): RouteTicket {
-    let best = 0;
-    for (let i = 1; i < this.loads.length; i++) {
+    const anyInService = this.inService() > 0;
+    let best = -1;
+    for (let i = 0; i < this.loads.length; i++) {
       const a = this.loads[i] as ReplicaLoad;
-      const b = this.loads[best] as ReplicaLoad;
+      if (anyInService && a.outOfService !== undefined) continue;
+      const b = this.loads[best];
       if (
+        !b ||
         a.outstandingTokens < b.outstandingTokens ||
         (a.outstandingTokens === b.outstandingTokens && a.inFlight < b.inFlight)
       )

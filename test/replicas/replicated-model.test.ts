@@ -110,7 +110,7 @@ describe('ReplicatedModel routing', () => {
     expect(model.info().replicas.map((r) => r.outstandingTokens)).toEqual([0, 0]);
   });
 
-  it('a replica failing its requests fails only those; the other replica goes on', async () => {
+  it('a replica failing its requests fails only those; the other goes on and takes the rest', async () => {
     const replicas = [new StandInReplica(true), new StandInReplica(false)];
     const model = ReplicatedModel.fromReplicas(replicas);
     const batch = model.generateBatch(
@@ -130,12 +130,17 @@ describe('ReplicatedModel routing', () => {
       expect(byId.get(id)?.error).toEqual({ code: 'VL2_CUDA', message: 'device lost' });
     for (const id of replicas[1]?.started ?? []) expect(byId.get(id)?.result?.text).toBe(id);
     expect(byId.size).toBe(4);
-    // Nothing is left counted against either replica, and later requests are still served.
-    expect(model.info().replicas.map((r) => r.inFlight)).toEqual([0, 0]);
+    // Nothing is left counted against either replica; the failed device gets no more requests.
+    expect(model.info().replicas.map((r) => [r.inFlight, r.outOfService])).toEqual([
+      [0, 'device lost'],
+      [0, undefined],
+    ]);
+    expect(model.replicasInService).toBe(1);
     const later = model.generate(ask('e'), { maxTokens: 4 });
     await tick();
     for (const replica of replicas) replica.release();
-    await later.catch(() => {});
+    expect((await later).text).toBe('e');
+    expect(replicas[0]?.started).toEqual(failed);
   });
 
   it('close() closes every replica and ends what is open; later requests are refused', async () => {

@@ -59,4 +59,15 @@ describe('ReplicaRouter', () => {
       { inFlight: 0, outstandingTokens: 0, routed: 0 },
     ]);
   });
+
+  it('sends nothing to a replica out of service while another is in service', () => {
+    const router = new ReplicaRouter(2);
+    router.takeOutOfService(0, 'device lost');
+    expect([router.route(1).replica, router.route(1).replica]).toEqual([1, 1]);
+    expect(router.inService()).toBe(1);
+    expect(router.snapshot()[0]?.outOfService).toBe('device lost');
+    router.takeOutOfService(1, 'device lost too');
+    expect(router.inService()).toBe(0);
+    expect(router.route(1).replica).toBe(0); // none left: requests still go somewhere, and fail there
+  });
 });
