@@ -8,7 +8,6 @@ import { appendFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import type { BatchRequest } from '../batch.js';
 import { InvalidArgumentError } from '../errors.js';
-import { runQueueBatch } from '../queue/batch-queue.js';
 import { parseQueueAddress } from '../queue/queue-address.js';
 
 /** The options `vl2 batch` takes for a queue (declared in batch-command.ts). */
@@ -39,6 +38,13 @@ export async function runBatchOnQueue(
   output: string,
 ): Promise<void> {
   const address = parseQueueAddress(flags.queue);
+  const { host, port } = address.connection;
+  process.stderr.write(
+    `sending ${requests.length} requests in ${Math.ceil(requests.length / flags.chunkSize)} jobs to ` +
+      `${host}:${port}/${address.name}; vl2 worker processes on that queue run them\n`,
+  );
+  // BullMQ loads only when a queue is used (it adds ~0.2 s to every vl2 start otherwise).
+  const { runQueueBatch } = await import('../queue/batch-queue.js');
   const bar = new SingleBar({
     format: 'batch via queue [{bar}] {value}/{total} ({failed} failed)',
     stream: process.stderr,

@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { parseQueueAddress } from '../queue/queue-address.js';
-import { startQueueWorker } from '../queue/worker.js';
 import { ReplicatedModel } from '../replicas/replicated-model.js';
 import { gpusHelp, gpusLoadOptions } from './gpus-option.js';
 import { loadWithProgress } from './load-with-progress.js';
@@ -46,6 +45,7 @@ export function registerWorkerCommand(program: Command): void {
         maxStalled: number;
       }) => {
         const address = parseQueueAddress(options.queue);
+        const { startQueueWorker } = await import('../queue/worker.js'); // BullMQ only when a worker runs
         const model = await loadWithProgress(options.model, {
           tokenizer: options.tokenizer,
           ...gpusLoadOptions(options.gpus),
