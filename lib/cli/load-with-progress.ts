@@ -42,7 +42,9 @@ export async function loadWithProgress(source: string, options: ModelLoadOptions
   const info = model.info();
   if (isReplicatedInfo(info))
     for (const replica of info.replicas)
-      process.stderr.write(`replica ${replica.replica}: ${describeLoaded(replica)}\n`);
+      process.stderr.write(
+        `replica ${replica.replica}${replica.cudaDevice === undefined ? '' : ` (GPU ${replica.cudaDevice})`}: ${describeLoaded(replica)}\n`,
+      );
   else process.stderr.write(`${describeLoaded(info)}\n`);
   return model;
 }

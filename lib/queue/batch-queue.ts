@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { BatchRequest } from '../batch.js';
-import { InvalidArgumentError } from '../errors.js';
+import { AbortError, InvalidArgumentError } from '../errors.js';
 import { type BatchJobData, type BatchJobResult, batchJobName, failureOf, type ResultLine } from './jobs.js';
 import type { QueueAddress } from './queue-address.js';
 
@@ -22,6 +22,11 @@ export interface QueueBatchOptions {
   /** Receives each finished job's lines (awaited one job at a time, in finishing order). */
   onLines: (lines: ResultLine[]) => Promise<void>;
   onProgress?: (progress: { done: number; total: number; failed: number }) => void;
+  /**
+   * Stops waiting (rejects with an AbortError); the jobs stay queued and workers go on with them,
+   * so running the same batch again collects them.
+   */
+  signal?: AbortSignal;
 }
 
 /** Jobs added per round trip. */
@@ -58,6 +63,7 @@ export async function runQueueBatch(
   let writing = Promise.resolve();
   const deliver = (lines: ResultLine[]) => {
     writing = writing.then(async () => {
+      if (options.signal?.aborted) return;
       await options.onLines(lines);
       done += lines.length;
       failed += lines.filter((line) => line.error).length;
@@ -65,8 +71,14 @@ export async function runQueueBatch(
     });
     return writing;
   };
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(new AbortError('the batch stopped waiting; its jobs stay queued'));
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {});
   try {
-    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    await Promise.race([Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), aborted]);
     const waits: Promise<void>[] = [];
     for (let start = 0; start < chunks.length; start += addBatchSize) {
       const jobs = await queue.addBulk(
@@ -86,7 +98,9 @@ export async function runQueueBatch(
         waits.push(collect(job, chunks[start + i] as BatchRequest[]));
       });
     }
-    await Promise.all(waits);
+    const collected = Promise.all(waits);
+    collected.catch(() => {}); // observed by the race; after an abort nobody waits for it
+    await Promise.race([collected, aborted]);
     await writing;
   } finally {
     await Promise.allSettled([events.close(), queue.close()]);
@@ -99,6 +113,7 @@ export async function runQueueBatch(
       const result = (await job.waitUntilFinished(events)) as BatchJobResult;
       lines = result.results;
     } catch (error) {
+      if (options.signal?.aborted) return; // the queue closed under the wait: the job goes on
       const { code, message } = failureOf((error as Error).message);
       const tries = (await Job.fromId(queue, job.id as string).catch(() => undefined))?.attemptsMade;
       lines = chunk.map((request) => ({
@@ -107,6 +122,7 @@ export async function runQueueBatch(
       }));
     }
     await deliver(lines);
+    if (options.signal?.aborted) return; // not written: keep the job for the next run
     await queue.remove(job.id as string).catch(() => {}); // a job another run already removed
   }
 }

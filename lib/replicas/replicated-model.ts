@@ -82,10 +82,11 @@ export class ReplicatedModel implements LoadedModel {
       typeof shared.tokenizer === 'object'
         ? shared.tokenizer
         : await HfTokenizer.load(shared.tokenizer ?? join(dir, 'tokenizer.json'));
-    // Progress: every replica reports its own stages; the caller sees the slowest one.
+    // Progress: every replica reports its own stages; the caller sees the slowest one. The
+    // download (if any) is over by now, so every replica starts at 'validate'.
     const fractions = placements.map(() => 0);
     const stageOrder = ['download', 'validate', 'load', 'ready'] as const;
-    const stages = placements.map(() => 0);
+    const stages = placements.map(() => stageOrder.indexOf('validate'));
     const settled = await Promise.allSettled(
       placements.map((placement, i) =>
         Model.load(dir, {

@@ -1,11 +1,14 @@
 /**
- * The queue's failure paths over a real Redis, with an in-process worker and a stand-in model: a
- * failure of the request itself is a result line at once; any other failure retries the job with
- * backoff, and after the last attempt every request of the job gets an error line.
+ * The queue over a real Redis, with in-process workers and a stand-in model: a failure of the
+ * request itself is a result line at once; any other failure retries the job with backoff, and
+ * after the last attempt every request of the job gets an error line; a batch run again joins its
+ * jobs instead of adding them twice.
  */
+
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBatch } from '../../lib/batch.js';
-import { ImageError, Vl2Error } from '../../lib/errors.js';
+import { AbortError, ImageError, Vl2Error } from '../../lib/errors.js';
 import type { ChatMessage } from '../../lib/processor/index.js';
 import { runQueueBatch } from '../../lib/queue/batch-queue.js';
 import type { ResultLine } from '../../lib/queue/jobs.js';
@@ -97,6 +100,55 @@ describe('queue retries', () => {
     const errors = lines.filter((line) => line.error).map((line) => line.id);
     expect(errors.sort()).toEqual(['broken', 'x', 'y']);
     expect(lines.find((line) => line.id === 'z')?.text).toBe('z');
+  });
+});
+
+describe('a batch run again', () => {
+  it('joins its jobs still queued or already finished: each request runs once, collected jobs go', async () => {
+    const address = parseQueueAddress(redis.url('rejoin'));
+    const queue = new Queue(address.name, { connection: address.connection });
+    const until = async (check: () => Promise<boolean>) => {
+      while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    const requests = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'].map((text) => ({
+      id: text,
+      messages: [{ role: 'user' as const, content: text }],
+    }));
+    const { calls, model } = standInModel();
+    let worker: Awaited<ReturnType<typeof startQueueWorker>> | undefined;
+    try {
+      // The first run queues its three jobs, then stops waiting (as an interrupted vl2 batch would).
+      const controller = new AbortController();
+      const firstLines: ResultLine[] = [];
+      const first = runQueueBatch(address, requests, {
+        chunkSize: 2,
+        signal: controller.signal,
+        onLines: async (lines) => void firstLines.push(...lines),
+      });
+      await until(async () => (await queue.getJobCounts('wait')).wait === 3);
+      controller.abort();
+      await expect(first).rejects.toBeInstanceOf(AbortError);
+      // A worker finishes them with no batch waiting.
+      worker = await startQueueWorker(model, address);
+      await until(async () => (await queue.getJobCounts('completed')).completed === 3);
+      const lines: ResultLine[] = [];
+      await runQueueBatch(address, requests, {
+        chunkSize: 2,
+        onLines: async (chunk) => void lines.push(...chunk),
+      });
+      expect(firstLines).toEqual([]);
+      expect(lines.map((line) => line.text).sort()).toEqual(requests.map((r) => r.id));
+      expect([...calls.values()]).toEqual([1, 1, 1, 1, 1, 1]);
+      expect(await queue.getJobCounts('wait', 'active', 'completed', 'failed')).toEqual({
+        wait: 0,
+        active: 0,
+        completed: 0,
+        failed: 0,
+      });
+    } finally {
+      await worker?.close();
+      await queue.close();
+    }
   });
 });
 
