@@ -25,6 +25,7 @@ export {
   ImageError,
   InvalidArgumentError,
   NativeMissingError,
+  QueueError,
   UnsupportedError,
   Vl2Error,
   type Vl2ErrorCode,

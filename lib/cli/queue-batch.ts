@@ -58,6 +58,7 @@ export async function runBatchOnQueue(
       // One write per chunk: an interrupted run leaves whole chunks, so a rerun chunks the rest alike.
       onLines: (lines) => appendFile(output, lines.map((line) => `${JSON.stringify(line)}\n`).join('')),
       onProgress: ({ done, failed }) => bar.update(done, { failed }),
+      onError: (error) => process.stderr.write(`\nqueue: ${error.message} (reconnecting)\n`),
     });
   } finally {
     bar.stop();

@@ -46,6 +46,8 @@ export function registerWorkerCommand(program: Command): void {
       }) => {
         const address = parseQueueAddress(options.queue);
         const { startQueueWorker } = await import('../queue/worker.js'); // BullMQ only when a worker runs
+        const { checkReachable } = await import('../queue/reachable.js');
+        await checkReachable(address); // before the model loads, which can take minutes
         const model = await loadWithProgress(options.model, {
           tokenizer: options.tokenizer,
           ...gpusLoadOptions(options.gpus),

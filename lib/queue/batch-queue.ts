@@ -11,6 +11,7 @@ import type { BatchRequest } from '../batch.js';
 import { AbortError, InvalidArgumentError } from '../errors.js';
 import { type BatchJobData, type BatchJobResult, batchJobName, failureOf, type ResultLine } from './jobs.js';
 import type { QueueAddress } from './queue-address.js';
+import { checkReachable } from './reachable.js';
 
 export interface QueueBatchOptions {
   /** Requests per job (default 16): large enough to amortise the queue, small enough to spread. */
@@ -27,6 +28,8 @@ export interface QueueBatchOptions {
    * so running the same batch again collects them.
    */
   signal?: AbortSignal;
+  /** Called when the connection to Redis fails after it was made (BullMQ reconnects by itself). */
+  onError?: (error: Error) => void;
 }
 
 /** Jobs added per round trip. */
@@ -56,10 +59,14 @@ export async function runQueueBatch(
   let done = 0;
   let failed = 0;
   if (chunks.length === 0) return { done, failed };
+  await checkReachable(address);
 
   const queue = new Queue<BatchJobData, BatchJobResult>(address.name, { connection: address.connection });
   const events = new QueueEvents(address.name, { connection: address.connection });
   queue.setMaxListeners(0); // every job being waited on listens for the queue closing
+  const onError = (error: Error) => options.onError?.(error);
+  queue.on('error', onError);
+  events.on('error', onError);
   let writing = Promise.resolve();
   const deliver = (lines: ResultLine[]) => {
     writing = writing.then(async () => {

@@ -16,6 +16,7 @@ import {
   resultLine,
 } from './jobs.js';
 import type { QueueAddress } from './queue-address.js';
+import { checkReachable } from './reachable.js';
 
 export interface QueueWorkerOptions {
   /** Jobs run at once (default 4); their requests share the model's batched steps. */
@@ -44,6 +45,7 @@ export async function startQueueWorker(
   address: QueueAddress,
   options: QueueWorkerOptions = {},
 ): Promise<QueueWorker> {
+  await checkReachable(address);
   const worker = new Worker<BatchJobData, BatchJobResult>(
     address.name,
     async (job) => {

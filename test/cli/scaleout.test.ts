@@ -1,7 +1,7 @@
 /**
  * The scale-out flags of the command line refuse what cannot work, before any model loads: --gpus
  * where CUDA cannot run, a malformed --gpus list, --queue with flags that belong to the workers,
- * a queue address that is not redis://HOST:PORT/NAME.
+ * a queue address that is not redis://HOST:PORT/NAME, a Redis that does not answer.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -37,6 +37,14 @@ describe('vl2 scale-out flags', () => {
     });
     await expect(vl2('batch', ...io)).rejects.toMatchObject({
       stderr: expect.stringMatching(/batch needs --model \(or --queue\)/),
+    });
+    // Nothing listens on port 1: both sides say so at once instead of retrying forever.
+    const unreachable = /cannot reach the queue's Redis at 127\.0\.0\.1:1 \(connect ECONNREFUSED.*VL2_QUEUE/s;
+    await expect(vl2('batch', '--queue', 'redis://127.0.0.1:1/q', ...io)).rejects.toMatchObject({
+      stderr: expect.stringMatching(unreachable),
+    });
+    await expect(vl2('worker', '--queue', 'redis://127.0.0.1:1/q', '--model', tiny)).rejects.toMatchObject({
+      stderr: expect.stringMatching(unreachable),
     });
     if (!cuda?.available)
       await expect(vl2('batch', '--model', tiny, '--gpus', 'all', ...io)).rejects.toMatchObject({
