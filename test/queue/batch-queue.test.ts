@@ -152,6 +152,32 @@ describe('a batch run again', () => {
   });
 });
 
+describe('a Redis with a password', () => {
+  it('serves a batch given the password in the address, and refuses one without it', async () => {
+    const secured = await startRedis({ password: 's3cret/pw' });
+    try {
+      const address = parseQueueAddress(secured.url('secured'));
+      const { model } = standInModel();
+      const worker = await startQueueWorker(model, address);
+      const lines: ResultLine[] = [];
+      try {
+        await runQueueBatch(address, [{ id: 'p', messages: [{ role: 'user', content: 'p' }] }], {
+          onLines: async (chunk) => void lines.push(...chunk),
+        });
+      } finally {
+        await worker.close();
+      }
+      expect(lines.map((line) => line.text)).toEqual(['p']);
+      const anonymous = parseQueueAddress(`redis://127.0.0.1:${secured.port}/secured`);
+      await expect(startQueueWorker(model, anonymous)).rejects.toThrow(
+        /cannot reach the queue's Redis.*NOAUTH/,
+      );
+    } finally {
+      await secured.stop();
+    }
+  });
+});
+
 describe('queue address', () => {
   it('reads redis://HOST:PORT/NAME and refuses anything else with what it expects', () => {
     expect(parseQueueAddress('redis://user:p%40ss@10.0.0.5:6380/jobs')).toEqual({
