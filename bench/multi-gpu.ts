@@ -6,7 +6,7 @@
  * Tiny and see the same requests, so they write the same tokens. Prints images/s, output tokens/s
  * and the speed-up. The whole path runs: JPEG decode and tiling on the JS thread, vision and
  * language on the GPUs.
- *   node out/bench/multi-gpu.js [--images 512] [--max-tokens 64] [--gpus all] [--layers 12] [--model DIR]
+ *   node out/bench/multi-gpu.js [--images 512] [--max-tokens 64] [--concurrency 64] [--gpus all] [--layers 12] [--model DIR]
  *   (--cpu-replicas N runs the same comparison on CPU replicas: a smoke test where there is no GPU)
  */
 import { existsSync } from 'node:fs';
@@ -27,6 +27,7 @@ import { printTable } from './support/table.js';
 const program = new Command()
   .option('--images <n>', 'distinct photos, one request each', '512')
   .option('--max-tokens <n>', 'tokens each answer may write', '64')
+  .option('--concurrency <n>', 'requests in flight per replica (vl2 batch: 64)', '64')
   .option('--gpus <list>', "the GPUs of the replicated run: 'all' or indices (0,1)", 'all')
   .option('--layers <n>', 'language layers of the synthetic Tiny (default: full depth, 12)', '12')
   .option('--model <dir>', 'a model directory instead of the synthetic Tiny')
@@ -35,6 +36,7 @@ const program = new Command()
 const opts = program.opts<{
   images: string;
   maxTokens: string;
+  concurrency: string;
   gpus: string;
   layers: string;
   model?: string;
@@ -123,7 +125,8 @@ try {
       const started = performance.now();
       let outputTokens = 0;
       let failed = 0;
-      for await (const done of model.generateBatch(requestsFor(photos))) {
+      const concurrency = Number(opts.concurrency) * model.replicaCount;
+      for await (const done of model.generateBatch(requestsFor(photos), { concurrency })) {
         if (done.error) {
           failed++;
           if (failed === 1) process.stderr.write(`first failure: ${JSON.stringify(done.error)}\n`);
