@@ -137,9 +137,10 @@ try {
       const info = model.info();
       rows.push({
         run: run.name,
-        replicas: info.replicas.length,
-        images: imageCount,
-        failed,
+        // Counts as text: the table prints numbers with decimals.
+        replicas: String(info.replicas.length),
+        images: String(imageCount),
+        failed: String(failed),
         seconds,
         'images/s': imageCount / seconds,
         'output tokens/s': outputTokens / seconds,
