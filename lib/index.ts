@@ -25,6 +25,7 @@ export {
   ImageError,
   InvalidArgumentError,
   NativeMissingError,
+  QueueError,
   UnsupportedError,
   Vl2Error,
   type Vl2ErrorCode,
@@ -32,14 +33,15 @@ export {
 export { drawGrounding, type GroundedObject, type GroundingBox, parseGrounding } from './grounding.js';
 export { type PullOptions, type PullProgress, type PullResult, pullModel } from './hub/pull.js';
 export type { HubOptions } from './hub/settings.js';
+export { loadModel, type ModelLoadOptions } from './load-model.js';
 export {
   type ChatChunk,
   type Device,
   type FinishReason,
   type GenerateResult,
+  type LoadedModel,
   type LoadOptions,
   type LoadProgress,
-  loadModel,
   Model,
   type SchedulerStats,
   type Timings,
@@ -66,4 +68,6 @@ export {
   setImageThreads,
   type TextTokenizer,
 } from './processor/index.js';
+export type { ReplicaOptions } from './replicas/devices.js';
+export { type ReplicaInfo, type ReplicatedInfo, ReplicatedModel } from './replicas/replicated-model.js';
 export { createServer, type ServerOptions } from './server/index.js';

@@ -113,8 +113,36 @@ export interface SchedulerStats {
   promptChunks: number;
 }
 
+/** @internal What the caller of {@link Model.chat} learns as the request runs (the replica router's accounting). */
+export interface ChatHooks {
+  /** The prompt is built (images tiled, template applied): its length in tokens. */
+  onPrompt?: (promptTokens: number) => void;
+}
+
+/**
+ * What a loaded model offers, on one device ({@link Model}) or as replicas over several
+ * (`ReplicatedModel`, which `loadModel` returns for `cudaDevices` or `cpuReplicas`).
+ */
+export interface LoadedModel {
+  /** The processor that turns messages into prompts. */
+  readonly processor: Processor;
+  /** The backend that runs this model. */
+  readonly device: 'cpu' | 'cuda';
+  /** A conversation through the processor alone (images decoded and tiled), for chat or generate later. */
+  prepare(messages: ChatMessage[]): Promise<PreparedPrompt>;
+  chat(
+    messages: ChatMessage[] | PreparedPrompt,
+    options?: GenerateOptions,
+  ): AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> };
+  generate(messages: ChatMessage[] | PreparedPrompt, options?: GenerateOptions): Promise<GenerateResult>;
+  generateBatch(requests: BatchInput, options?: BatchOptions): AsyncGenerator<BatchResult>;
+  close(): Promise<void>;
+  info(): EngineInfo;
+  stats(): SchedulerStats;
+}
+
 /** A loaded DeepSeek-VL2 model. */
-export class Model {
+export class Model implements LoadedModel {
   private readonly queues = new Map<number, EventQueue>();
   private readonly generator: NativeGenerator;
   private closed = false;
@@ -214,6 +242,8 @@ export class Model {
   chat(
     messages: ChatMessage[] | PreparedPrompt,
     options: GenerateOptions = {},
+    /** @internal */
+    hooks: ChatHooks = {},
   ): AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> } {
     const resolved = resolveOptions(options);
     let resolveResult!: (r: GenerateResult) => void;
@@ -223,7 +253,7 @@ export class Model {
       rejectResult = reject;
     });
     result.catch(() => {}); // observed through the iterator; avoid an unhandled rejection
-    const iterate = () => this.run(messages, resolved, resolveResult, rejectResult);
+    const iterate = () => this.run(messages, resolved, hooks, resolveResult, rejectResult);
     return { [Symbol.asyncIterator]: iterate, result };
   }
 
@@ -268,6 +298,7 @@ export class Model {
   private async *run(
     messages: ChatMessage[] | PreparedPrompt,
     options: ResolvedOptions,
+    hooks: ChatHooks,
     resolveResult: (r: GenerateResult) => void,
     rejectResult: (e: unknown) => void,
   ): AsyncGenerator<ChatChunk> {
@@ -279,6 +310,7 @@ export class Model {
         messages instanceof PreparedPrompt
           ? messages.prompt
           : await this.processor.process(messages, { ...this.processOptions });
+      hooks.onPrompt?.(prompt.inputIds.length);
       const decoder = new IncrementalDecoder(
         this.processor.tokenizer,
         options.stop,
@@ -371,9 +403,4 @@ export class Model {
       throw error;
     }
   }
-}
-
-/** Loads a model directory or a hub model id (`deepseek-ai/deepseek-vl2-tiny`); see {@link Model.load}. */
-export function loadModel(source: string, options: LoadOptions = {}): Promise<Model> {
-  return Model.load(source, options);
 }

@@ -13,7 +13,9 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { BatchRequest } from '../batch.js';
 import { InvalidArgumentError } from '../errors.js';
+import { gpusHelp, gpusLoadOptions } from './gpus-option.js';
 import { loadWithProgress } from './load-with-progress.js';
+import { checkModelOrQueue, type QueueBatchFlags, runBatchOnQueue } from './queue-batch.js';
 
 interface InputLine {
   id?: string;
@@ -83,22 +85,41 @@ export function registerBatchCommand(program: Command): void {
   program
     .command('batch')
     .description('run a JSONL file of requests; resumable (skips ids already in the output)')
-    .requiredOption(
+    .option(
       '--model <dir>',
-      'model directory (Hugging Face layout) or hub id (org/name, pulled into the cache)',
+      'model directory (Hugging Face layout) or hub id (org/name, pulled into the cache); not with --queue',
     )
     .requiredOption('--input <file>', 'requests, one JSON object per line')
     .requiredOption('--output <file>', 'results, appended one JSON object per line')
-    .option('--concurrency <n>', 'requests in flight', (v) => Number.parseInt(v, 10), 64)
+    .option('--concurrency <n>', 'requests in flight (default 64 per GPU)', (v) => Number.parseInt(v, 10))
     .option('--tokenizer <file>', "tokenizer.json to use instead of the model's")
+    .option('--gpus <list>', gpusHelp)
+    .option('--queue <url>', 'send the requests to vl2 workers through redis://HOST:PORT/NAME instead')
+    .option('--chunk-size <n>', 'with --queue: requests per job', (v) => Number.parseInt(v, 10), 16)
+    .option(
+      '--attempts <n>',
+      'with --queue: tries per job before its requests fail',
+      (v) => Number.parseInt(v, 10),
+      3,
+    )
+    .option(
+      '--backoff-ms <ms>',
+      'with --queue: first retry delay, doubled each time',
+      (v) => Number.parseInt(v, 10),
+      1000,
+    )
     .action(
-      async (options: {
-        model: string;
-        input: string;
-        output: string;
-        concurrency: number;
-        tokenizer?: string;
-      }) => {
+      async (
+        options: {
+          model?: string;
+          input: string;
+          output: string;
+          concurrency?: number;
+          tokenizer?: string;
+          gpus?: string;
+        } & QueueBatchFlags,
+      ) => {
+        checkModelOrQueue(options);
         const skip = await doneIds(options.output);
         const out = createWriteStream(options.output, { flags: 'a' });
         const write = async (line: string) => {
@@ -114,13 +135,23 @@ export function registerBatchCommand(program: Command): void {
           }
         }
         process.stderr.write(`${toRun} requests to run (${skip.size} already done, ${invalid} invalid)\n`);
+        if (options.queue) {
+          out.end();
+          await once(out, 'close');
+          const requests: BatchRequest[] = [];
+          for await (const request of requestsOf(options.input, skip)) requests.push(request);
+          return runBatchOnQueue({ ...options, queue: options.queue }, requests, options.output);
+        }
         const bar = new SingleBar({
           format: 'batch [{bar}] {value}/{total} ({failed} failed)',
           stream: process.stderr,
         });
         let model: Awaited<ReturnType<typeof loadWithProgress>> | undefined;
         try {
-          model = await loadWithProgress(options.model, { tokenizer: options.tokenizer });
+          model = await loadWithProgress(options.model as string, {
+            tokenizer: options.tokenizer,
+            ...gpusLoadOptions(options.gpus),
+          });
           bar.start(toRun, 0, { failed: 0 });
           for await (const done of model.generateBatch(requestsOf(options.input, skip), {
             concurrency: options.concurrency,

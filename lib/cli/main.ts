@@ -10,6 +10,7 @@ import { registerPullCommand } from './pull-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerSynthCommand } from './synth-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 
 // libuv's pool runs image decoding (sharp) and the native tiling tasks; its default of 4 threads would
 // cap a batch at 4 images in flight on a many-core host. Only effective before the pool's first use.
@@ -26,6 +27,7 @@ registerChatCommand(program);
 registerDemoCommand(program);
 registerBatchCommand(program);
 registerServeCommand(program);
+registerWorkerCommand(program);
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string })?.code;
   console.error(`vl2: ${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : ''}`);

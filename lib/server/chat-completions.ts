@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ChatChunk, GenerateOptions, GenerateResult, Model } from '../model.js';
+import type { ChatChunk, GenerateOptions, GenerateResult, LoadedModel as Model } from '../model.js';
 import {
   type CompletionIdentity,
   chunkObject,

@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { InvalidArgumentError } from '../errors.js';
-import type { Model } from '../model.js';
+import type { LoadedModel as Model } from '../model.js';
 import { type RemoteFetchOptions, remoteFetchLimits } from '../net/safe-fetch.js';
 import { registerChatCompletions } from './chat-completions.js';
 import { loadFastify } from './dependencies.js';

@@ -6,7 +6,7 @@
  * memory, event-loop lag) come from prom-client's defaults.
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Model } from '../model.js';
+import type { LoadedModel as Model } from '../model.js';
 import { loadPromClient } from './dependencies.js';
 
 /** Seconds: from prefill of a one-tile CPU prompt (~10 ms) to a long queue on a loaded server. */

@@ -3,7 +3,7 @@
  * and the abort controller of every chat completion in flight (a client disconnect aborts its own;
  * shutdown aborts them all once the grace period is over).
  */
-import type { Model } from '../model.js';
+import type { LoadedModel as Model } from '../model.js';
 import { HttpError } from './errors.js';
 import type { ImagePolicy } from './images.js';
 import type { ServerMetrics } from './metrics.js';
