@@ -13,7 +13,10 @@
  * screenshots, small web images), gradients plus noise so that JPEG decoding costs about what real
  * photos cost.
  *   usage: npm run bench:processor [-- --rounds R]
- *   GPU host (staged package): bash scripts/stage-device.sh, then `node out/bench/processor.js`
+ *   GPU host (staged package): bash scripts/stage-device.sh --images, then
+ *   `UV_THREADPOOL_SIZE=<cores> node out/bench/processor.js` (libuv's pool runs the decodes and the tiling
+ *   tasks; its default 4 threads caps images in flight; it must be set in the environment, since ES
+ *   module loading starts the pool before any code could set it)
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -25,8 +28,6 @@ import { selectBestResolution, tileCountOf, tileSize } from '../lib/processor/ti
 import { photoLike } from './support/photos.js';
 import { printTable, timeMs } from './support/table.js';
 
-// As `vl2` does: libuv's pool runs the decodes and the tiling tasks; 4 threads would cap a many-core host.
-process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' } } });
 const rounds = Number(values.rounds);
 
@@ -182,7 +183,7 @@ printTable(
   `Processor on ${images.length} distinct JPEGs (${kinds.map((k) => `${k.count} ${k.name} ${k.width}x${k.height}`).join(', ')}; ` +
     `${megabytes.toFixed(1)} MB), ${rounds} rounds per row; ${availableParallelism()} cores, image pool ` +
     `${nativeAddon().imageThreads()} threads (${nativeAddon().imageKernels()}), UV_THREADPOOL_SIZE ` +
-    `${process.env.UV_THREADPOOL_SIZE}, load average ${loadavg()[0]?.toFixed(1)} at the end`,
+    `${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, load average ${loadavg()[0]?.toFixed(1)} at the end`,
   rows,
 );
 // Where the time goes per kind of image, one at a time: ours against the comparable sharp work.

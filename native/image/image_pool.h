@@ -31,7 +31,7 @@ class ImagePool {
   void resize(int threads);
 
   // Runs body(begin, end) over [0, count) in chunks of `chunk` items; returns when all are done.
-  // Safe to call from many threads at once.
+  // Safe to call from many threads at once. body must not throw (a worker has no caller to rethrow to).
   void parallelFor(std::int64_t count, std::int64_t chunk,
                    const std::function<void(std::int64_t, std::int64_t)>& body);
 

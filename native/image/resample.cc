@@ -42,11 +42,11 @@ RgbImage resizeBicubic(ImagePool& pool, const RgbView& src, int width, int heigh
     const VectorTaps* vectorTapsOrNull = vector.width > 0 ? &vector : nullptr;
     horizontal.width = width;
     horizontal.height = src.height;
-    horizontal.data.resize(static_cast<std::size_t>(width) * src.height * 3);
+    horizontal.data = newPixels(static_cast<std::size_t>(width) * src.height * 3);
     const kernels::HorizontalBand band = avx2 ? kernels::horizontalBandAvx2 : kernels::horizontalBandGeneric;
     pool.parallelFor(src.height, rowsPerChunk(static_cast<std::int64_t>(width) * 3 * taps.maxTaps),
                      [&](std::int64_t y0, std::int64_t y1) {
-                       band(src, taps, vectorTapsOrNull, horizontal.data.data(), static_cast<int>(y0),
+                       band(src, taps, vectorTapsOrNull, horizontal.data.get(), static_cast<int>(y0),
                             static_cast<int>(y1));
                      });
     current = horizontal.view();
@@ -56,7 +56,9 @@ RgbImage resizeBicubic(ImagePool& pool, const RgbView& src, int width, int heigh
       RgbImage copy;
       copy.width = src.width;
       copy.height = src.height;
-      copy.data.assign(src.data, src.data + static_cast<std::size_t>(src.width) * src.height * 3);
+      const std::size_t bytes = static_cast<std::size_t>(src.width) * src.height * 3;
+      copy.data = newPixels(bytes);
+      std::copy(src.data, src.data + bytes, copy.data.get());
       return copy;
     }
     return horizontal;
@@ -65,11 +67,11 @@ RgbImage resizeBicubic(ImagePool& pool, const RgbView& src, int width, int heigh
   RgbImage out;
   out.width = current.width;
   out.height = height;
-  out.data.resize(static_cast<std::size_t>(current.width) * height * 3);
+  out.data = newPixels(static_cast<std::size_t>(current.width) * height * 3);
   const kernels::VerticalBand band = avx2 ? kernels::verticalBandAvx2 : kernels::verticalBandGeneric;
   pool.parallelFor(height, rowsPerChunk(static_cast<std::int64_t>(current.width) * 3 * taps.maxTaps),
                    [&](std::int64_t y0, std::int64_t y1) {
-                     band(current, taps, out.data.data(), static_cast<int>(y0), static_cast<int>(y1));
+                     band(current, taps, out.data.get(), static_cast<int>(y0), static_cast<int>(y1));
                    });
   return out;
 }

@@ -3,18 +3,23 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "image/image_pool.h"
 #include "image/resample_kernels.h"
 
 namespace vl2::image {
 
+// Pixel buffers are not zero-filled: every byte is written before it is read, and zeroing the tens of
+// MB a photo's intermediates take would cost more than some of the passes.
+using PixelBuffer = std::unique_ptr<std::uint8_t[]>;
+inline PixelBuffer newPixels(std::size_t bytes) { return PixelBuffer(new std::uint8_t[bytes]); }
+
 struct RgbImage {
   int width = 0;
   int height = 0;
-  std::vector<std::uint8_t> data;  // [height][width][3]
-  RgbView view() const { return {data.data(), width, height}; }
+  PixelBuffer data;  // [height][width][3]
+  RgbView view() const { return {data.get(), width, height}; }
 };
 
 // out: [height][width][3]. src stays untouched.

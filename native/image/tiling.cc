@@ -45,7 +45,7 @@ void padResize(ImagePool& pool, const RgbView& image, int width, int height, Rgb
     const int x1 = inside ? std::min(width, left + resized.width) : width;
     for (int x = 0; x < x0; ++x) std::memcpy(row + x * 3, fill.data(), 3);
     if (inside)
-      std::memcpy(row + x0 * 3, resized.data.data() + static_cast<std::size_t>(sourceY) * resized.width * 3,
+      std::memcpy(row + x0 * 3, resized.data.get() + static_cast<std::size_t>(sourceY) * resized.width * 3,
                   static_cast<std::size_t>(x1 - x0) * 3);
     for (int x = x1; x < width; ++x) std::memcpy(row + x * 3, fill.data(), 3);
   }
@@ -60,8 +60,8 @@ void writeTiles(ImagePool& pool, const RgbView& image, int canvasWidth, int canv
                                           std::to_string(canvasHeight) + " is not made of 384x384 tiles");
   if (image.width <= 0 || image.height <= 0) fail(ErrorCode::kInvalidArgument, "the image has zero size");
   padResize(pool, image, kTileSide, kTileSide, fill, out);
-  std::vector<std::uint8_t> canvas(static_cast<std::size_t>(canvasWidth) * canvasHeight * 3);
-  padResize(pool, image, canvasWidth, canvasHeight, fill, canvas.data());
+  const PixelBuffer canvas = newPixels(static_cast<std::size_t>(canvasWidth) * canvasHeight * 3);
+  padResize(pool, image, canvasWidth, canvasHeight, fill, canvas.get());
   const int across = canvasWidth / kTileSide;
   const int down = canvasHeight / kTileSide;
   const std::size_t tileRowBytes = static_cast<std::size_t>(kTileSide) * 3;
@@ -71,7 +71,7 @@ void writeTiles(ImagePool& pool, const RgbView& image, int canvasWidth, int canv
       for (int y = 0; y < kTileSide; ++y) {
         const std::size_t from =
             (static_cast<std::size_t>(ty * kTileSide + y) * canvasWidth + tx * kTileSide) * 3;
-        std::memcpy(tile + y * tileRowBytes, canvas.data() + from, tileRowBytes);
+        std::memcpy(tile + y * tileRowBytes, canvas.get() + from, tileRowBytes);
       }
     }
   }
