@@ -5,8 +5,12 @@
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
+
+export const root = resolve(import.meta.dirname, '..', '..');
+/** Where the tests leave their screenshots (ignored by git). */
+export const screenshots = join(root, 'test', '.output', 'web');
 
 export const chromiumPath = process.env.VL2_CHROMIUM ?? '/usr/bin/chromium';
 

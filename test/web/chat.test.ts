@@ -5,15 +5,12 @@
  * and Clear.
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from '../../lib/index.js';
 import { loadTiny, type Served, serve } from '../server/serve.js';
-import { type Browser, launchChromium } from './browser.js';
-
-const root = resolve(import.meta.dirname, '..', '..');
-export const screenshots = join(root, 'test', '.output', 'web');
+import { type Browser, launchChromium, root, screenshots } from './browser.js';
 
 let model: Model;
 let served: Served;
