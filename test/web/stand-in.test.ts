@@ -20,7 +20,7 @@ import {
   Vl2Error,
 } from '../../lib/index.js';
 import { type Served, serve } from '../server/serve.js';
-import { type Browser, launchChromium, root, screenshots } from './browser.js';
+import { type Browser, launchChromium, screenshots } from './browser.js';
 
 /** The red rectangle of assets/demo.png (480 x 320) spans x 60..220, y 180..270. */
 const demoSize: [number, number] = [480, 320];
