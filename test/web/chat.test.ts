@@ -113,7 +113,9 @@ describe('the chat page on the golden tiny model', () => {
     expect(await lastAnswer().locator('.stats').textContent()).toMatch(/stopped/);
     await expect.poll(() => metric('vl2_queue_depth'), { timeout: 10_000 }).toBe(0);
     await expect.poll(() => metric('vl2_kv_cache_usage_ratio'), { timeout: 10_000 }).toBe(0);
-    expect(await metric('vl2_chat_completions_total{finish_reason="abort"}')).toBe(1);
+    await expect
+      .poll(() => metric('vl2_chat_completions_total{finish_reason="abort"}'), { timeout: 10_000 })
+      .toBe(1);
     expect(model.info().cacheFreeTokens).toBe(capacity);
     // Far fewer steps than the 4000 tokens asked for: the generation stopped with the page's request.
     expect(model.stats().steps - stepsBefore).toBeLessThan(1000);
