@@ -15,7 +15,11 @@ export function readAsDataUrl(file: Blob): Promise<string> {
 export class Attachments {
   private urls: string[] = [];
 
-  constructor(private readonly container: HTMLElement) {}
+  /** onChange: after every addition or removal (the page's buttons depend on the count). */
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly onChange: () => void = () => {},
+  ) {}
 
   get count(): number {
     return this.urls.length;
@@ -41,6 +45,7 @@ export class Attachments {
   }
 
   private render(): void {
+    this.onChange();
     this.container.replaceChildren(
       ...this.urls.map((url, i) => {
         const item = document.createElement('div');

@@ -37,7 +37,7 @@ const ui = {
   keyBox: byId<HTMLElement>('key-box'),
   apiKey: byId<HTMLInputElement>('api-key'),
 };
-const attachments = new Attachments(byId('attachments'));
+const attachments = new Attachments(byId('attachments'), () => refreshButtons());
 const sampling = bindSettings(byId('settings'));
 const turns: Turn[] = [];
 const views: TurnView[] = [];
@@ -137,9 +137,9 @@ function clearChat(): void {
 
 async function loadExample(): Promise<void> {
   const response = await fetch('/ui/demo.png');
+  if (!response.ok) throw new Error(`The example image could not be loaded (HTTP ${response.status}).`);
   attachments.add([await readAsDataUrl(await response.blob())]);
   ui.prompt.value = examplePrompt;
-  refreshButtons();
 }
 
 ui.composer.addEventListener('submit', (event) => {
@@ -161,17 +161,17 @@ ui.removeLast.addEventListener('click', removeLastTurn);
 ui.clear.addEventListener('click', clearChat);
 ui.example.addEventListener('click', () => void loadExample().catch((e: Error) => showError(e.message)));
 ui.files.addEventListener('change', () => {
-  void attachments.addFiles(ui.files.files ?? []).then(refreshButtons);
+  void attachments.addFiles(ui.files.files ?? []);
   ui.files.value = '';
 });
 ui.composer.addEventListener('dragover', (event) => event.preventDefault());
 ui.composer.addEventListener('drop', (event) => {
   event.preventDefault();
-  void attachments.addFiles(event.dataTransfer?.files ?? []).then(refreshButtons);
+  void attachments.addFiles(event.dataTransfer?.files ?? []);
 });
 ui.prompt.addEventListener('paste', (event) => {
   const files = event.clipboardData?.files;
-  if (files?.length) void attachments.addFiles(files).then(refreshButtons);
+  if (files?.length) void attachments.addFiles(files);
 });
 ui.apiKey.addEventListener('input', () => sessionStorage.setItem(keyStorage, ui.apiKey.value));
 
