@@ -3,7 +3,8 @@
  * model behind the real server: a grounded answer (its boxes drawn at the right pixels of the image,
  * its text shown without tags), a context overflow, a full queue; and the server's own limits: an API
  * key the page asks for, a body over the size limit. Every refusal is shown in the page, which goes on
- * working. Saves screenshots before and after the grounded answer.
+ * working, also while the model is still loading (503). Saves screenshots before and after the grounded
+ * answer.
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -229,5 +230,23 @@ describe('refusals are shown and the page goes on working', () => {
     expect(await page.locator('.turn').last().locator('.box').getAttribute('data-pixels')).toBe(
       '60,180,220,270',
     );
+  });
+});
+
+describe('a server still loading its model', () => {
+  it('refuses with 503, which the page explains', async () => {
+    const loading = await serve(new Promise<Model>(() => {}), { ui: true });
+    try {
+      await page.goto(`${loading.url}/`);
+      await page.waitForSelector('body[data-ready="true"]');
+      expect(await page.isVisible('#api-key')).toBe(false);
+      await page.fill('#prompt', 'Hello?');
+      await page.click('#send');
+      await waitForError(/cannot answer now \(still loading the model/);
+      expect(await page.locator('.turn').count()).toBe(0);
+      expect(await page.inputValue('#prompt')).toBe('Hello?');
+    } finally {
+      await loading.app.close();
+    }
   });
 });
