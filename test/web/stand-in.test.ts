@@ -21,7 +21,7 @@ import {
   Vl2Error,
 } from '../../lib/index.js';
 import { type Served, serve } from '../server/serve.js';
-import { type Browser, launchChromium, screenshots } from './browser.js';
+import { type Browser, launchChromium, pageErrors, screenshots } from './browser.js';
 
 /** The red rectangle of assets/demo.png (480 x 320) spans x 60..220, y 180..270. */
 const demoSize: [number, number] = [480, 320];
@@ -77,11 +77,13 @@ const standIn = {
 let served: Served;
 let browser: Browser;
 let page: Page;
+let errors: string[];
 
 beforeAll(async () => {
   browser = await launchChromium();
   served = await serve(standIn, { ui: true, apiKey, maxBodyBytes, maxQueue: 1 });
   page = await browser.context.newPage();
+  errors = pageErrors(page);
   await page.goto(`${served.url}/`);
   await page.waitForSelector('body[data-ready="true"]');
 });
@@ -249,4 +251,12 @@ describe('a server still loading its model', () => {
       await loading.app.close();
     }
   });
+});
+
+it('ran without a blocked load or an uncaught exception (refused requests aside)', () => {
+  expect(
+    errors.filter(
+      (e) => !/Failed to load resource: the server responded with a status of (401|413|400|429|503)/.test(e),
+    ),
+  ).toEqual([]);
 });
