@@ -63,8 +63,12 @@ function show(index: number, state: 'streaming' | 'done'): void {
   if (turn) views[index]?.update(turn.answer, state, groundingImage(turns, index));
 }
 
-/** Streams the answer of the last turn. A request refused before it starts takes its turn back. */
-async function generate(): Promise<void> {
+/**
+ * Streams the answer of the last turn. A new turn (`fresh`) whose request is refused before it starts
+ * is taken back, its prompt and images returned to the composer to edit; a regenerated one keeps its
+ * place and shows the refusal.
+ */
+async function generate(fresh: boolean): Promise<void> {
   const index = turns.length - 1;
   const turn = turns[index] as Turn;
   const controller = new AbortController();
@@ -87,7 +91,7 @@ async function generate(): Promise<void> {
     }
   } catch (error) {
     if (controller.signal.aborted) turn.answer.stopped = true;
-    else if (error instanceof ApiError && error.status !== 0 && turns[index] === turn) {
+    else if (fresh && error instanceof ApiError && error.status !== 0 && turns[index] === turn) {
       // Refused before any answer (too large, too long, busy...): give the prompt back to edit.
       turns.splice(index, 1);
       views.splice(index, 1)[0]?.element.remove();
@@ -95,7 +99,10 @@ async function generate(): Promise<void> {
       attachments.add(turn.images);
       showError(error.message);
       if (error.status === 401) ui.apiKey.focus();
-    } else turn.answer.error = error instanceof Error ? error.message : String(error);
+    } else {
+      turn.answer.error = error instanceof Error ? error.message : String(error);
+      if (error instanceof ApiError && error.status !== 0) showError(error.message);
+    }
   } finally {
     turn.answer.doneAt = performance.now();
     if (running === controller) running = undefined;
@@ -114,7 +121,7 @@ function send(): void {
   views.push(view);
   ui.turns.append(view.element);
   view.element.scrollIntoView({ block: 'end' });
-  void generate();
+  void generate(true);
 }
 
 function removeLastTurn(): void {
@@ -155,7 +162,7 @@ ui.prompt.addEventListener('keydown', (event) => {
 ui.prompt.addEventListener('input', refreshButtons);
 ui.stop.addEventListener('click', () => running?.abort());
 ui.regenerate.addEventListener('click', () => {
-  if (!running && turns.length) void generate();
+  if (!running && turns.length) void generate(false);
 });
 ui.removeLast.addEventListener('click', removeLastTurn);
 ui.clear.addEventListener('click', clearChat);

@@ -216,11 +216,23 @@ describe('refusals are shown and the page goes on working', () => {
     await page.fill('#prompt', 'Anything?');
     await page.click('#send');
     await waitForError(/server is busy/);
+    expect(await page.locator('.turn').count()).toBe(1);
+    expect(await page.inputValue('#prompt')).toBe('Anything?');
+    // A regenerated answer that is refused keeps its turn and says why.
+    await page.fill('#prompt', '');
+    await page.click('#regenerate');
+    await page.waitForSelector('.answer[data-state="error"]');
+    expect(await page.locator('.turn').count()).toBe(1);
+    expect(await page.locator('.answer-error').textContent()).toMatch(/server is busy/);
+    await waitForError(/server is busy/);
     release();
     expect((await held).status).toBe(200);
   });
 
-  it('then answers again: a second turn with the history of the first', async () => {
+  it('then answers again: Regenerate, and a second turn with the history of the first', async () => {
+    await page.click('#regenerate');
+    await page.waitForSelector('.answer[data-state="done"]');
+    expect(await page.locator('.turn .box').count()).toBe(1);
     await page.fill('#prompt', 'And the blue one?');
     await page.click('#send');
     await expect.poll(() => page.locator('.answer[data-state="done"]').count()).toBe(2);
