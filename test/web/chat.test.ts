@@ -68,7 +68,8 @@ describe('the chat page on the golden tiny model', () => {
 
   it('previews an uploaded image and streams the answer in', async () => {
     await page.setInputFiles('#files', join(root, 'assets', 'demo.png'));
-    await expect.poll(() => page.locator('#attachments img').count()).toBe(1);
+    await page.locator('#attachments img').waitFor();
+    expect(await page.locator('#attachments img').count()).toBe(1);
     await page.fill('#prompt', 'Describe this image.');
     await setMaxTokens(48);
     const growth = await recordGrowth();

@@ -102,7 +102,8 @@ describe('an API key', () => {
   it('is asked for; without it the request is refused and the prompt handed back', async () => {
     expect(await page.isVisible('#api-key')).toBe(true);
     await page.click('#example');
-    await expect.poll(() => page.locator('#attachments img').count()).toBe(1);
+    await page.locator('#attachments img').waitFor();
+    expect(await page.locator('#attachments img').count()).toBe(1);
     expect(await page.inputValue('#prompt')).toBe('<|ref|>the red rectangle<|/ref|>');
     await page.click('#send');
     await waitForError(/needs an API key/);
@@ -211,7 +212,9 @@ describe('refusals are shown and the page goes on working', () => {
       body: JSON.stringify({ model: 'tiny-golden', messages: [{ role: 'user', content: 'hold' }] }),
     });
     await expect
-      .poll(async () => (await (await fetch(`${served.url}/metrics`)).text()).match(/^vl2_queue_depth 1$/m))
+      .poll(async () => (await (await fetch(`${served.url}/metrics`)).text()).match(/^vl2_queue_depth 1$/m), {
+        timeout: 10_000,
+      })
       .toBeTruthy();
     await page.fill('#prompt', 'Anything?');
     await page.click('#send');
@@ -235,7 +238,7 @@ describe('refusals are shown and the page goes on working', () => {
     expect(await page.locator('.turn .box').count()).toBe(1);
     await page.fill('#prompt', 'And the blue one?');
     await page.click('#send');
-    await expect.poll(() => page.locator('.answer[data-state="done"]').count()).toBe(2);
+    await page.locator('.answer[data-state="done"]').nth(1).waitFor();
     expect(await page.isVisible('#error')).toBe(false);
     const { messages } = received.at(-1) as (typeof received)[number];
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
