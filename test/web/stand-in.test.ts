@@ -1,11 +1,13 @@
 /**
  * The web demo in a real browser, on what the golden model cannot be made to do, played by a stand-in
  * model behind the real server: a grounded answer (its boxes drawn at the right pixels of the image,
- * its text shown without tags), a context overflow, a full queue; and the server's own limits: an API
+ * its text shown without tags, also on the latest of several dropped images), a context overflow, a full
+ * queue; and the server's own limits: an API
  * key the page asks for, a body over the size limit. Every refusal is shown in the page, which goes on
  * working, also while the model is still loading (503). Saves screenshots before and after the grounded
  * answer.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -21,7 +23,7 @@ import {
   Vl2Error,
 } from '../../lib/index.js';
 import { type Served, serve } from '../server/serve.js';
-import { type Browser, launchChromium, pageErrors, screenshots } from './browser.js';
+import { type Browser, launchChromium, pageErrors, root, screenshots } from './browser.js';
 
 /** The red rectangle of assets/demo.png (480 x 320) spans x 60..220, y 180..270. */
 const demoSize: [number, number] = [480, 320];
@@ -246,6 +248,34 @@ describe('refusals are shown and the page goes on working', () => {
     // Boxes of the second answer go on the latest image sent: the demo image of the first turn.
     expect(await page.locator('.turn').last().locator('.box').getAttribute('data-pixels')).toBe(
       '60,180,220,270',
+    );
+  });
+
+  it('takes several dropped images; boxes go on the latest, at its own size', async () => {
+    const demo = join(root, 'assets', 'demo.png');
+    const twiceAsLarge = await sharp(demo).resize(960, 640).png().toBuffer();
+    const dropped = [readFileSync(demo), twiceAsLarge].map((png) => png.toString('base64'));
+    await page.evaluate(`(() => {
+      const transfer = new DataTransfer();
+      ${JSON.stringify(dropped)}.forEach((base64, i) => {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], 'dropped-' + i + '.png', { type: 'image/png' }));
+      });
+      const drop = new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true });
+      document.getElementById('composer').dispatchEvent(drop);
+    })()`);
+    await page.locator('#attachments img').nth(1).waitFor();
+    await page.fill('#prompt', 'Which is larger?');
+    await page.click('#send');
+    await page.locator('.answer[data-state="done"]').nth(2).waitFor();
+    expect(await page.locator('.turn').last().locator('.prompt-images img').count()).toBe(2);
+    const { messages } = received.at(-1) as (typeof received)[number];
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user']);
+    const parts = messages[4]?.content as { type: string }[];
+    expect(parts.map((p) => p.type)).toEqual(['image', 'image', 'text']);
+    // The same 0..999 box on the 960 x 640 image: twice the pixels.
+    expect(await page.locator('.turn').last().locator('.box').getAttribute('data-pixels')).toBe(
+      '120,360,440,540',
     );
   });
 });
