@@ -1,11 +1,10 @@
 /**
  * The web demo in a real browser, on what the golden model cannot be made to do, played by a stand-in
  * model behind the real server: a grounded answer (its boxes drawn at the right pixels of the image,
- * its text shown without tags, also on the latest of several dropped images), a context overflow, a full
- * queue; and the server's own limits: an API
- * key the page asks for, a body over the size limit. Every refusal is shown in the page, which goes on
- * working, also while the model is still loading (503). Saves screenshots before and after the grounded
- * answer.
+ * its text shown without tags, also on the latest of several dropped images), a context overflow, a
+ * full queue; and the server's own limits: an API key the page asks for, a body over the size limit.
+ * Every refusal is shown in the page, which goes on working, also while the model is still loading
+ * (503). Saves screenshots before and after the grounded answer.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
