@@ -161,6 +161,9 @@ ui.prompt.addEventListener('keydown', (event) => {
 });
 ui.prompt.addEventListener('input', refreshButtons);
 ui.stop.addEventListener('click', () => running?.abort());
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') running?.abort();
+});
 ui.regenerate.addEventListener('click', () => {
   if (!running && turns.length) void generate(false);
 });
