@@ -2,9 +2,8 @@
  * An OpenAI-compatible HTTP server for a model: POST /v1/chat/completions, GET /v1/models,
  * GET /health, GET /metrics, and with `ui: true` the web demo's chat page at GET /. createServer
  * returns the fastify instance, not yet listening, so a service can add routes or plugins, then
- * `listen`. Closing it stops accepting connections, lets
- * chat completions in flight finish for `shutdownGraceMs`, then aborts the rest; the model stays
- * open (its owner closes it).
+ * `listen`. Closing it stops accepting connections, lets chat completions in flight finish for
+ * `shutdownGraceMs`, then aborts the rest; the model stays open (its owner closes it).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
