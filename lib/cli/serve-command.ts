@@ -2,7 +2,7 @@
  * `vl2 serve`: the OpenAI-compatible HTTP server. It listens at once and loads the model behind it
  * (/health answers 503 until the model is ready). SIGINT or SIGTERM stops accepting requests, lets
  * those in flight finish (aborting them after the grace period), closes the model and exits; a second
- * signal ends the process at once.
+ * signal ends the process at once. The web demo's chat page is served at / unless --no-ui.
  */
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -23,6 +23,8 @@ interface ServeOptions {
   modelName?: string;
   device: 'auto' | 'cpu' | 'cuda';
   graceSeconds: number;
+  /** False with --no-ui. */
+  ui: boolean;
 }
 
 const integer = (v: string) => Number.parseInt(v, 10);
@@ -44,10 +46,12 @@ async function serve(options: ServeOptions): Promise<void> {
     imageRoot: options.imageRoot && resolve(options.imageRoot),
     allowRemoteImages: options.allowRemoteImages ?? false,
     shutdownGraceMs: options.graceSeconds * 1000,
+    ui: options.ui,
     logger: { level: 'info' },
   });
   const address = await server.listen({ host: options.host, port: options.port });
   process.stderr.write(`vl2 serve: listening on ${address}, loading ${options.model}\n`);
+  if (options.ui) process.stderr.write(`vl2 serve: chat page at ${address}/\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -89,5 +93,6 @@ export function registerServeCommand(program: Command): void {
     .option('--model-name <name>', "the model id clients send (default: the directory's name, or the hub id)")
     .option('--device <device>', 'auto, cpu or cuda', 'auto')
     .option('--grace-seconds <s>', 'on SIGINT/SIGTERM, how long requests in flight may finish', integer, 30)
+    .option('--no-ui', 'do not serve the web demo (the chat page at /)')
     .action(serve);
 }

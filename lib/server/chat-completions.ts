@@ -98,10 +98,35 @@ class TokenTimer {
   }
 }
 
-async function* timed(stream: AsyncIterable<ChatChunk>, timer: TokenTimer): AsyncGenerator<ChatChunk> {
-  for await (const chunk of stream) {
-    timer.tokens(chunk.tokenIds.length);
-    yield chunk;
+/**
+ * The model's chunks, timed. A response stream that the server destroys when its client goes stops
+ * reading before the end, so finished() never runs and the model's result never settles: the
+ * completion is counted here instead, by the finish it reached (abort when none), with its tokens.
+ */
+async function* timed(
+  stream: AsyncIterable<ChatChunk>,
+  timer: TokenTimer,
+  metrics: ServerState['metrics'],
+): AsyncGenerator<ChatChunk> {
+  let outcome: 'read-to-end' | 'failed' | 'left' = 'left';
+  let finishReason: string | undefined;
+  let tokens = 0;
+  try {
+    for await (const chunk of stream) {
+      timer.tokens(chunk.tokenIds.length);
+      tokens += chunk.tokenIds.length;
+      finishReason = chunk.finishReason ?? finishReason;
+      yield chunk;
+    }
+    outcome = 'read-to-end'; // finished() records it from the model's result
+  } catch (error) {
+    outcome = 'failed';
+    throw error;
+  } finally {
+    if (outcome === 'left') {
+      metrics.completions.inc({ finish_reason: finishReason ?? 'abort' });
+      metrics.completionTokens.inc(tokens);
+    }
   }
 }
 
@@ -142,7 +167,7 @@ async function handle(
   });
   const messages = await toChatMessages(body.messages, state.options.images, controller.signal);
   const stream = model.chat(messages, { ...options, signal: controller.signal });
-  const chunks = timed(stream, timer);
+  const chunks = timed(stream, timer, state.metrics);
   const first = await chunks.next(); // the prompt is processed and submitted here: its errors keep their status
   async function* all(): AsyncGenerator<ChatChunk> {
     if (!first.done) yield first.value;

@@ -1,9 +1,9 @@
 /**
  * An OpenAI-compatible HTTP server for a model: POST /v1/chat/completions, GET /v1/models,
- * GET /health, GET /metrics. createServer returns the fastify instance, not yet listening, so a
- * service can add routes or plugins, then `listen`. Closing it stops accepting connections, lets
- * chat completions in flight finish for `shutdownGraceMs`, then aborts the rest; the model stays
- * open (its owner closes it).
+ * GET /health, GET /metrics, and with `ui: true` the web demo's chat page at GET /. createServer
+ * returns the fastify instance, not yet listening, so a service can add routes or plugins, then
+ * `listen`. Closing it stops accepting connections, lets chat completions in flight finish for
+ * `shutdownGraceMs`, then aborts the rest; the model stays open (its owner closes it).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { HttpError, toHttpError } from './errors.js';
 import { registerInfoRoutes } from './info-routes.js';
 import { ServerMetrics } from './metrics.js';
 import { ServerState } from './state.js';
+import { registerWebDemo } from './ui/index.js';
 
 export interface ServerOptions {
   /** The model id clients name and /v1/models lists (default 'deepseek-vl2'). */
@@ -37,6 +38,11 @@ export interface ServerOptions {
   defaultMaxTokens?: number;
   /** On close: how long requests in flight may run before they are aborted, ms (default 30 000). */
   shutdownGraceMs?: number;
+  /**
+   * Serve the web demo, a chat page, at GET / (its files under /ui/). Default false here, so that a
+   * service's own routes keep `/`; `vl2 serve` turns it on unless given --no-ui.
+   */
+  ui?: boolean;
   /** Fastify's logger option (default false). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -171,5 +177,6 @@ export function createServer(model: Model | Promise<Model>, options: ServerOptio
 
   registerInfoRoutes(app, state);
   registerChatCompletions(app, state);
+  if (options.ui) registerWebDemo(app, { model: modelName, apiKeyRequired: options.apiKey !== undefined });
   return app;
 }

@@ -24,11 +24,46 @@ const boxes = parseGrounding(answer, imageSize);
 let failure: 'none' | 'at-once' | 'mid-stream' = 'none';
 const engineFailure = () => new Vl2Error('VL2_CUDA', 'an illegal memory access was encountered');
 
+/**
+ * While set, the stand-in answers without end, a chunk every few ms, and ends like the engine when
+ * aborted: its last chunk (finish 'abort') a little after the signal, its result only once iterated.
+ */
+let endless = false;
+const chunkEveryMs = 5;
+const abortLatencyMs = 50;
+
+function endlessAnswer(signal: AbortSignal) {
+  let resolve!: (result: GenerateResult) => void;
+  const result = new Promise<GenerateResult>((r) => (resolve = r));
+  return {
+    async *[Symbol.asyncIterator]() {
+      let count = 0;
+      while (!signal.aborted) {
+        await new Promise((r) => setTimeout(r, chunkEveryMs));
+        count++;
+        yield { text: 'a', tokenIds: [100], logprobs: [-0.5] } as ChatChunk;
+      }
+      await new Promise((r) => setTimeout(r, abortLatencyMs));
+      yield { text: '', tokenIds: [], logprobs: [], finishReason: 'abort' } as ChatChunk;
+      resolve({
+        text: 'a'.repeat(count),
+        tokenIds: Array(count).fill(100),
+        finishReason: 'abort',
+        usage: { promptTokens: 5, imageTokens: 0, completionTokens: count },
+        timings: { timeToFirstTokenMs: 1, tokensPerSecond: 1, totalMs: 1 },
+        boxes: [],
+      });
+    },
+    result,
+  };
+}
+
 /** Answers every chat with `answer`, one character per chunk. */
 const standIn = {
   device: 'cpu',
   processor: { tokenizer: new ByteTokenizer(1024) },
-  chat() {
+  chat(_messages: unknown, options: { signal: AbortSignal }) {
+    if (endless) return endlessAnswer(options.signal);
     if (failure === 'at-once')
       return {
         // biome-ignore lint/correctness/useYield: it fails before its first chunk
@@ -132,5 +167,28 @@ describe('engine failures', () => {
     await expect(reading).rejects.toBeInstanceOf(APIError);
     await expect(reading).rejects.toThrow(/illegal memory access/);
     expect(texts.join('')).toBe(answer.slice(0, 2));
+  });
+});
+
+describe('a stream the client leaves', () => {
+  afterAll(() => {
+    endless = false;
+  });
+
+  it('is counted as an aborted completion, also when the engine ends it after the connection closed', async () => {
+    endless = true;
+    const metric = async () =>
+      /^vl2_chat_completions_total\{finish_reason="abort"\} (\d+)$/m.exec(
+        await (await fetch(`${served.url}/metrics`)).text(),
+      )?.[1];
+    const controller = new AbortController();
+    const stream = await served.client.chat.completions.create(
+      { model: modelName, messages: [{ role: 'user', content: 'Go on.' }], stream: true },
+      { signal: controller.signal },
+    );
+    let chunks = 0;
+    for await (const _ of stream) if (++chunks === 3) break; // leaving the loop closes the connection
+    await expect.poll(metric, { timeout: 5_000 }).toBe('1');
+    expect(await (await fetch(`${served.url}/metrics`)).text()).toMatch(/^vl2_queue_depth 0$/m);
   });
 });
