@@ -103,6 +103,8 @@ for (const name of names) {
   if (flag('--merge')) {
     spawnSync(binary, ['-merge=1', seeds, scratch], { stdio: 'inherit', env });
   }
-  summary.push(`${name}: ${executions} executions in ${seconds} s, ${kept.length} regression inputs, no reports`);
+  summary.push(
+    `${name}: ${executions} executions in ${seconds} s, ${kept.length} regression inputs, no reports`,
+  );
 }
 for (const line of summary) console.log(`fuzz-native: ${line}`);

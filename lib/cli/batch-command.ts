@@ -1,33 +1,14 @@
 /**
  * `vl2 batch`: requests from a JSONL file, results appended to a JSONL file as they finish. Resumable:
  * ids already in the output are skipped. A failed request is written with its error; the batch goes on.
- * Input lines: { "id": "...", "prompt": "...", "images": ["a.jpg"], "options": { "maxTokens": 64 } }
- * or { "id": "...", "messages": [...] }.
+ * Input lines: see batch-lines.ts.
  */
 import { appendFile, readFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { BatchRequest } from '../batch.js';
-import { InvalidArgumentError } from '../errors.js';
+import { parseBatchLine } from './batch-lines.js';
 import { loadWithProgress } from './load-with-progress.js';
-
-interface InputLine {
-  id?: string;
-  prompt?: string;
-  images?: string[];
-  messages?: BatchRequest['messages'];
-  options?: BatchRequest['options'];
-}
-
-function toRequest(line: InputLine, lineNumber: number): BatchRequest {
-  const id = line.id ?? `line-${lineNumber}`;
-  if (line.messages) return { id, messages: line.messages, options: line.options };
-  if (typeof line.prompt !== 'string')
-    throw new InvalidArgumentError(`line ${lineNumber}: needs "prompt" or "messages"`);
-  const images = line.images ?? [];
-  const content = `${images.map(() => '<image>\n').join('')}${line.prompt}`;
-  return { id, messages: [{ role: 'user', content, images }], options: line.options };
-}
 
 async function doneIds(output: string): Promise<Set<string>> {
   const text = await readFile(output, 'utf8').catch(() => '');
@@ -35,7 +16,7 @@ async function doneIds(output: string): Promise<Set<string>> {
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      ids.add((JSON.parse(line) as { id: string }).id);
+      ids.add(String((JSON.parse(line) as { id: unknown }).id));
     } catch {
       // a line cut short by an interrupted run: that request runs again
     }
@@ -70,7 +51,7 @@ export function registerBatchCommand(program: Command): void {
         lines.forEach((text, i) => {
           if (!text.trim()) return;
           try {
-            const request = toRequest(JSON.parse(text) as InputLine, i + 1);
+            const request = parseBatchLine(text, i + 1);
             if (!skip.has(request.id as string)) requests.push(request);
           } catch (error) {
             invalid.push(

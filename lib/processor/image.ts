@@ -28,9 +28,13 @@ async function bytesOf(input: string, options: ImageLoadOptions): Promise<Buffer
     if (comma < 0) throw new ImageError('malformed data: URL (no comma)');
     const meta = input.slice(5, comma);
     const payload = input.slice(comma + 1);
-    return meta.endsWith(';base64')
-      ? Buffer.from(payload, 'base64')
-      : Buffer.from(decodeURIComponent(payload), 'latin1');
+    if (meta.endsWith(';base64')) return Buffer.from(payload, 'base64');
+    try {
+      return Buffer.from(decodeURIComponent(payload), 'latin1');
+    } catch (error) {
+      // A stray '%' (found by test/fuzz/image): decodeURIComponent throws a URIError.
+      throw new ImageError(`malformed data: URL (${(error as Error).message})`, { cause: error });
+    }
   }
   if (/^https?:\/\//i.test(input)) {
     if (!options.allowRemote) {
