@@ -30,21 +30,21 @@ for (const file of filesUnder('native', /\.(cc|h|cu|cuh)$/)) {
     continue;
   }
   const lines = readFileSync(file, 'utf8').split('\n');
-  lines.forEach((line, index) => {
+  for (const [index, line] of lines.entries()) {
     const match = /^\s*#\s*include\s+"([^"]+)"/.exec(line);
-    if (!match) return;
+    if (!match) continue;
     const to = place(match[1]);
     const where = `${file}:${index + 1}: includes "${match[1]}"`;
-    if (!(to.top in layerRank)) return problems.push(`${where}, outside the layered folders`);
-    if (to.top !== from.top && layerRank[to.top] >= layerRank[from.top])
-      return problems.push(`${where}: native/${from.top} may not include native/${to.top} (layers run one way)`);
-    if (from.top === 'backend' && to.top === 'backend' && to.backend && from.backend !== to.backend)
+    if (!(to.top in layerRank)) problems.push(`${where}, outside the layered folders`);
+    else if (to.top !== from.top && layerRank[to.top] >= layerRank[from.top])
+      problems.push(`${where}: native/${from.top} may not include native/${to.top} (layers run one way)`);
+    else if (from.top === 'backend' && to.top === 'backend' && to.backend && from.backend !== to.backend)
       problems.push(
         from.backend
           ? `${where}: the ${from.backend} backend may not include the ${to.backend} backend`
           : `${where}: the backend interface may not include a backend's internals`,
       );
-  });
+  }
 }
 
 // lib/: depth-first search over relative imports.

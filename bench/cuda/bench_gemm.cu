@@ -1,4 +1,6 @@
 // GEMM checks (against fp64 host dot products) and timings on the models' real shapes.
+#include <cstdlib>
+
 #include "backend/cuda/gemm/gemm.h"
 #include "harness.h"
 
@@ -23,45 +25,58 @@ double dot(const float* a, const float* b, int k) {
 
 double silu(double v) { return v / (1.0 + std::exp(-v)); }
 
-void checkGemm(int m, int n, int k, bool withBias, bool withResidual, bool fp32Out) {
+// aliasOutput: the output starts as the residual and the residual pointer is the output
+// (in-place residual add, as the decoder layers do), rows strided wider than n.
+void checkGemm(int m, int n, int k, bool withBias, bool withResidual, bool fp32Out,
+               bool aliasOutput = false) {
+  if (fp32Out && aliasOutput) std::abort();  // the in-place form is bf16 only
   const float scale = 1.0f / std::sqrt(static_cast<float>(k));
+  const int stride = aliasOutput ? n + 8 : n;
   Bf16Tensor x = randomBf16(static_cast<size_t>(m) * k, 1.0f);
   Bf16Tensor w = randomBf16(static_cast<size_t>(n) * k, scale * 1.7f);
   Bf16Tensor bias = randomBf16(n, 0.5f);
-  Bf16Tensor residual = randomBf16(static_cast<size_t>(m) * n, 1.0f);
+  Bf16Tensor residual = randomBf16(static_cast<size_t>(m) * stride, 1.0f);
   vl2::cuda::GemmEpilogue epilogue;
   if (withBias) epilogue.bias = bias.device.get();
   if (withResidual) {
     epilogue.residual = residual.device.get();
-    epilogue.residualStride = n;
+    epilogue.residualStride = stride;
   }
   std::vector<double> got, want;
   std::vector<float> y;
   if (fp32Out) {
-    DeviceBuffer<float> out(static_cast<size_t>(m) * n);
+    DeviceBuffer<float> out(static_cast<size_t>(m) * stride);
     poison(out.get(), out.bytes());
-    vl2::cuda::gemm(x.device.get(), w.device.get(), out.get(), m, n, k, n, epilogue, nullptr);
+    vl2::cuda::gemm(x.device.get(), w.device.get(), out.get(), m, n, k, stride, epilogue, nullptr);
     y = download(out.get(), out.count());
+  } else if (aliasOutput) {
+    epilogue.residual = residual.device.get();
+    epilogue.residualStride = stride;
+    vl2::cuda::gemm(x.device.get(), w.device.get(), residual.device.get(), m, n, k, stride, epilogue,
+                    nullptr);
+    y = download(residual.device.get(), residual.device.count());
   } else {
-    DeviceBuffer<bf16> out(static_cast<size_t>(m) * n);
+    DeviceBuffer<bf16> out(static_cast<size_t>(m) * stride);
     poison(out.get(), out.bytes());
-    vl2::cuda::gemm(x.device.get(), w.device.get(), out.get(), m, n, k, n, epilogue, nullptr);
+    vl2::cuda::gemm(x.device.get(), w.device.get(), out.get(), m, n, k, stride, epilogue, nullptr);
     y = download(out.get(), out.count());
   }
-  for (float v : y)
-    if (!std::isfinite(v)) got.push_back(NAN);  // an unwritten element fails the check
+  for (int row = 0; row < m; ++row)
+    for (int col = 0; col < n; ++col)
+      if (!std::isfinite(y[static_cast<size_t>(row) * stride + col]))
+        got.push_back(NAN);  // an unwritten element fails the check
   for (int row : sampleRows(m)) {
     for (int col = 0; col < n; ++col) {
       double ref = dot(&x.host[static_cast<size_t>(row) * k], &w.host[static_cast<size_t>(col) * k], k);
       if (withBias) ref += bias.host[col];
-      if (withResidual) ref += residual.host[static_cast<size_t>(row) * n + col];
+      if (withResidual || aliasOutput) ref += residual.host[static_cast<size_t>(row) * stride + col];
       want.push_back(ref);
-      got.push_back(y[static_cast<size_t>(row) * n + col]);
+      got.push_back(y[static_cast<size_t>(row) * stride + col]);
     }
   }
   want.resize(got.size(), 0.0);
   checkClose("gemm " + shapeOf({m, n, k}) + (withBias ? " +bias" : "") + (withResidual ? " +residual" : "") +
-                 (fp32Out ? " f32" : ""),
+                 (aliasOutput ? " +residual in place" : "") + (fp32Out ? " f32" : ""),
              got, want);
 }
 
@@ -124,7 +139,7 @@ void benchGateUp(const std::string& label, int m, int n, int k) {
 
 }  // namespace
 
-void runGemm(bool quick) {
+void runGemmChecks() {
   checkGemm(1, 3072, 2048, false, false, false);
   checkGemm(5, 1000, 4304, true, false, false);
   checkGemm(16, 576, 2048, false, true, false);
@@ -136,13 +151,46 @@ void runGemm(bool quick) {
   checkGemm(729, 3456, 1152, true, false, false);
   checkGemm(2048, 2048, 2048, false, true, false);
   checkGemm(1000, 72, 1408, false, false, true);
+  checkGemm(517, 1000, 1000, true, false, false, true);
   checkGateUp(1, 1408, 2048);
   checkGateUp(12, 1408, 2048);
   checkGateUp(200, 10944, 2048);
   checkGateUp(3000, 896, 1280);
+  // Random tails: odd rows, any even n, k a multiple of 8 (down to one 16-byte chunk).
+  std::uniform_int_distribution<int> smallRows(1, 130), rows(131, 1500), features(1, 350), depth(1, 100);
+  for (int i = 0; i < 10; ++i) {
+    const int m = i % 2 == 0 ? smallRows(rng()) : rows(rng());
+    const int n = 2 * features(rng()), k = 8 * depth(rng());
+    const bool fp32Out = i % 5 == 2;
+    checkGemm(m, n, k, i % 3 == 0, i % 4 == 1, fp32Out, i % 4 == 3 && !fp32Out);
+    checkGateUp(m, n, k);
+  }
+}
+
+// The kernel families this GPU has, each with its check label.
+std::vector<std::pair<vl2::cuda::GemmPath, std::string>> gemmPaths() {
+  std::vector<std::pair<vl2::cuda::GemmPath, std::string>> paths = {{vl2::cuda::GemmPath::kMmaSync, ""}};
+  if (isHopperDevice()) {
+    paths.push_back({vl2::cuda::GemmPath::kSm90Wide, "sm90w"});
+    paths.push_back({vl2::cuda::GemmPath::kSm90Mid, "sm90m"});
+    paths.push_back({vl2::cuda::GemmPath::kSm90Narrow, "sm90n"});
+  }
+  return paths;
+}
+
+void runGemm(bool quick) {
+  std::vector<std::pair<vl2::cuda::GemmPath, std::string>> checked = gemmPaths();
+  if (isHopperDevice()) checked.push_back({vl2::cuda::GemmPath::kSm90, "sm90"});  // tiles as kAuto chooses
+  for (const auto& [path, label] : checked) {
+    vl2::cuda::setGemmPath(path);
+    pathLabel() = label;
+    guarded("gemm checks", runGemmChecks);
+  }
+  vl2::cuda::setGemmPath(vl2::cuda::GemmPath::kMmaSync);
+  pathLabel().clear();
   if (quick) return;
 
-  for (int m : {1, 16, 64, 256}) {
+  for (int m : {1, 16, 64}) {
     benchGemm("Small q_proj", m, 3072, 2048);
     benchGemm("Small o_proj", m, 2048, 2048);
     benchGemm("Small down", m, 2048, 10944);
@@ -156,16 +204,27 @@ void runGemm(bool quick) {
     benchGemm("Small lm_head", m, 102400, 2048);
     benchGemm("Tiny lm_head", m, 129280, 1280);
   }
-  for (int m : {2048, 4096}) {
-    benchGemm("Small q_proj", m, 3072, 2048);
-    benchGemm("Small o_proj", m, 2048, 2048);
-    benchGemm("Small down", m, 2048, 10944);
-    benchGateUp("Small dense", m, 10944, 2048);
+  // Prefill sizes on every kernel family: mma.sync, then what the model takes (kAuto: sm90
+  // with the tile chosen per shape on Hopper), then each sm90 tile forced.
+  std::vector<std::pair<vl2::cuda::GemmPath, std::string>> prefillPaths = gemmPaths();
+  if (isHopperDevice()) prefillPaths.insert(prefillPaths.begin() + 1, {vl2::cuda::GemmPath::kAuto, "auto"});
+  if (const char* only = std::getenv("VL2_BENCH_GEMM_PATHS"); only != nullptr && std::string(only) == "auto")
+    prefillPaths.resize(std::min<size_t>(prefillPaths.size(), 2));
+  for (const auto& [path, label] : prefillPaths) {
+    vl2::cuda::setGemmPath(path);
+    const std::string prefix = label.empty() ? "" : label + " ";
+    for (int m : {256, 2048, 4096}) {
+      benchGemm(prefix + "Small q_proj", m, 3072, 2048);
+      benchGemm(prefix + "Small o_proj", m, 2048, 2048);
+      benchGemm(prefix + "Small down", m, 2048, 10944);
+      benchGateUp(prefix + "Small dense", m, 10944, 2048);
+    }
+    benchGemm(prefix + "SigLIP qkv", 729 * 7, 3456, 1152);
+    benchGemm(prefix + "SigLIP fc1", 729 * 7, 4304, 1152);
+    benchGemm(prefix + "SigLIP fc2", 729 * 7, 1152, 4304);
+    benchGemm(prefix + "square", 8192, 8192, 8192);
   }
-  benchGemm("SigLIP qkv", 729 * 7, 3456, 1152);
-  benchGemm("SigLIP fc1", 729 * 7, 4304, 1152);
-  benchGemm("SigLIP fc2", 729 * 7, 1152, 4304);
-  benchGemm("square", 8192, 8192, 8192);
+  vl2::cuda::setGemmPath(vl2::cuda::GemmPath::kAuto);
 }
 
 }  // namespace bench

@@ -210,6 +210,69 @@ void checkMoe(int tokens, const MoeRouting& r, int intermediate, int hidden, boo
              want);
 }
 
+// The grouped GEMMs alone against fp64, every row: gate-up gathers x rows through a random
+// rowSource, down reads its rows in place and writes fp32; `counts` rows per expert (sum =
+// tokens x topK) include experts with 0 and 1 rows and tails of every tile size.
+void checkGrouped(int tokens, int topK, const std::vector<int>& counts, int intermediate, int hidden) {
+  const int experts = static_cast<int>(counts.size());
+  const int rows = tokens * topK;
+  Experts e = makeExperts(experts, intermediate, hidden, true);
+  std::vector<int32_t> offsets(experts + 1, 0), rowSource(rows);
+  for (int g = 0; g < experts; ++g) offsets[g + 1] = offsets[g] + counts[g];
+  if (offsets[experts] != rows) std::abort();  // the caller's counts must cover every row
+  std::uniform_int_distribution<int> token(0, tokens - 1);
+  for (auto& r : rowSource) r = token(rng());
+  DeviceBuffer<int32_t> offsetsDevice(experts + 1), rowSourceDevice(rows);
+  VL2_CUDA_CHECK(cudaMemcpy(offsetsDevice.get(), offsets.data(), offsets.size() * 4, cudaMemcpyHostToDevice));
+  VL2_CUDA_CHECK(cudaMemcpy(rowSourceDevice.get(), rowSource.data(), rows * 4, cudaMemcpyHostToDevice));
+  Bf16Tensor x = randomBf16(static_cast<size_t>(tokens) * hidden, 1.0f);
+  Bf16Tensor hIn = randomBf16(static_cast<size_t>(rows) * intermediate, 1.0f);
+  DeviceBuffer<bf16> h(static_cast<size_t>(rows) * intermediate);
+  DeviceBuffer<float> y(static_cast<size_t>(rows) * hidden);
+  poison(h.get(), h.bytes());
+  poison(y.get(), y.bytes());
+  vl2::cuda::moeGateUp(x.device.get(), rowSourceDevice.get(), offsetsDevice.get(), e.gatePointers.get(),
+                       e.upPointers.get(), h.get(), tokens, topK, experts, intermediate, hidden, nullptr);
+  vl2::cuda::moeDown(hIn.device.get(), offsetsDevice.get(), e.downPointers.get(), y.get(), tokens, topK,
+                     experts, hidden, intermediate, nullptr);
+  const std::vector<float> hGot = download(h.get(), h.count());
+  const std::vector<float> yGot = download(y.get(), y.count());
+  std::vector<double> gotH(hGot.begin(), hGot.end()), wantH, gotY(yGot.begin(), yGot.end()), wantY;
+  for (int g = 0; g < experts; ++g) {
+    const size_t base = static_cast<size_t>(g) * intermediate * hidden;
+    for (int r = offsets[g]; r < offsets[g + 1]; ++r) {
+      const float* xr = &x.host[static_cast<size_t>(rowSource[r]) * hidden];
+      for (int i = 0; i < intermediate; ++i) {
+        double gate = 0.0, up = 0.0;
+        for (int c = 0; c < hidden; ++c) {
+          gate += static_cast<double>(xr[c]) * e.gate.host[base + static_cast<size_t>(i) * hidden + c];
+          up += static_cast<double>(xr[c]) * e.up.host[base + static_cast<size_t>(i) * hidden + c];
+        }
+        wantH.push_back(gate / (1.0 + std::exp(-gate)) * up);
+      }
+      const float* hr = &hIn.host[static_cast<size_t>(r) * intermediate];
+      for (int c = 0; c < hidden; ++c) {
+        double sum = 0.0;
+        for (int i = 0; i < intermediate; ++i)
+          sum += static_cast<double>(hr[i]) * e.down.host[base + static_cast<size_t>(c) * intermediate + i];
+        wantY.push_back(sum);
+      }
+    }
+  }
+  const std::string shape = shapeOf({tokens, experts, topK, intermediate, hidden});
+  checkClose("moe grouped gate-up (gather) " + shape, gotH, wantH);
+  checkClose("moe grouped down f32 " + shape, gotY, wantY);
+}
+
+// Rows per expert as routing spreads them: each of rows picks an expert uniformly, and a few
+// experts are left with none.
+std::vector<int> spreadRows(int rows, int experts, int emptyExperts) {
+  std::vector<int> counts(experts, 0);
+  std::uniform_int_distribution<int> pick(emptyExperts, experts - 1);
+  for (int r = 0; r < rows; ++r) ++counts[pick(rng())];
+  return counts;
+}
+
 void benchMoe(const std::string& label, int tokens, const MoeRouting& r, int intermediate, int hidden) {
   Experts e = makeExperts(r.experts, intermediate, hidden, false);
   MoeBuffers b(tokens, r.topK, e);
@@ -250,16 +313,43 @@ void runMoe(bool quick) {
   MoeRouting sigmoid{72, 6, 1, 1, MoeScoring::kSigmoid, MoeTopkMethod::kNoauxTc, true, 2.0f};
   MoeRouting noauxGroups{64, 6, 8, 3, MoeScoring::kSigmoid, MoeTopkMethod::kNoauxTc, true, 2.5f};
   MoeRouting limited{64, 6, 8, 3, MoeScoring::kSoftmax, MoeTopkMethod::kGroupLimitedGreedy, false, 1.0f};
-  checkMoe(1, softmax, 256, 512, true);
-  checkMoe(9, sigmoid, 256, 512, true);
-  checkMoe(300, softmax, 256, 512, true);
+  std::vector<std::pair<vl2::cuda::GemmPath, std::string>> paths = {{vl2::cuda::GemmPath::kMmaSync, ""}};
+  if (isHopperDevice()) {
+    paths.push_back({vl2::cuda::GemmPath::kSm90, "sm90"});         // what kAuto takes
+    paths.push_back({vl2::cuda::GemmPath::kSm90Wide, "sm90w"});    // 128-row tiles
+    paths.push_back({vl2::cuda::GemmPath::kSm90Narrow, "sm90n"});  // 64-row tiles
+  }
+  for (const auto& [path, label] : paths) {
+    vl2::cuda::setGemmPath(path);
+    pathLabel() = label;
+    guarded("moe checks", [&] {
+      checkMoe(1, softmax, 256, 512, true);
+      checkMoe(9, sigmoid, 256, 512, true);
+      checkMoe(300, softmax, 256, 512, true);
+      checkGrouped(200, 2, {0, 1, 150, 0, 64, 65, 1, 0, 119}, 200, 136);
+      checkGrouped(150, 6, spreadRows(900, 64, 5), 192, 264);
+      checkGrouped(40, 6, spreadRows(240, 72, 0), 136, 128);
+    });
+  }
+  pathLabel().clear();
+  vl2::cuda::setGemmPath(vl2::cuda::GemmPath::kAuto);
   checkMoe(500, noauxGroups, 64, 64, false);
   checkMoe(500, limited, 64, 64, false);
   checkMoe(500, sigmoid, 64, 64, false);
   if (quick) return;
-  for (int tokens : {1, 8, 64, 1024, 4096}) benchMoe("Small", tokens, softmax, 1408, 2048);
+  for (int tokens : {1, 8, 64}) benchMoe("Small", tokens, softmax, 1408, 2048);
   benchMoe("Base", 1, sigmoid, 1536, 2560);
-  benchMoe("Base", 4096, sigmoid, 1536, 2560);
+  // Timings: mma.sync against what kAuto takes (the forced tiles are checked above).
+  paths.resize(std::min<size_t>(paths.size(), 2));
+  for (const auto& [path, label] : paths) {
+    vl2::cuda::setGemmPath(path);
+    const std::string prefix = label.empty() ? "" : label + " ";
+    for (int tokens : {1024, 4096}) {
+      benchMoe(prefix + "Small", tokens, softmax, 1408, 2048);
+      benchMoe(prefix + "Base", tokens, sigmoid, 1536, 2560);
+    }
+  }
+  vl2::cuda::setGemmPath(vl2::cuda::GemmPath::kAuto);
 }
 
 }  // namespace bench

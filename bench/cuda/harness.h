@@ -132,6 +132,19 @@ inline std::vector<float> download(const float* device, size_t count) {
 // NaN bit patterns, so an element the kernel never writes fails the check.
 inline void poison(void* device, size_t bytes) { VL2_CUDA_CHECK(cudaMemset(device, 0xff, bytes)); }
 
+// The GEMM kernel families a check or timing runs on (vl2::cuda::GemmPath): checks and rows
+// name them, so the mma.sync and Hopper kernels are compared in one run.
+inline std::string& pathLabel() {
+  static std::string label;
+  return label;
+}
+// The paths this GPU can run: mma.sync everywhere, the sm90 tiles on compute capability 9.x.
+inline bool isHopperDevice() {
+  cudaDeviceProp prop{};
+  VL2_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  return prop.major == 9;
+}
+
 struct CheckResult {
   std::string name;
   double relativeError;
@@ -154,8 +167,21 @@ inline void checkClose(const std::string& name, const std::vector<double>& out,
   }
   const double error = finite ? std::sqrt(diff / std::max(norm, 1e-300)) : INFINITY;
   const bool passed = finite && error < tolerance;
-  checks().push_back({name, error, passed});
-  std::printf("check %-52s rel err %.3e  %s\n", name.c_str(), error, passed ? "ok" : "FAIL");
+  const std::string labelled = pathLabel().empty() ? name : pathLabel() + " " + name;
+  checks().push_back({labelled, error, passed});
+  std::printf("check %-58s rel err %.3e  %s\n", labelled.c_str(), error, passed ? "ok" : "FAIL");
+}
+
+// Runs a group of checks; an error thrown inside (a launch refused, a fault) counts as one
+// failed check and the program goes on to the next group and the timings.
+inline void guarded(const std::string& name, const std::function<void()>& run) {
+  try {
+    run();
+  } catch (const std::exception& error) {
+    const std::string labelled = pathLabel().empty() ? name : pathLabel() + " " + name;
+    checks().push_back({labelled, INFINITY, false});
+    std::printf("check %-58s threw: %s  FAIL\n", labelled.c_str(), error.what());
+  }
 }
 
 struct Ceilings {

@@ -1,6 +1,7 @@
 """Torch reference timings for the CUDA kernel bench, on the same shapes in the same run.
 
-Reads the TSV that `kernels --tsv FILE` wrote, times torch (bf16 matmul, SDPA) for every
+Reads the TSV that `kernels --tsv FILE` wrote, times torch (bf16 matmul, SDPA, grouped
+expert matmul torch._grouped_mm) for every
 row that names a torch key, measures torch's 8192^3 bf16 matmul as the tensor-core ceiling,
 and prints the final table: our time, torch's time on the same op, % of the copy bandwidth
 (memory-bound rows) and % of torch's peak matmul rate.
@@ -57,6 +58,29 @@ def time_gemm(m, n, k, gate_up):
     return median_us(run)
 
 
+def time_grouped(tokens, experts, top_k, intermediate, hidden, gate_up):
+    """torch._grouped_mm over rows sorted by expert, the experts drawn as our bench routes
+    (top-k of random scores); weights stored [experts, out, in] as ours, passed transposed."""
+    ids = torch.rand(tokens, experts, device="cuda").topk(top_k, dim=1).indices.flatten()
+    offsets = torch.cumsum(torch.bincount(ids, minlength=experts), 0).to(torch.int32)
+    rows = tokens * top_k
+    if gate_up:
+        x = rand(rows, hidden)
+        w = rand(experts, 2 * intermediate, hidden) * 0.03
+    else:
+        x = rand(rows, intermediate)
+        w = rand(experts, hidden, intermediate) * 0.03
+    wt = w.transpose(1, 2)
+
+    def run(i):
+        y = torch._grouped_mm(x, wt, offs=offsets)
+        if gate_up:
+            y = F.silu(y[:, :intermediate]) * y[:, intermediate:]
+        return y
+
+    return median_us(run)
+
+
 def time_flash(causal, b, t, h, dqk, dv):
     q, k, v = rand(b, h, t, dqk), rand(b, h, t, dqk), rand(b, h, t, dv)
     return median_us(lambda i: F.scaled_dot_product_attention(q, k, v, is_causal=causal))
@@ -67,6 +91,9 @@ def torch_time(key):
     if kind in ("gemm", "gateup"):
         m, n, k = map(int, rest.split("x"))
         return time_gemm(m, n, k, kind == "gateup")
+    if kind in ("moe_gateup", "moe_down"):
+        tokens, experts, top_k, intermediate, hidden = map(int, rest.split("x"))
+        return time_grouped(tokens, experts, top_k, intermediate, hidden, kind == "moe_gateup")
     if kind == "flash":
         mode, _, shape = rest.partition(" ")
         b, t, h, dqk, dv = map(int, shape.split("x"))

@@ -102,6 +102,20 @@ export class EngineModel {
     }
   }
 
+  /**
+   * The same step, with the routed experts of each request's token: [MoE layers, requests, topK],
+   * ascending per token (to tell bf16 error from a token sent to other experts, in checks).
+   */
+  async decodeWithRouting(
+    requests: { sequence: number; token: number }[],
+  ): Promise<{ logits: Float32Array; experts: Int32Array }> {
+    try {
+      return await this.handle.decode(requests, { capture: true });
+    } catch (error) {
+      throw fromNativeError(error);
+    }
+  }
+
   /** One decode step whose next tokens the backend picks greedily where the logits are (only ids come back). */
   async decodeGreedy(requests: { sequence: number; token: number }[]): Promise<Int32Array> {
     try {

@@ -64,6 +64,10 @@ export interface NativeModelHandle {
   freeSequence(sequence: number): void;
   prefill(sequence: number, prompt: EnginePrompt, options?: { capture?: boolean }): Promise<PrefillResult>;
   decode(requests: { sequence: number; token: number }[]): Promise<Float32Array>;
+  decode(
+    requests: { sequence: number; token: number }[],
+    options: { capture: true },
+  ): Promise<{ logits: Float32Array; experts: Int32Array }>;
   decodeGreedy(requests: { sequence: number; token: number }[]): Promise<Int32Array>;
   close(): void;
   measureGpuUpload(): Promise<{ bytes: number; seconds: number }>;

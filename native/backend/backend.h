@@ -24,7 +24,7 @@ struct StepCaptures {
   bool hiddenLast = false;
   // [layers + 1, hidden] at the batch's last row; the last row after the final norm
   std::vector<float> hidden;
-  // [MoE layers, topK] the routed experts the batch's last row chose, ascending per layer.
+  // [MoE layers, segments, topK] the routed experts of each segment's last row, ascending per row.
   std::vector<std::int32_t> experts;
 };
 

@@ -21,6 +21,12 @@ struct StepBatch {
   std::vector<BatchSegment> segments;
   std::vector<std::int32_t> positions;  // [rows]
   std::int64_t rows() const { return static_cast<std::int64_t>(positions.size()); }
+  // The row of each segment's last token (whose logits a step returns), in segment order.
+  std::vector<std::int64_t> segmentLastRows() const {
+    std::vector<std::int64_t> last;
+    for (const BatchSegment& segment : segments) last.push_back(segment.firstRow + segment.count - 1);
+    return last;
+  }
 };
 
 }  // namespace vl2

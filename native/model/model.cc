@@ -462,13 +462,17 @@ void Model::appendDecodes(const std::vector<DecodeRequest>& requests, StepBatch&
   embed(tokens.data(), static_cast<std::int64_t>(tokens.size()), x.data() + first);
 }
 
-std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests) {
+std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests,
+                                 std::vector<std::int32_t>* routedExperts) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (requests.empty()) return {};
   StepBatch batch;
   std::vector<float> x;
   appendDecodes(requests, batch, x);
-  std::vector<float> logits = backend_->forward(batch, x.data(), nullptr);
+  StepCaptures captures;
+  captures.hiddenLast = routedExperts != nullptr;
+  std::vector<float> logits = backend_->forward(batch, x.data(), routedExperts ? &captures : nullptr);
+  if (routedExperts) *routedExperts = std::move(captures.experts);
   for (BatchSegment& segment : batch.segments) segment.sequence->length += 1;
   return logits;
 }

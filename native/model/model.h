@@ -89,7 +89,9 @@ class Model {
   // Runs the prompt into an empty sequence; returns the last position's logits [vocab].
   std::vector<float> prefill(std::int64_t sequence, const PromptInput& prompt, PromptCaptures* captures);
   // One token for each of several sequences in one batched step; logits [requests, vocab].
-  std::vector<float> decode(const std::vector<DecodeRequest>& requests);
+  // routedExperts (optional): [MoE layers, requests, topK] the experts each request's token went to.
+  std::vector<float> decode(const std::vector<DecodeRequest>& requests,
+                            std::vector<std::int32_t>* routedExperts = nullptr);
   // The same step, each sequence's next token chosen by the backend where the logits are.
   std::vector<TokenChoice> decodeAndChoose(const std::vector<DecodeRequest>& requests,
                                            const std::vector<ChoiceRequest>& choices);

@@ -211,14 +211,33 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     });
   }
 
+  // decode(requests, { capture }) -> Promise<Float32Array [requests * vocab]>, or with capture
+  // true Promise<{ logits, experts: Int32Array [moeLayers, requests, topK] }>.
   Napi::Value decode(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       std::shared_ptr<Model> model = live();
       std::vector<DecodeRequest> requests = decodeRequestsFromJs(info[0]);
-      return runAsync<std::vector<float>>(
-          info.Env(), [model, requests]() { return model->decode(requests); },
-          [](Napi::Env env, std::vector<float>& logits) -> Napi::Value {
-            return toFloat32Array(env, logits);
+      const bool capture =
+          info[1].IsObject() && info[1].As<Napi::Object>().Get("capture").ToBoolean().Value();
+      struct Decoded {
+        std::vector<float> logits;
+        std::vector<std::int32_t> experts;
+      };
+      return runAsync<Decoded>(
+          info.Env(),
+          [model, requests, capture]() {
+            Decoded out;
+            out.logits = model->decode(requests, capture ? &out.experts : nullptr);
+            return out;
+          },
+          [capture](Napi::Env env, Decoded& out) -> Napi::Value {
+            if (!capture) return toFloat32Array(env, out.logits);
+            Napi::Object result = Napi::Object::New(env);
+            result.Set("logits", toFloat32Array(env, out.logits));
+            Napi::Int32Array experts = Napi::Int32Array::New(env, out.experts.size());
+            std::copy(out.experts.begin(), out.experts.end(), experts.Data());
+            result.Set("experts", experts);
+            return result;
           });
     });
   }

@@ -103,14 +103,18 @@ Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows) con
 }
 
 void MoeBlock::addTo(ThreadPool& pool, const float* x, std::int64_t rows, float* residual,
-                     std::vector<std::int32_t>* lastRowExperts) const {
+                     const std::vector<std::int64_t>* captureRows,
+                     std::vector<std::int32_t>* capturedExperts) const {
   const std::int64_t hidden = config_.hiddenSize;
   const int topK = config_.expertsPerToken;
   const Routing routing = route(pool, x, rows);
-  if (lastRowExperts) {
-    std::vector<std::int32_t> chosen(routing.experts.end() - topK, routing.experts.end());
-    std::sort(chosen.begin(), chosen.end());
-    lastRowExperts->insert(lastRowExperts->end(), chosen.begin(), chosen.end());
+  if (captureRows && capturedExperts) {
+    for (std::int64_t row : *captureRows) {
+      auto first = routing.experts.begin() + row * topK;
+      std::vector<std::int32_t> chosen(first, first + topK);
+      std::sort(chosen.begin(), chosen.end());
+      capturedExperts->insert(capturedExperts->end(), chosen.begin(), chosen.end());
+    }
   }
   // Group token rows by expert so each expert runs one GEMM over its rows.
   std::vector<std::vector<std::int64_t>> assigned(static_cast<std::size_t>(config_.routedExperts));

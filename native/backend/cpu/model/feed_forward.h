@@ -28,10 +28,11 @@ class MoeBlock {
  public:
   MoeBlock(const WeightStore& store, const std::string& prefix, const LanguageConfig& config);
   Routing route(ThreadPool& pool, const float* x, std::int64_t rows) const;
-  // residual += sum_k w_k expert_k(x) + shared(x); lastRowExperts (optional) gets the last
-  // row's experts, ascending.
+  // residual += sum_k w_k expert_k(x) + shared(x); capturedExperts (optional) gets the routed
+  // experts of each row in captureRows, ascending per row.
   void addTo(ThreadPool& pool, const float* x, std::int64_t rows, float* residual,
-             std::vector<std::int32_t>* lastRowExperts = nullptr) const;
+             const std::vector<std::int64_t>* captureRows = nullptr,
+             std::vector<std::int32_t>* capturedExperts = nullptr) const;
 
  private:
   LanguageConfig config_;

@@ -39,6 +39,7 @@ std::vector<float> LanguageModel::forward(ThreadPool& pool, HostKvCache& cache, 
     captures->experts.clear();
   }
   captureLastRow(x);
+  const std::vector<std::int64_t> captureRows = batch.segmentLastRows();
   std::vector<float> normed(static_cast<std::size_t>(rows * hidden));
   for (int l = 0; l < config_.numLayers; ++l) {
     const Layer& layer = layers_[l];
@@ -48,7 +49,8 @@ std::vector<float> LanguageModel::forward(ThreadPool& pool, HostKvCache& cache, 
     std::copy(x, x + rows * hidden, normed.begin());
     cpu::rmsNorm(normed.data(), rows, hidden, layer.postAttentionNorm.data(), config_.rmsNormEps);
     if (layer.moe) {
-      layer.moe->addTo(pool, normed.data(), rows, x, capture ? &captures->experts : nullptr);
+      layer.moe->addTo(pool, normed.data(), rows, x, capture ? &captureRows : nullptr,
+                       capture ? &captures->experts : nullptr);
     } else {
       layer.dense->addTo(pool, normed.data(), rows, x);
     }

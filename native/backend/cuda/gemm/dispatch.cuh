@@ -6,8 +6,10 @@
 
 #include "backend/cuda/check.h"
 #include "backend/cuda/gemm/config.h"
+#include "backend/cuda/gemm/gemm.h"
 #include "backend/cuda/gemm/params.h"
 #include "backend/cuda/gemm/skinny_kernel.cuh"
+#include "backend/cuda/gemm/sm90/launch.cuh"
 #include "backend/cuda/gemm/tiled_kernel.cuh"
 
 namespace vl2::cuda::gemmk {
@@ -40,11 +42,35 @@ void launchSkinny(const GemmParams& p, cudaStream_t stream) {
   checkLaunch(kGrouped ? "skinnyGemmKernel(grouped)" : "skinnyGemmKernel");
 }
 
-// Plain and gate-up: rows known on the host.
+// The Hopper kernels take a launch on a cc 9.x device when asked for (GemmPath), or by
+// default (kAuto) where sm90::kDenseDefault / kGroupedDefault say they passed the fp64 checks
+// on the GPU and measured faster than mma.sync.
+inline bool takesSm90(GemmPath path, bool defaultOn) {
+  if (path == GemmPath::kMmaSync) return false;
+  if (path == GemmPath::kAuto && !defaultOn) return false;
+  return sm90::isHopper();
+}
+
+inline sm90::TileChoice sm90Tile(GemmPath path) {
+  switch (path) {
+    case GemmPath::kSm90Wide: return sm90::TileChoice::kWide;
+    case GemmPath::kSm90Mid: return sm90::TileChoice::kMid;
+    case GemmPath::kSm90Narrow: return sm90::TileChoice::kNarrow;
+    default: return sm90::TileChoice::kAuto;
+  }
+}
+
+// Plain and gate-up: rows known on the host. Which kernel a GPU takes: sm90 (cc 9.x, at least
+// sm90::kMinRows rows, 16-byte aligned operands), else skinny (m <= 16), else mma.sync tiles.
 template <bool kGateUp, class OutT>
 void runDense(const GemmParams& p, cudaStream_t stream) {
   validate(p);
   if (p.m == 0) return;
+  const GemmPath path = gemmPath();
+  // An explicit sm90 path takes every size (the checks cover the tails that way).
+  const bool sizeFits = p.m >= sm90::kMinRows || path != GemmPath::kAuto;
+  if (sizeFits && takesSm90(path, sm90::kDenseDefault) && sm90::denseFits(p))
+    return sm90::runDense<kGateUp, OutT>(p, sm90Tile(path), stream);
   if (p.m <= 8) return launchSkinny<1, false, kGateUp, OutT>(p, stream);
   if (p.m <= kSkinnyMaxTokens) return launchSkinny<2, false, kGateUp, OutT>(p, stream);
   const int largeBlocks =
@@ -53,14 +79,18 @@ void runDense(const GemmParams& p, cudaStream_t stream) {
   launchTiled<MediumTile, false, kGateUp, OutT>(p, stream);
 }
 
-// Grouped: per-group row counts live on the device. `tokens` (rows before the top-k
-// fan-out) bounds every group's rows, which picks the skinny kernel for decode.
+// Grouped: per-group row counts live on the device; sm90 when `tokens` reaches sm90::kMinRows. `tokens` (rows
+// before the top-k fan-out) bounds every group's rows, which picks the skinny kernel for decode.
 template <bool kGateUp, class OutT>
 void runGrouped(const GemmParams& p, int tokens, cudaStream_t stream) {
   validate(p);
   require(p.groups > 0 && p.groupOffsets != nullptr, "grouped GEMM needs group offsets");
   if (p.m == 0) return;
   if (tokens <= kSkinnyMaxTokens) return launchSkinny<2, true, kGateUp, OutT>(p, stream);
+  const GemmPath path = gemmPath();
+  const bool sizeFits = tokens >= sm90::kMinRows || path != GemmPath::kAuto;
+  if (sizeFits && takesSm90(path, sm90::kGroupedDefault) && p.groups <= sm90::kMaxGroups)
+    return sm90::runGrouped<kGateUp, OutT>(p, sm90Tile(path), stream);
   launchTiled<GroupedTile, true, kGateUp, OutT>(p, stream);
 }
 

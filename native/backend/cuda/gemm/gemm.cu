@@ -1,10 +1,14 @@
 // Plain and gate-up GEMM launchers (see gemm.h).
+#include <atomic>
+
 #include "backend/cuda/gemm/dispatch.cuh"
 #include "backend/cuda/gemm/gemm.h"
 
 namespace vl2::cuda {
 
 namespace {
+
+std::atomic<GemmPath> selectedPath{GemmPath::kAuto};
 
 gemmk::GemmParams plainParams(const __nv_bfloat16* x, const __nv_bfloat16* w, void* y, int m, int n, int k,
                               int yStride, const GemmEpilogue& epilogue) {
@@ -23,6 +27,9 @@ gemmk::GemmParams plainParams(const __nv_bfloat16* x, const __nv_bfloat16* w, vo
 }
 
 }  // namespace
+
+void setGemmPath(GemmPath path) { selectedPath.store(path, std::memory_order_relaxed); }
+GemmPath gemmPath() { return selectedPath.load(std::memory_order_relaxed); }
 
 void gemm(const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, int m, int n, int k, int yStride,
           const GemmEpilogue& epilogue, cudaStream_t stream) {

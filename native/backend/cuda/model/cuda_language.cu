@@ -67,6 +67,9 @@ float* CudaBackend::runDecoder(const StepLayout& step, StepCaptures* captures) {
     captures->experts.clear();
   }
   const __nv_bfloat16* lastRow = x + static_cast<std::size_t>(rows - 1) * hidden;
+  std::vector<std::int64_t> captureRows;
+  for (const BatchSegment& segment : step.hostSegments)
+    captureRows.push_back(segment.firstRow + segment.count - 1);
   if (capture) captureRow(lastRow, captures->hidden);
   auto* normed = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * hidden);
   for (int l = 0; l < c.numLayers; ++l) {
@@ -75,7 +78,8 @@ float* CudaBackend::runDecoder(const StepLayout& step, StepCaptures* captures) {
     rmsNorm(x, hidden, layer.inputNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
     attention(layer, l, step, normed, x);
     rmsNorm(x, hidden, layer.postNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
-    feedForward(layer, rows, normed, x, capture && layer.moe ? &captures->experts : nullptr);
+    feedForward(layer, rows, normed, x, capture && layer.moe ? &captureRows : nullptr,
+                capture && layer.moe ? &captures->experts : nullptr);
     if (capture) captureRow(lastRow, captures->hidden);
     s.rewind(layerStart);
   }
@@ -321,7 +325,8 @@ void CudaBackend::expandedPrefill(const Layer& layer, const __nv_bfloat16* kv, c
 }
 
 void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x,
-                              std::vector<std::int32_t>* lastRowExperts) {
+                              const std::vector<std::int64_t>* captureRows,
+                              std::vector<std::int32_t>* capturedExperts) {
   const LanguageConfig& c = config_.language;
   const int hidden = c.hiddenSize;
   Scratch& s = *scratch_;
@@ -339,14 +344,17 @@ void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16*
   auto* expertIds = s.take<int32_t>(slots);
   auto* weights = s.take<float>(slots);
   moeRoute(logits, layer.correctionBias, rows, routing, expertIds, weights, stream_);
-  if (lastRowExperts) {
-    std::vector<std::int32_t> chosen(static_cast<std::size_t>(topK));
-    check(cudaMemcpyAsync(chosen.data(), expertIds + slots - topK, topK * sizeof(int32_t),
-                          cudaMemcpyDeviceToHost, stream_),
+  if (captureRows && capturedExperts) {
+    std::vector<std::int32_t> all(slots);
+    check(cudaMemcpyAsync(all.data(), expertIds, slots * sizeof(int32_t), cudaMemcpyDeviceToHost, stream_),
           "routing capture");
     check(cudaStreamSynchronize(stream_), "routing capture");
-    std::sort(chosen.begin(), chosen.end());
-    lastRowExperts->insert(lastRowExperts->end(), chosen.begin(), chosen.end());
+    for (std::int64_t row : *captureRows) {
+      auto first = all.begin() + row * topK;
+      std::vector<std::int32_t> chosen(first, first + topK);
+      std::sort(chosen.begin(), chosen.end());
+      capturedExperts->insert(capturedExperts->end(), chosen.begin(), chosen.end());
+    }
   }
   auto* offsets = s.take<int32_t>(experts + 1);
   auto* rowSource = s.take<int32_t>(slots);
