@@ -52,7 +52,7 @@ describe('fuzz: batch JSONL lines', () => {
         }
         accepted++;
         expect(typeof request.id).toBe('string');
-        request.messages.forEach((message, i) => normaliseMessage(message, i));
+        for (const [i, message] of request.messages.entries()) normaliseMessage(message, i);
       }),
       {
         numRuns: fuzzRuns(3000),
