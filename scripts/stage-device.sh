@@ -18,5 +18,5 @@ for module in node-gyp-build commander "$@"; do
   mkdir -p "$pkg/node_modules/$(dirname "$module")"
   cp -r "node_modules/$module" "$pkg/node_modules/$module"
 done
-rm -rf "$pkg/out/test/"{checkpoint,processor,generation,cli,package,sampler,engine,golden}
+rm -rf "$pkg/out/test/"{checkpoint,processor,generation,cli,package,sampler,engine,golden,fuzz,reliability}
 du -sh "$pkg"

@@ -9,7 +9,7 @@
 // never freed at exit, and LeakSanitizer reports them by the hundred with no frame of ours; our
 // leaks are measured instead by the storm test's RSS bound (test/reliability/storm.test.ts).
 //
-//   node scripts/test-asan.mjs                     # test/golden test/engine test/generation
+//   node scripts/test-asan.mjs   # test/golden test/engine test/generation, the native-boundary fuzz
 //   node scripts/test-asan.mjs test/engine/x.test.ts
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,6 +36,9 @@ if (!libasan || !existsSync(libasan)) {
 }
 
 const tests = process.argv.slice(2);
+// The tests that drive native code hardest: every golden forward pass, the engine API, generation
+// (scheduler, sampling, cancellation, close) and arbitrary requests at the N-API boundary.
+const defaultTests = ['test/golden', 'test/engine', 'test/generation', 'test/fuzz/native-boundary.test.ts'];
 const env = {
   ...process.env,
   LD_PRELOAD: libasan,
@@ -58,11 +61,10 @@ if (probe.status !== 0)
   die(`the sanitizer addon does not load under LD_PRELOAD=${libasan}:\n${probe.stderr}`);
 console.log(`test-asan: addon ${addon} (version ${probe.stdout.trim()}) with ${libasan}`);
 
-const run = spawnSync(
-  'npx',
-  ['vitest', 'run', ...(tests.length > 0 ? tests : ['test/golden', 'test/engine', 'test/generation'])],
-  { stdio: 'inherit', env },
-);
+const run = spawnSync('npx', ['vitest', 'run', ...(tests.length > 0 ? tests : defaultTests)], {
+  stdio: 'inherit',
+  env,
+});
 if (run.status !== 0)
   die(`vitest exited ${run.status} under ASan/UBSan (a sanitizer report aborts its worker)`);
 console.log('test-asan: every test passed with 0 sanitizer reports');
