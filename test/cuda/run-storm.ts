@@ -2,7 +2,10 @@
  * The request storm as a plain script (test/support/storm.ts), for the GPU machine:
  *   node out/test/cuda/run-storm.js --device cuda --requests 10000 [--concurrency 256]
  *     [--cache-tokens 4096] [--variant tiny|small|base] [--seed 1] [--deadline-s 1800]
- * Prints the report; exits 1 when any check fails.
+ * Prints the report; exits 1 when any check fails. It goes through the processor, so stage it with
+ * those modules (checked from a copy outside the repository):
+ *   bash scripts/stage-device.sh sharp @img detect-libc semver @huggingface gearhash-jit
+ * and give the golden fixtures with VL2_GOLDEN_DIR as for run-golden-check.js.
  */
 import { describeStorm, runStorm } from '../support/storm.js';
 
