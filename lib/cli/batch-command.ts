@@ -7,7 +7,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { BatchRequest } from '../batch.js';
-import { parseBatchLine } from './batch-lines.js';
+import { BatchLineError, parseBatchLine } from './batch-lines.js';
 import { loadWithProgress } from './load-with-progress.js';
 
 async function doneIds(output: string): Promise<Set<string>> {
@@ -54,9 +54,11 @@ export function registerBatchCommand(program: Command): void {
             const request = parseBatchLine(text, i + 1);
             if (!skip.has(request.id as string)) requests.push(request);
           } catch (error) {
+            const id = error instanceof BatchLineError ? error.requestId : `line-${i + 1}`;
+            if (skip.has(id)) return;
             invalid.push(
               JSON.stringify({
-                id: `line-${i + 1}`,
+                id,
                 error: { code: 'VL2_INVALID_ARGUMENT', message: (error as Error).message },
               }),
             );

@@ -10,7 +10,32 @@ import { InvalidArgumentError } from '../errors.js';
 import { resolveOptions } from '../options.js';
 import { normaliseMessage } from '../processor/messages.js';
 
+/** A refused line; `requestId` is the line's own id when it had a usable one, so a resumed run skips it. */
+export class BatchLineError extends InvalidArgumentError {
+  constructor(
+    message: string,
+    readonly requestId: string,
+  ) {
+    super(message);
+  }
+}
+
 export function parseBatchLine(text: string, lineNumber: number): BatchRequest {
+  try {
+    return parseLine(text, lineNumber);
+  } catch (error) {
+    let id = `line-${lineNumber}`;
+    try {
+      const raw = (JSON.parse(text) as { id?: unknown } | null)?.id;
+      if (typeof raw === 'string' || typeof raw === 'number') id = String(raw);
+    } catch {
+      // not JSON: the line number names it
+    }
+    throw new BatchLineError((error as Error).message, id);
+  }
+}
+
+function parseLine(text: string, lineNumber: number): BatchRequest {
   const where = `line ${lineNumber}`;
   let line: unknown;
   try {
