@@ -15,6 +15,7 @@ export type Vl2ErrorCode =
   | 'VL2_IMAGE'
   | 'VL2_NATIVE_MISSING'
   | HubErrorCode
+  | 'VL2_QUEUE'
   | 'VL2_INTERNAL';
 
 /** Codes of {@link HubError}: why a model could not be fetched from the Hugging Face hub or its cache. */
@@ -110,6 +111,13 @@ export class HubError extends Vl2Error {
     super(code, message, { cause: details.cause });
     this.repo = details.repo;
     this.file = details.file;
+  }
+}
+
+/** The batch queue's Redis server could not be reached (vl2 worker, vl2 batch --queue). */
+export class QueueError extends Vl2Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('VL2_QUEUE', message, options);
   }
 }
 

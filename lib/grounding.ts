@@ -1,53 +1,12 @@
 /**
- * Grounding output: `<|ref|>label<|/ref|><|det|>[[x1, y1, x2, y2], ...]<|/det|>` in generated text,
- * with coordinates normalised to 0..999 of the original image (SPEC.md section 8). Parsing tolerates
- * what a model can emit: an unclosed det block at the end of a stream, boxes with a missing
- * coordinate (skipped), values out of range (clamped), a det block without a ref (empty label).
+ * Grounding boxes drawn on their image (the parsing lives in grounding-text.ts, shared with the web
+ * demo's browser code).
  */
 import sharp from 'sharp';
+import { type GroundedObject, groundingPalette, toPixels } from './grounding-text.js';
 import { type ImageInput, loadImage } from './processor/image.js';
 
-/** A box in both the model's 0..999 coordinates and pixels of the original image. */
-export interface GroundingBox {
-  normalized: [number, number, number, number];
-  /** Pixel coordinates: int(v / 999 * width) for x, likewise y (what the reference draws). */
-  pixels?: [number, number, number, number];
-}
-
-export interface GroundedObject {
-  label: string;
-  boxes: GroundingBox[];
-}
-
-const refDet = /(?:<\|ref\|>([\s\S]*?)<\|\/ref\|>\s*)?<\|det\|>([\s\S]*?)(?:<\|\/det\|>|$)/g;
-const box =
-  /\[\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\]/g;
-const maxCoordinate = 999;
-
-/** Parses every grounded object in text; with the image size, also maps the boxes to pixels. */
-export function parseGrounding(text: string, imageSize?: [number, number]): GroundedObject[] {
-  const objects: GroundedObject[] = [];
-  for (const match of text.matchAll(refDet)) {
-    const boxes: GroundingBox[] = [];
-    for (const b of (match[2] ?? '').matchAll(box)) {
-      const normalized = [b[1], b[2], b[3], b[4]].map((v) =>
-        Math.min(maxCoordinate, Math.max(0, Number(v))),
-      ) as GroundingBox['normalized'];
-      const entry: GroundingBox = { normalized };
-      if (imageSize) {
-        const [w, h] = imageSize;
-        entry.pixels = normalized.map((v, i) =>
-          Math.trunc((v / maxCoordinate) * (i % 2 === 0 ? w : h)),
-        ) as GroundingBox['pixels'];
-      }
-      boxes.push(entry);
-    }
-    if (boxes.length) objects.push({ label: (match[1] ?? '').trim(), boxes });
-  }
-  return objects;
-}
-
-const palette = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45'];
+export { type GroundedObject, type GroundingBox, parseGrounding } from './grounding-text.js';
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -61,15 +20,11 @@ export async function drawGrounding(image: ImageInput, objects: GroundedObject[]
   const fontSize = Math.max(12, Math.round(Math.min(width, height) / 30));
   const shapes = objects.flatMap((object, i) =>
     object.boxes.map((b) => {
-      const [ax, ay, bx, by] =
-        b.pixels ??
-        (b.normalized.map((v, k) =>
-          Math.trunc((v / maxCoordinate) * (k % 2 === 0 ? width : height)),
-        ) as GroundingBox['normalized']);
+      const [ax, ay, bx, by] = b.pixels ?? toPixels(b.normalized, [width, height]);
       // A model can emit the corners in either order; the box is the same.
       const [x1, x2] = ax <= bx ? [ax, bx] : [bx, ax];
       const [y1, y2] = ay <= by ? [ay, by] : [by, ay];
-      const colour = palette[i % palette.length];
+      const colour = groundingPalette[i % groundingPalette.length];
       const label = escapeXml(object.label);
       return (
         `<rect x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>` +

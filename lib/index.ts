@@ -3,7 +3,7 @@
  * This file is the whole public API; everything not re-exported here is internal.
  */
 export { type BackendInfo, backends, type CudaDevice, nativeVersion } from './backends.js';
-export type { BatchOptions, BatchRequest, BatchResult } from './batch.js';
+export type { BatchInput, BatchOptions, BatchRequest, BatchResult } from './batch.js';
 export {
   type CheckpointTable,
   type LanguageConfig,
@@ -25,6 +25,7 @@ export {
   ImageError,
   InvalidArgumentError,
   NativeMissingError,
+  QueueError,
   UnsupportedError,
   Vl2Error,
   type Vl2ErrorCode,
@@ -32,20 +33,23 @@ export {
 export { drawGrounding, type GroundedObject, type GroundingBox, parseGrounding } from './grounding.js';
 export { type PullOptions, type PullProgress, type PullResult, pullModel } from './hub/pull.js';
 export type { HubOptions } from './hub/settings.js';
+export { loadModel, type ModelLoadOptions } from './load-model.js';
 export {
   type ChatChunk,
   type Device,
   type FinishReason,
   type GenerateResult,
+  type LoadedModel,
   type LoadOptions,
   type LoadProgress,
-  loadModel,
   Model,
   type SchedulerStats,
   type Timings,
   type Usage,
 } from './model.js';
+export type { RemoteFetchOptions, ResolvedAddress } from './net/safe-fetch.js';
 export type { GenerateOptions } from './options.js';
+export { PreparedPrompt } from './prepared.js';
 export {
   ByteTokenizer,
   type ChatMessage,
@@ -55,10 +59,15 @@ export {
   HfTokenizer,
   type ImageInput,
   type ImageLoadOptions,
+  imageThreads,
   loadImage,
   type ProcessedPrompt,
   type ProcessOptions,
   Processor,
   type ProcessorConfig,
+  setImageThreads,
   type TextTokenizer,
 } from './processor/index.js';
+export type { ReplicaOptions } from './replicas/devices.js';
+export { type ReplicaInfo, type ReplicatedInfo, ReplicatedModel } from './replicas/replicated-model.js';
+export { createServer, type ServerOptions } from './server/index.js';

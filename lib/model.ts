@@ -4,7 +4,7 @@
  * scheduler, which runs all open chats of a model together (continuous batching).
  */
 import { backends } from './backends.js';
-import { type BatchOptions, type BatchRequest, type BatchResult, generateBatch } from './batch.js';
+import { type BatchInput, type BatchOptions, type BatchResult, generateBatch } from './batch.js';
 import { EngineModel } from './engine/native-model.js';
 import type { EngineInfo } from './engine/native-types.js';
 import {
@@ -18,7 +18,9 @@ import { parseGrounding } from './grounding.js';
 import { resolveModelDir } from './hub/resolve-model-id.js';
 import type { HubOptions } from './hub/settings.js';
 import { nativeAddon } from './native.js';
+import { type RemoteFetchOptions, remoteFetchLimits } from './net/safe-fetch.js';
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { PreparedPrompt } from './prepared.js';
 import { type ChatMessage, type ProcessOptions, Processor, type TextTokenizer } from './processor/index.js';
 import type { ChatChunk, FinishReason, GenerateResult } from './results.js';
 import { IncrementalDecoder } from './stream.js';
@@ -54,8 +56,11 @@ export interface LoadOptions {
   stepTokens?: number;
   /** A tokenizer.json path or tokenizer to use instead of the model directory's. */
   tokenizer?: string | TextTokenizer;
-  /** Allow images from http(s) URLs (default false). */
-  allowRemoteImages?: boolean;
+  /**
+   * Allow images from http(s) URLs (default false): true, or the fetch limits and address policy
+   * (defaults: 20 MiB, 10 s, 5 redirects, public addresses only; see RemoteFetchOptions).
+   */
+  allowRemoteImages?: boolean | RemoteFetchOptions;
 }
 
 /** A step of {@link loadModel}; `downloadedBytes` and `totalBytes` come with stage 'download'. */
@@ -108,8 +113,36 @@ export interface SchedulerStats {
   promptChunks: number;
 }
 
+/** @internal What the caller of {@link Model.chat} learns as the request runs (the replica router's accounting). */
+export interface ChatHooks {
+  /** The prompt is built (images tiled, template applied): its length in tokens. */
+  onPrompt?: (promptTokens: number) => void;
+}
+
+/**
+ * What a loaded model offers, on one device ({@link Model}) or as replicas over several
+ * (`ReplicatedModel`, which `loadModel` returns for `cudaDevices` or `cpuReplicas`).
+ */
+export interface LoadedModel {
+  /** The processor that turns messages into prompts. */
+  readonly processor: Processor;
+  /** The backend that runs this model. */
+  readonly device: 'cpu' | 'cuda';
+  /** A conversation through the processor alone (images decoded and tiled), for chat or generate later. */
+  prepare(messages: ChatMessage[]): Promise<PreparedPrompt>;
+  chat(
+    messages: ChatMessage[] | PreparedPrompt,
+    options?: GenerateOptions,
+  ): AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> };
+  generate(messages: ChatMessage[] | PreparedPrompt, options?: GenerateOptions): Promise<GenerateResult>;
+  generateBatch(requests: BatchInput, options?: BatchOptions): AsyncGenerator<BatchResult>;
+  close(): Promise<void>;
+  info(): EngineInfo;
+  stats(): SchedulerStats;
+}
+
 /** A loaded DeepSeek-VL2 model. */
-export class Model {
+export class Model implements LoadedModel {
   private readonly queues = new Map<number, EventQueue>();
   private readonly generator: NativeGenerator;
   private closed = false;
@@ -155,6 +188,7 @@ export class Model {
     ) {
       throw new InvalidArgumentError(`stepTokens must be a positive integer, got ${options.stepTokens}`);
     }
+    if (typeof options.allowRemoteImages === 'object') remoteFetchLimits(options.allowRemoteImages);
     const cuda = backends().find((b) => b.name === 'cuda');
     if (device === 'cuda' && !cuda?.available) {
       const reason = cuda && 'reason' in cuda ? cuda.reason : 'not reported';
@@ -187,15 +221,29 @@ export class Model {
       engine,
       processor,
       chosen,
-      { allowRemote: options.allowRemoteImages ?? false },
+      {
+        allowRemote: Boolean(options.allowRemoteImages),
+        ...(typeof options.allowRemoteImages === 'object' ? { remote: options.allowRemoteImages } : {}),
+      },
       options.stepTokens,
     );
   }
 
-  /** Streams the answer to a conversation as text chunks. */
+  /**
+   * The preprocessing alone (images decoded and tiled off the JS thread, template, ids): its result
+   * goes to chat or generate in place of the messages. Throws as chat would for bad messages or images.
+   */
+  async prepare(messages: ChatMessage[]): Promise<PreparedPrompt> {
+    if (this.closed) throw new AbortError('the model is closed');
+    return new PreparedPrompt(await this.processor.process(messages, { ...this.processOptions }));
+  }
+
+  /** Streams the answer to a conversation (or a prepared prompt) as text chunks. */
   chat(
-    messages: ChatMessage[],
+    messages: ChatMessage[] | PreparedPrompt,
     options: GenerateOptions = {},
+    /** @internal */
+    hooks: ChatHooks = {},
   ): AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> } {
     const resolved = resolveOptions(options);
     let resolveResult!: (r: GenerateResult) => void;
@@ -205,12 +253,15 @@ export class Model {
       rejectResult = reject;
     });
     result.catch(() => {}); // observed through the iterator; avoid an unhandled rejection
-    const iterate = () => this.run(messages, resolved, resolveResult, rejectResult);
+    const iterate = () => this.run(messages, resolved, hooks, resolveResult, rejectResult);
     return { [Symbol.asyncIterator]: iterate, result };
   }
 
   /** Generates the whole answer. */
-  async generate(messages: ChatMessage[], options: GenerateOptions = {}): Promise<GenerateResult> {
+  async generate(
+    messages: ChatMessage[] | PreparedPrompt,
+    options: GenerateOptions = {},
+  ): Promise<GenerateResult> {
     const stream = this.chat(messages, options);
     for await (const _ of stream) {
       // drain: the result collects everything
@@ -218,8 +269,11 @@ export class Model {
     return stream.result;
   }
 
-  /** Runs many requests together, yielding each result as it finishes (see batch.ts). */
-  generateBatch(requests: BatchRequest[], options: BatchOptions = {}): AsyncGenerator<BatchResult> {
+  /**
+   * Runs many requests together (an array, or any iterable or async iterable, read as it goes),
+   * yielding each result as it finishes (see batch.ts).
+   */
+  generateBatch(requests: BatchInput, options: BatchOptions = {}): AsyncGenerator<BatchResult> {
     return generateBatch(this, requests, options);
   }
 
@@ -242,8 +296,9 @@ export class Model {
   }
 
   private async *run(
-    messages: ChatMessage[],
+    messages: ChatMessage[] | PreparedPrompt,
     options: ResolvedOptions,
+    hooks: ChatHooks,
     resolveResult: (r: GenerateResult) => void,
     rejectResult: (e: unknown) => void,
   ): AsyncGenerator<ChatChunk> {
@@ -251,7 +306,11 @@ export class Model {
     try {
       if (this.closed) throw new AbortError('the model is closed');
       if (options.signal?.aborted) throw new AbortError();
-      const prompt = await this.processor.process(messages, { ...this.processOptions });
+      const prompt =
+        messages instanceof PreparedPrompt
+          ? messages.prompt
+          : await this.processor.process(messages, { ...this.processOptions });
+      hooks.onPrompt?.(prompt.inputIds.length);
       const decoder = new IncrementalDecoder(
         this.processor.tokenizer,
         options.stop,
@@ -284,12 +343,13 @@ export class Model {
           if (options.signal?.aborted) {
             // Tokens the scheduler made before the abort reached it are dropped: the stream ends now.
             finish = 'abort';
-            yield { text: '', tokenIds: [], finishReason: finish };
+            yield { text: '', tokenIds: [], logprobs: [], finishReason: finish };
             break;
           }
           if (event.finish === 'error')
             throw fromNativeError(Object.assign(new Error(event.error), { code: event.code }));
           const chunkIds: number[] = [];
+          const chunkLogprobs: number[] = [];
           let text = '';
           if (event.token !== undefined) {
             if (!firstTokenAt) firstTokenAt = performance.now();
@@ -297,6 +357,7 @@ export class Model {
             if (!isStopToken) {
               tokenIds.push(event.token);
               chunkIds.push(event.token);
+              chunkLogprobs.push(event.logprob ?? Number.NaN);
               text = decoder.push(event.token);
             }
           }
@@ -310,7 +371,12 @@ export class Model {
           }
           if (finish !== undefined) text += decoder.flush();
           if (text || chunkIds.length || finish)
-            yield { text, tokenIds: chunkIds, ...(finish ? { finishReason: finish } : {}) };
+            yield {
+              text,
+              tokenIds: chunkIds,
+              logprobs: chunkLogprobs,
+              ...(finish ? { finishReason: finish } : {}),
+            };
         }
       } finally {
         options.signal?.removeEventListener('abort', onAbort);
@@ -337,9 +403,4 @@ export class Model {
       throw error;
     }
   }
-}
-
-/** Loads a model directory or a hub model id (`deepseek-ai/deepseek-vl2-tiny`); see {@link Model.load}. */
-export function loadModel(source: string, options: LoadOptions = {}): Promise<Model> {
-  return Model.load(source, options);
 }

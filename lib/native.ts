@@ -59,6 +59,29 @@ export interface NativeAddon {
     draws: number,
     where?: { device: 'cpu' | 'cuda' },
   ): { ids: Int32Array; probs: Float32Array; draws: Int32Array; logprobs: Float32Array };
+  /**
+   * One image's tiles on the image pool (native/image): rgb [height][width][3] pad-resized onto the
+   * global view and the canvas, written as 1 + tiles of [384][384][3] into out from byte outOffset.
+   * releaseRgb: rgb's memory goes back to the OS once tiled (it reads as zeros after), so freeing
+   * it later costs the JS thread nothing.
+   */
+  tileImage(
+    rgb: Uint8Array,
+    width: number,
+    height: number,
+    canvasWidth: number,
+    canvasHeight: number,
+    fill: [number, number, number],
+    out: Uint8Array,
+    outOffset: number,
+    releaseRgb?: boolean,
+  ): Promise<void>;
+  /** Threads of the image pool. */
+  imageThreads(): number;
+  /** Resizes the image pool; 0 restores the default, max(1, cores - 1). */
+  setImageThreads(threads: number): void;
+  /** Which resize kernels run: 'avx2' or 'portable' (VL2_CPU_KERNELS=portable forces the latter). */
+  imageKernels(): 'avx2' | 'portable';
 }
 
 /** Sampling options as the native sampler takes them (already validated by lib/options.ts). */

@@ -13,6 +13,11 @@ export interface ChatChunk {
   text: string;
   /** Token ids produced since the previous chunk. */
   tokenIds: number[];
+  /**
+   * Natural-log probability of each of tokenIds, under the distribution it was drawn from: the
+   * model's own when greedy, after temperature and the top-k/top-p/min-p filters when sampling.
+   */
+  logprobs: number[];
   /** Set on the last chunk. */
   finishReason?: FinishReason;
 }

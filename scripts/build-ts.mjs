@@ -1,7 +1,11 @@
 // Compiles lib/ twice: ESM into dist/esm and CommonJS into dist/cjs, each with
 // .d.ts files and a package.json that tells Node which module system it holds.
+// Then the web demo's browser code (lib/web/ and the shared lib/grounding-text.ts) into
+// dist/browser as plain ES modules the browser loads one by one: tsc alone does it, with no bundler
+// (esbuild is only tsx's dependency, not ours) and nothing for the browser to fetch from elsewhere;
+// the page's HTML and CSS are copied beside them.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -17,3 +21,5 @@ for (const [dir, type] of [
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/package.json`, `${JSON.stringify({ type }, null, 2)}\n`);
 }
+run(['-p', 'tsconfig.web.json']);
+cpSync('lib/web', 'dist/browser/web', { recursive: true, filter: (path) => !path.endsWith('.ts') });

@@ -5,7 +5,9 @@
 # load. Golden fixtures go separately (scripts/stage-golden.sh). Run after
 # `npm run build:native` and ../shared/device/prepare.sh; carry `.device`; on the
 # device: `source .device/env.sh; bash .device/pkg/unpack.sh; cd .device/pkg; node out/...`.
-#   usage: bash scripts/stage-device.sh [extra node_modules package...]
+# `--images` adds what image decoding needs (sharp with this platform's libvips, xz-packed, and the
+# tokenizer module the processor imports), for bench/processor.
+#   usage: bash scripts/stage-device.sh [--images] [extra node_modules package...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkg=.device/pkg
@@ -14,9 +16,23 @@ cp package.json "$pkg/"
 npx tsc -p tsconfig.test.json --noEmit false --declaration false --sourceMap false --outDir "$pkg/out"
 xz -T2 -6 -c build/Release/deepseek_vl2.node > "$pkg/build/Release/deepseek_vl2.node.xz"
 printf '%s\n' 'cd "$(dirname "$0")" && { [[ -f build/Release/deepseek_vl2.node ]] || xz -dc build/Release/deepseek_vl2.node.xz > build/Release/deepseek_vl2.node; }' > "$pkg/unpack.sh"
-for module in node-gyp-build commander "$@"; do
+modules=(node-gyp-build commander)
+if [[ "${1:-}" == "--images" ]]; then
+  shift
+  modules+=(sharp detect-libc semver @huggingface/tokenizers)
+  for module in node_modules/@img/*; do modules+=("${module#node_modules/}"); done
+fi
+for module in "${modules[@]}" "$@"; do
   mkdir -p "$pkg/node_modules/$(dirname "$module")"
   cp -r "node_modules/$module" "$pkg/node_modules/$module"
+done
+# libvips is most of sharp's 20 MB: packed like the addon, unpacked by unpack.sh.
+for libvips in "$pkg"/node_modules/@img/sharp-libvips-*; do
+  [[ -d "$libvips" ]] || continue
+  name=${libvips#"$pkg/node_modules/"}
+  tar -C "$pkg/node_modules" -cf - "$name" | xz -T2 -6 > "$pkg/libvips.tar.xz"
+  rm -rf "$libvips"
+  printf '%s\n' "[[ -d node_modules/$name ]] || xz -dc libvips.tar.xz | tar -C node_modules -xf -" >> "$pkg/unpack.sh"
 done
 rm -rf "$pkg/out/test/"{checkpoint,processor,generation,cli,package,sampler,engine,golden,fuzz,reliability}
 du -sh "$pkg"

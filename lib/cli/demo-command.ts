@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { backends } from '../backends.js';
-import { loadModel } from '../model.js';
+import { loadModel } from '../load-model.js';
 import { packageRoot } from '../native.js';
 import { ByteTokenizer } from '../processor/index.js';
 import { type VariantName, variantNames } from '../synth/variants.js';

@@ -4,11 +4,13 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { EngineInfo } from '../engine/native-types.js';
-import { type LoadOptions, loadModel, type Model } from '../model.js';
+import { loadModel, type ModelLoadOptions } from '../load-model.js';
+import type { LoadedModel } from '../model.js';
+import { isReplicatedInfo } from '../replicas/replicated-model.js';
 import { createDownloadBar } from './download-bar.js';
 
-/** Loads a model directory or hub id (`org/name`). */
-export async function loadWithProgress(source: string, options: LoadOptions = {}): Promise<Model> {
+/** Loads a model directory or hub id (`org/name`), on one device or as replicas (`cudaDevices`). */
+export async function loadWithProgress(source: string, options: ModelLoadOptions = {}): Promise<LoadedModel> {
   const download = createDownloadBar(`pulling ${source}`);
   const bar = new SingleBar({
     format: 'loading {stage} [{bar}] {percentage}%',
@@ -16,7 +18,7 @@ export async function loadWithProgress(source: string, options: LoadOptions = {}
     clearOnComplete: true,
   });
   let loading = false;
-  let model: Model;
+  let model: LoadedModel;
   try {
     model = await loadModel(source, {
       ...options,
@@ -37,7 +39,13 @@ export async function loadWithProgress(source: string, options: LoadOptions = {}
     download.stop();
     if (loading) bar.stop();
   }
-  process.stderr.write(`${describeLoaded(model.info())}\n`);
+  const info = model.info();
+  if (isReplicatedInfo(info))
+    for (const replica of info.replicas)
+      process.stderr.write(
+        `replica ${replica.replica}${replica.cudaDevice === undefined ? '' : ` (GPU ${replica.cudaDevice})`}: ${describeLoaded(replica)}\n`,
+      );
+  else process.stderr.write(`${describeLoaded(info)}\n`);
   return model;
 }
 

@@ -7,7 +7,9 @@ import { registerChatCommand } from './chat-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerPullCommand } from './pull-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerServeCommand } from './serve-command.js';
 import { registerSynthCommand } from './synth-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 
 const program = new Command('vl2').description(
   'Run DeepSeek-VL2 vision-language models from the command line',
@@ -19,6 +21,8 @@ registerRunCommand(program);
 registerChatCommand(program);
 registerDemoCommand(program);
 registerBatchCommand(program);
+registerServeCommand(program);
+registerWorkerCommand(program);
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string })?.code;
   console.error(`vl2: ${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : ''}`);

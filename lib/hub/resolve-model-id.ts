@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { isHubModelId } from './model-id.js';
-import { type PullOptions, pullModel } from './pull.js';
+import type { PullOptions } from './pull.js';
 
 async function isDirectory(path: string): Promise<boolean> {
   try {
@@ -19,5 +19,7 @@ async function isDirectory(path: string): Promise<boolean> {
 /** The model directory for `source`: itself, or the cache snapshot of the hub id (pulled if needed). */
 export async function resolveModelDir(source: string, options: PullOptions = {}): Promise<string> {
   if ((await isDirectory(source)) || !isHubModelId(source)) return source;
+  // Loaded only for hub ids: a model directory never pays for @huggingface/hub's import.
+  const { pullModel } = await import('./pull.js');
   return (await pullModel(source, options)).dir;
 }

@@ -11,15 +11,17 @@ import {
   type ProcessorConfig,
   readProcessorConfig,
 } from './config.js';
+import { decodeSlots } from './decode-slots.js';
 import { type ImageInput, type ImageLoadOptions, loadImage } from './image.js';
 import { type ChatMessage, normaliseMessage } from './messages.js';
 import { applyTemplate } from './template.js';
-import { imageTokenCount, tileSize, tilingOf, writeTiles } from './tiling.js';
+import { imageTokenCount, type Rgb, tileCountOf, tileSize, tilingOf, writeTiles } from './tiling.js';
 import { HfTokenizer, type TextTokenizer } from './tokenizer.js';
 
 export { ByteTokenizer } from './byte-tokenizer.js';
 export type { ProcessorConfig } from './config.js';
 export { type ImageInput, type ImageLoadOptions, loadImage } from './image.js';
+export { imageThreads, setImageThreads } from './image-threads.js';
 export type { ChatMessage, ContentPart } from './messages.js';
 export { HfTokenizer, type TextTokenizer } from './tokenizer.js';
 
@@ -46,6 +48,36 @@ export interface ProcessOptions extends ImageLoadOptions {
 
 /** With more images than this in a conversation, the reference gives every image a 1x1 canvas. */
 const maxImagesWithLocalTiling = 2;
+
+interface TiledInput {
+  /** [1 + across * down][384][384][3] */
+  tiles: Uint8Array;
+  crop: [number, number];
+  size: [number, number];
+}
+
+/**
+ * Decodes and tiles one image inside a decode slot: the decoded pixels are dropped as soon as the
+ * tiles exist, so at most `maxDecodedImages` are held at once however many prompts are in flight.
+ */
+function tileInput(
+  input: ImageInput,
+  candidates: [number, number][],
+  localTiling: boolean,
+  fill: Rgb,
+  options: ImageLoadOptions,
+): Promise<TiledInput> {
+  return decodeSlots.run(async () => {
+    const image = await loadImage(input, options);
+    const canvas = tilingOf(image, candidates, localTiling);
+    // Not zero-filled: writeTiles writes every byte, and zeroing megabytes would cost the JS thread.
+    const tiles = new Uint8Array(
+      Buffer.allocUnsafeSlow(tileCountOf(canvas) * tileSize * tileSize * 3).buffer,
+    );
+    const { spatialCrop } = await writeTiles(image, canvas, fill, tiles, 0, true);
+    return { tiles, crop: spatialCrop, size: [image.width, image.height] };
+  });
+}
 
 /** How to build a processor: a model directory, or a config and a tokenizer given directly. */
 export type CreateProcessorOptions =
@@ -94,12 +126,13 @@ export class Processor {
       throw new InvalidArgumentError('messages must be a non-empty array');
     const normalised = messages.map((m, i) => normaliseMessage(m, i));
     const inputs: ImageInput[] = normalised.flatMap((m) => m.images);
-    const images = await Promise.all(inputs.map((input) => loadImage(input, options)));
-    const localTiling = images.length <= maxImagesWithLocalTiling;
-    const canvases = images.map((image) => tilingOf(image, this.config.candidateResolutions, localTiling));
-    const tileCounts = canvases.map(([w, h]) => 1 + (w / tileSize) * (h / tileSize));
-    const crops = canvases.map(([w, h]) => [w / tileSize, h / tileSize] as [number, number]);
-    const numImageTokens = crops.map(imageTokenCount);
+    const localTiling = inputs.length <= maxImagesWithLocalTiling;
+    const images = await Promise.all(
+      inputs.map((input) =>
+        tileInput(input, this.config.candidateResolutions, localTiling, this.config.padColour, options),
+      ),
+    );
+    const numImageTokens = images.map((image) => imageTokenCount(image.crop));
 
     const templated = applyTemplate(normalised, this.tokenizer, numImageTokens);
     const limit = options.maxContextTokens ?? this.config.contextTokens;
@@ -111,23 +144,29 @@ export class Processor {
           `the context holds ${limit}`,
       );
     }
-    const tileBytes = tileSize * tileSize * 3;
-    const tiles = new Uint8Array(tileCounts.reduce((a, b) => a + b, 0) * tileBytes);
-    let offset = 0;
-    for (const [i, image] of images.entries()) {
-      await writeTiles(image, canvases[i] as [number, number], this.config.padColour, tiles, offset);
-      offset += (tileCounts[i] as number) * tileBytes;
-    }
+    const tiles = concatenate(images.map((image) => image.tiles));
     return {
       promptText: templated.promptText,
       inputIds: Int32Array.from(templated.inputIds),
       imageTokenPositions: Int32Array.from(templated.imageTokenPositions),
-      imagesSpatialCrop: Int32Array.from(crops.flat()),
+      imagesSpatialCrop: Int32Array.from(images.flatMap((image) => image.crop)),
       tiles,
       numImageTokens,
-      imageSizes: images.map((image) => [image.width, image.height]),
+      imageSizes: images.map((image) => image.size),
     };
   }
+}
+
+/** The parts end to end; a single part is returned as it is (the one-image prompt copies nothing). */
+function concatenate(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const whole = new Uint8Array(parts.reduce((bytes, part) => bytes + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    whole.set(part, offset);
+    offset += part.length;
+  }
+  return whole;
 }
 
 /** A processor from a model directory, or from a config and tokenizer given directly. */

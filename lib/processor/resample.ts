@@ -3,8 +3,9 @@
  * BICUBIC)`, antialiased: the filter widens by the downscale factor), horizontal pass first. PIL
  * resizes 8-bit images in fixed point (weights scaled by 2^22 and rounded, sums rounded and clipped to
  * 8 bits after each pass); doing the same here gives PIL's bytes, not just close ones. sharp's kernels
- * differ enough to miss the golden tiles, so the two separable passes run here over sharp's decoded
- * RGB pixels.
+ * differ enough to miss the golden tiles. The processor runs the native port of this file
+ * (native/image); this one stays as the readable reference the native resize is tested against
+ * (reference-tiling.ts, test/processor/native-tiling*.test.ts).
  */
 
 /** An 8-bit RGB image, rows top to bottom, pixels interleaved. */

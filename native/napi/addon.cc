@@ -3,12 +3,14 @@
 
 #include "napi/backends.h"
 #include "napi/generator_binding.h"
+#include "napi/image_binding.h"
 #include "napi/model_binding.h"
 
 static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
   vl2::napi::registerBackends(env, exports);
   vl2::napi::registerModel(env, exports);
   vl2::napi::registerGenerator(env, exports);
+  vl2::napi::registerImage(env, exports);
   return exports;
 }
 

@@ -29,6 +29,11 @@ describe('npm pack tarball', () => {
     expect(paths.some((p) => p.startsWith(`prebuilds/${platform}/`) && p.endsWith('.node'))).toBe(true);
     expect(paths).toContain('dist/esm/index.js');
     expect(paths).toContain('dist/cjs/index.js');
+    // The web demo `vl2 serve` shows: its page and browser modules; the README's screenshot stays out.
+    expect(paths).toContain('dist/browser/web/index.html');
+    expect(paths).toContain('dist/browser/web/main.js');
+    expect(paths).toContain('dist/browser/grounding-text.js');
+    expect(paths).not.toContain('assets/web-demo.png');
     expect(paths.some((p) => p.startsWith('test/') || p.startsWith('node_modules/'))).toBe(false);
 
     const project = join(work, 'consumer');

@@ -1,0 +1,138 @@
+/**
+ * The request body of POST /v1/chat/completions as a JSON schema (fastify validates it before the
+ * handler runs, so every type error is a 400 naming the field) and as a TypeScript type. Fields
+ * OpenAI defines that this server does not implement (tools, response_format, audio...) are refused
+ * rather than silently ignored, except in the forms that ask for nothing (`tools: []`,
+ * `response_format: { type: 'text' }`, `logit_bias: {}`...), which common clients send by default.
+ * top_k, min_p and repetition_penalty are extensions (vLLM's names).
+ */
+
+export interface TextPart {
+  type: 'text';
+  text?: string;
+}
+export interface ImageUrlPart {
+  type: 'image_url';
+  image_url?: { url: string; detail?: 'auto' | 'low' | 'high' };
+}
+export type RequestPart = TextPart | ImageUrlPart;
+
+export interface RequestMessage {
+  /** 'developer' is OpenAI's newer name for 'system'. */
+  role: 'system' | 'developer' | 'user' | 'assistant';
+  content: string | RequestPart[];
+  name?: string;
+}
+
+export interface ChatCompletionRequest {
+  model: string;
+  messages: RequestMessage[];
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  top_k?: number | null;
+  min_p?: number | null;
+  repetition_penalty?: number | null;
+  frequency_penalty?: number | null;
+  presence_penalty?: number | null;
+  seed?: number | null;
+  stop?: string | string[] | null;
+  n?: number | null;
+  stream?: boolean | null;
+  stream_options?: { include_usage?: boolean } | null;
+  logprobs?: boolean | null;
+  top_logprobs?: number | null;
+  user?: string;
+  /** Accepted only in the forms that ask for nothing: see the schema. */
+  store?: boolean | null;
+  metadata?: Record<string, string> | null;
+  response_format?: { type: 'text' } | null;
+  tools?: [] | null;
+  tool_choice?: 'none' | 'auto' | null;
+  parallel_tool_calls?: boolean | null;
+  logit_bias?: Record<string, never> | null;
+}
+
+/** OpenAI allows at most this many stop sequences. */
+const maxStopSequences = 4;
+/** OpenAI's bound on top_logprobs. */
+const maxTopLogprobs = 20;
+
+const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
+
+const part = {
+  type: 'object',
+  required: ['type'],
+  additionalProperties: false,
+  properties: {
+    type: { enum: ['text', 'image_url'] },
+    text: { type: 'string' },
+    image_url: {
+      type: 'object',
+      required: ['url'],
+      additionalProperties: false,
+      properties: { url: { type: 'string', minLength: 1 }, detail: { enum: ['auto', 'low', 'high'] } },
+    },
+  },
+};
+
+const message = {
+  type: 'object',
+  required: ['role', 'content'],
+  additionalProperties: false,
+  properties: {
+    role: { enum: ['system', 'developer', 'user', 'assistant'] },
+    content: { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1, items: part }] },
+    name: { type: 'string' },
+  },
+};
+
+export const chatCompletionSchema = {
+  type: 'object',
+  required: ['model', 'messages'],
+  additionalProperties: false,
+  properties: {
+    model: { type: 'string' },
+    messages: { type: 'array', minItems: 1, items: message },
+    max_tokens: nullable({ type: 'integer', minimum: 1 }),
+    max_completion_tokens: nullable({ type: 'integer', minimum: 1 }),
+    temperature: nullable({ type: 'number', minimum: 0, maximum: 2 }),
+    top_p: nullable({ type: 'number', exclusiveMinimum: 0, maximum: 1 }),
+    top_k: nullable({ type: 'integer', minimum: 0 }),
+    min_p: nullable({ type: 'number', minimum: 0, exclusiveMaximum: 1 }),
+    repetition_penalty: nullable({ type: 'number', exclusiveMinimum: 0 }),
+    frequency_penalty: nullable({ type: 'number', minimum: -2, maximum: 2 }),
+    presence_penalty: nullable({ type: 'number', minimum: -2, maximum: 2 }),
+    seed: nullable({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    stop: nullable({
+      anyOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', maxItems: maxStopSequences, items: { type: 'string', minLength: 1 } },
+      ],
+    }),
+    n: nullable({ type: 'integer', minimum: 1 }),
+    stream: nullable({ type: 'boolean' }),
+    stream_options: nullable({
+      type: 'object',
+      additionalProperties: false,
+      properties: { include_usage: { type: 'boolean' } },
+    }),
+    logprobs: nullable({ type: 'boolean' }),
+    top_logprobs: nullable({ type: 'integer', minimum: 0, maximum: maxTopLogprobs }),
+    user: { type: 'string' },
+    // No-ops: nothing is stored, and without tools there is nothing to choose or run in parallel.
+    store: nullable({ type: 'boolean' }),
+    metadata: nullable({ type: 'object', additionalProperties: { type: 'string' } }),
+    response_format: nullable({
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      properties: { type: { const: 'text' } },
+    }),
+    tools: nullable({ type: 'array', maxItems: 0 }),
+    tool_choice: nullable({ enum: ['none', 'auto'] }),
+    parallel_tool_calls: nullable({ type: 'boolean' }),
+    logit_bias: nullable({ type: 'object', maxProperties: 0 }),
+  },
+} as const;

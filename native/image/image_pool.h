@@ -1,0 +1,57 @@
+// The worker pool that image preprocessing shares. Unlike core/thread_pool.h (one parallelFor at a
+// time, the engine's), many images run at once here: each caller (a libuv worker running one image's
+// task) posts its loop and works on it itself, and idle pool threads join whichever loops are open. A
+// caller never waits for a thread that has not started its chunks, so the pool cannot deadlock however
+// many images are in flight. A loop is split only while some worker is idle: with every worker busy on
+// other images, the caller runs its rows alone rather than wait on chunks a busy thread took. Workers
+// run at normal priority on purpose: a caller waits for the chunks other threads claimed, so a
+// lower-priority worker starved by a busy machine would stall every image (measured: with nice 10
+// workers, 4 images in flight ran no faster than 1).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace vl2::image {
+
+class ImagePool {
+ public:
+  explicit ImagePool(int threads);
+  ~ImagePool();
+  ImagePool(const ImagePool&) = delete;
+  ImagePool& operator=(const ImagePool&) = delete;
+
+  // Grows or shrinks the pool; a thread that leaves finishes the chunk it holds first.
+  void resize(int threads);
+
+  // Runs body(begin, end) over [0, count) in chunks of `chunk` items; returns when all are done.
+  // Safe to call from many threads at once. body must not throw (a worker has no caller to rethrow to).
+  void parallelFor(std::int64_t count, std::int64_t chunk,
+                   const std::function<void(std::int64_t, std::int64_t)>& body);
+
+ private:
+  struct Loop;
+  void workerLoop(int index);
+  static bool runChunk(Loop& loop);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<Loop>> open_;  // loops with chunks nobody has claimed yet
+  int target_ = 0;                          // threads with an index below this keep running
+  int idle_ = 0;                            // workers waiting for a loop
+};
+
+// The process-wide pool, started on first use. Its default size, max(1, cores - 1), leaves a core to
+// the JS thread and the model's scheduler; setImagePoolThreads(0) returns to it.
+ImagePool& imagePool();
+int imagePoolThreads();
+void setImagePoolThreads(int threads);
+
+}  // namespace vl2::image

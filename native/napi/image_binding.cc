@@ -1,0 +1,99 @@
+// Image preprocessing bindings: arguments checked and translated, the work queued with runAsync so the
+// JS thread never waits on a resize. The pixels are read and the tiles written in place (no copies);
+// references keep both buffers alive until the promise settles.
+#include "napi/image_binding.h"
+
+#include <memory>
+#include <string>
+
+#include "image/image_pool.h"
+#include "image/release_pages.h"
+#include "image/resample.h"
+#include "image/tiling.h"
+#include "napi/async_task.h"
+#include "napi/js_errors.h"
+
+namespace vl2::napi {
+namespace {
+
+Napi::Uint8Array uint8ArrayArgument(const Napi::Value& value, const char* name) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    fail(ErrorCode::kInvalidArgument, std::string(name) + " must be a Uint8Array");
+  return value.As<Napi::Uint8Array>();
+}
+
+int intArgument(const Napi::Value& value, const char* name) {
+  if (!value.IsNumber()) fail(ErrorCode::kInvalidArgument, std::string(name) + " must be a number");
+  const double number = value.As<Napi::Number>().DoubleValue();
+  if (number != static_cast<double>(static_cast<int>(number)) || number < 0)
+    fail(ErrorCode::kInvalidArgument, std::string(name) + " must be a non-negative integer");
+  return static_cast<int>(number);
+}
+
+// tileImage(rgb, width, height, canvasWidth, canvasHeight, fill [r, g, b], out, outOffset, releaseRgb):
+// Promise<void>; releaseRgb: rgb's pages go back to the OS once tiled (it then reads as zeros).
+Napi::Value tileImage(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Uint8Array rgb = uint8ArrayArgument(info[0], "rgb");
+    const image::RgbView view{rgb.Data(), intArgument(info[1], "width"), intArgument(info[2], "height")};
+    const int canvasWidth = intArgument(info[3], "canvasWidth");
+    const int canvasHeight = intArgument(info[4], "canvasHeight");
+    if (!info[5].IsArray() || info[5].As<Napi::Array>().Length() != 3)
+      fail(ErrorCode::kInvalidArgument, "fill must be [r, g, b]");
+    image::RgbFill fill;
+    for (uint32_t c = 0; c < 3; ++c)
+      fill[c] = static_cast<std::uint8_t>(intArgument(info[5].As<Napi::Array>()[c], "fill"));
+    Napi::Uint8Array out = uint8ArrayArgument(info[6], "out");
+    const std::size_t offset = static_cast<std::size_t>(intArgument(info[7], "outOffset"));
+    const bool releaseRgb = info[8].IsBoolean() && info[8].As<Napi::Boolean>().Value();
+    if (static_cast<std::size_t>(view.width) * view.height * 3 > rgb.ByteLength())
+      fail(ErrorCode::kInvalidArgument, "rgb holds fewer than width * height * 3 bytes");
+    const std::size_t tiles =
+        1 + static_cast<std::size_t>(canvasWidth / image::kTileSide) * (canvasHeight / image::kTileSide);
+    if (offset + tiles * image::kTileBytes > out.ByteLength())
+      fail(ErrorCode::kInvalidArgument,
+           "out has no room for " + std::to_string(tiles) + " tiles at outOffset");
+    std::uint8_t* target = out.Data() + offset;
+    auto keepAlive = std::make_shared<std::pair<Napi::Reference<Napi::Value>, Napi::Reference<Napi::Value>>>(
+        Napi::Persistent(info[0]), Napi::Persistent(info[6]));
+    return runAsync<bool>(
+        info.Env(),
+        [view, canvasWidth, canvasHeight, fill, target, releaseRgb, rgbBytes = rgb.ByteLength()]() {
+          image::writeTiles(image::imagePool(), view, canvasWidth, canvasHeight, fill, target);
+          if (releaseRgb) image::releasePages(const_cast<std::uint8_t*>(view.data), rgbBytes);
+          return true;
+        },
+        [keepAlive](Napi::Env env, bool&) -> Napi::Value {
+          keepAlive->first.Reset();
+          keepAlive->second.Reset();
+          return env.Undefined();
+        });
+  });
+}
+
+Napi::Value imageThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), image::imagePoolThreads());
+}
+
+// setImageThreads(threads): 0 restores the default.
+Napi::Value setImageThreads(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    image::setImagePoolThreads(intArgument(info[0], "threads"));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value imageKernels(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), image::resampleUsesAvx2() ? "avx2" : "portable");
+}
+
+}  // namespace
+
+void registerImage(Napi::Env env, Napi::Object exports) {
+  exports.Set("tileImage", Napi::Function::New(env, tileImage, "tileImage"));
+  exports.Set("imageThreads", Napi::Function::New(env, imageThreads, "imageThreads"));
+  exports.Set("setImageThreads", Napi::Function::New(env, setImageThreads, "setImageThreads"));
+  exports.Set("imageKernels", Napi::Function::New(env, imageKernels, "imageKernels"));
+}
+
+}  // namespace vl2::napi

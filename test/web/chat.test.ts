@@ -1,0 +1,147 @@
+/**
+ * The web demo in a real browser (Debian's headless Chromium) against createServer({ ui: true }) of
+ * the golden tiny model on 127.0.0.1: an image uploaded and previewed, an answer that grows as it
+ * streams, Regenerate, Stop (the server aborts the generation and frees its cache), Remove last turn
+ * and Clear.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Model } from '../../lib/index.js';
+import { loadTiny, type Served, serve } from '../server/serve.js';
+import { type Browser, launchChromium, pageErrors, root, screenshots } from './browser.js';
+
+let model: Model;
+let served: Served;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+
+beforeAll(async () => {
+  browser = await launchChromium(); // first: a missing browser fails before the model loads
+  model = await loadTiny();
+  served = await serve(model, { ui: true });
+  page = await browser.context.newPage();
+  errors = pageErrors(page);
+  mkdirSync(screenshots, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+  await served?.app.close();
+  await model?.close();
+});
+
+const answers = () => page.locator('.answer');
+const lastAnswer = () => answers().last();
+const metric = async (name: string) => {
+  const text = await (await fetch(`${served.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+};
+
+/** Records the answer text's length at every change, in the page, so no growth is missed. */
+async function recordGrowth(): Promise<() => Promise<number[]>> {
+  await page.evaluate(`(() => {
+    const lengths = (window.__lengths = []);
+    const turns = document.getElementById('turns');
+    new MutationObserver(() => {
+      const text = [...turns.querySelectorAll('.answer-text')].at(-1)?.textContent ?? '';
+      if (lengths.at(-1) !== text.length) lengths.push(text.length);
+    }).observe(turns, { subtree: true, childList: true, characterData: true });
+  })()`);
+  return () => page.evaluate('window.__lengths') as Promise<number[]>;
+}
+
+async function setMaxTokens(n: number) {
+  await page.fill('#max-tokens', String(n));
+}
+
+describe('the chat page on the golden tiny model', () => {
+  it('serves the page with a policy that forbids loads from elsewhere', async () => {
+    const response = await page.goto(`${served.url}/`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toMatch(/default-src 'none'/);
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await page.textContent('#model-name')).toBe('tiny-golden');
+  });
+
+  it('previews an uploaded image and streams the answer in', async () => {
+    await page.setInputFiles('#files', join(root, 'assets', 'demo.png'));
+    await page.locator('#attachments img').waitFor();
+    expect(await page.locator('#attachments img').count()).toBe(1);
+    await page.fill('#prompt', 'Describe this image.');
+    await setMaxTokens(48);
+    const growth = await recordGrowth();
+    await page.screenshot({ path: join(screenshots, 'chat-before.png') });
+    await page.click('#send');
+    await page.waitForSelector('.answer[data-state="done"]');
+    expect(await page.locator('#attachments img').count()).toBe(0);
+    expect(await page.locator('.prompt-images img').count()).toBe(1);
+    // The text arrived in pieces, each longer than the last.
+    const lengths = (await growth()).filter((n) => n > 0);
+    expect(lengths.length).toBeGreaterThanOrEqual(3);
+    expect(lengths).toEqual([...lengths].sort((a, b) => a - b));
+    const stats = await lastAnswer().locator('.stats').textContent();
+    expect(stats).toMatch(
+      /prompt tokens \(\d+ for images\) · 48 answer tokens · first token after [\d.]+ s · [\d.]+ tokens\/s/,
+    );
+    expect(stats).toMatch(/stopped at the token limit/);
+    await page.screenshot({ path: join(screenshots, 'chat-after.png') });
+  });
+
+  it('regenerates the last answer (greedy: the same text again)', async () => {
+    const first = await lastAnswer().locator('.answer-text').textContent();
+    const before = (await metric('vl2_completion_tokens_total')) ?? 0;
+    await page.click('#regenerate'); // the answer is reset and streaming when the click returns
+    await page.waitForSelector('.answer[data-state="done"]');
+    expect(await answers().count()).toBe(1);
+    expect(await lastAnswer().locator('.answer-text').textContent()).toBe(first);
+    expect(await metric('vl2_completion_tokens_total')).toBe(before + 48);
+  });
+
+  it('stops an answer mid-stream: the server aborts it and frees its cache', async () => {
+    const capacity = model.info().cacheCapacityTokens;
+    const finishedBefore = await metric('vl2_chat_completions_total{finish_reason="length"}');
+    await setMaxTokens(4000);
+    await page.fill('#prompt', 'Tell me more.');
+    // Stop is clicked from inside the page the moment text appears, so that the test does not race a
+    // model that would otherwise reach its token limit first on a fast machine.
+    await page.evaluate(`(() => {
+      const turns = document.getElementById('turns');
+      const observer = new MutationObserver(() => {
+        const text = [...turns.querySelectorAll('.answer-text')].at(-1)?.textContent ?? '';
+        if (text.length === 0) return;
+        observer.disconnect();
+        document.getElementById('stop').click();
+      });
+      observer.observe(turns, { subtree: true, childList: true, characterData: true });
+    })()`);
+    await page.click('#send');
+    await page.waitForSelector('.answer[data-state="stopped"]');
+    expect(await lastAnswer().locator('.answer-text').textContent()).not.toBe('');
+    expect(await lastAnswer().locator('.stats').textContent()).toMatch(/stopped/);
+    await expect.poll(() => metric('vl2_queue_depth'), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => metric('vl2_kv_cache_usage_ratio'), { timeout: 10_000 }).toBe(0);
+    // The server ended the generation by aborting it, not by reaching the token limit.
+    await expect
+      .poll(() => metric('vl2_chat_completions_total{finish_reason="abort"}'), { timeout: 10_000 })
+      .toBe(1);
+    expect(await metric('vl2_chat_completions_total{finish_reason="length"}')).toBe(finishedBefore);
+    expect(model.info().cacheFreeTokens).toBe(capacity);
+    expect(await page.isEnabled('#send')).toBe(true);
+  });
+
+  it('removes the last turn, then clears the chat', async () => {
+    expect(await page.locator('.turn').count()).toBe(2);
+    await page.click('#remove-last');
+    expect(await page.locator('.turn').count()).toBe(1);
+    await page.click('#clear');
+    expect(await page.locator('.turn').count()).toBe(0);
+    expect(await page.isDisabled('#regenerate')).toBe(true);
+  });
+
+  it('logged no error on the way (no blocked load, no uncaught exception)', () => {
+    expect(errors).toEqual([]);
+  });
+});
