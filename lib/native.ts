@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { CheckpointTable } from './checkpoint/index.js';
 import type { EngineOptions, NativeModelHandle } from './engine/native-types.js';
 import { NativeMissingError } from './errors.js';
@@ -121,11 +121,30 @@ function __dirnameOfThisModule(): string {
 
 let cached: NativeAddon | undefined;
 
+/**
+ * Names a .node file to load instead of the prebuild or build/Release: the sanitizer build
+ * (build-asan/, `npm run test:asan`) or any other local build under test. When set, that file is
+ * loaded or loading fails; there is no fallback to another binary.
+ */
+export const addonPathVariable = 'VL2_NATIVE_ADDON';
+
 /** The loaded addon; throws {@link NativeMissingError} saying how to build it when none loads. */
 export function nativeAddon(): NativeAddon {
   if (cached) return cached;
   const root = packageRoot();
   const require = createRequire(join(root, 'package.json'));
+  const override = process.env[addonPathVariable];
+  if (override) {
+    try {
+      cached = require(resolve(override)) as NativeAddon;
+    } catch (error) {
+      throw new NativeMissingError(
+        `${addonPathVariable}=${override} does not load: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+    return cached;
+  }
   try {
     const load = require('node-gyp-build') as (dir: string) => NativeAddon;
     cached = load(root);

@@ -1,4 +1,4 @@
-// Checks (or with --fix, rewrites) the formatting of native/ with the clang-format
+// Checks (or with --fix, rewrites) the formatting of native/ and the native fuzz targets with the clang-format
 // binary that the clang-format npm package ships, so no system install is needed.
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -8,7 +8,8 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 const clangFormat = join(require.resolve('clang-format/package.json'), '..', 'index.js');
 const fix = process.argv.includes('--fix');
-const sources = readdirSync('native', { recursive: true, withFileTypes: true })
+const sources = ['native', 'test/fuzz/native']
+  .flatMap((folder) => readdirSync(folder, { recursive: true, withFileTypes: true }))
   .filter((entry) => entry.isFile() && /\.(cc|h|cu|cuh)$/.test(entry.name))
   .map((entry) => join(entry.parentPath, entry.name));
 const args = fix ? ['-i', ...sources] : ['--dry-run', '--Werror', ...sources];

@@ -34,5 +34,5 @@ for libvips in "$pkg"/node_modules/@img/sharp-libvips-*; do
   rm -rf "$libvips"
   printf '%s\n' "[[ -d node_modules/$name ]] || xz -dc libvips.tar.xz | tar -C node_modules -xf -" >> "$pkg/unpack.sh"
 done
-rm -rf "$pkg/out/test/"{checkpoint,processor,generation,cli,package,sampler,engine,golden}
+rm -rf "$pkg/out/test/"{checkpoint,processor,generation,cli,package,sampler,engine,golden,fuzz,reliability}
 du -sh "$pkg"

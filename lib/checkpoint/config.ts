@@ -86,7 +86,13 @@ function read<T>(object: Json, key: string, where: string, check: (v: unknown) =
   return value;
 }
 
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+/**
+ * The native engine reads every count as a 32-bit int (native/core/model_config.h); a larger value
+ * would wrap there (a fuzzed config.json with max_position_embeddings 1e15 did), so it is refused here.
+ */
+const maxCount = 2 ** 31 - 1;
+const isCount = (v: unknown): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= maxCount;
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const isString = (v: unknown): v is string => typeof v === 'string';

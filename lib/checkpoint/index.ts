@@ -59,23 +59,41 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+}
+
 /** The shard files of a model directory: model.safetensors, or the ones the index names. */
 async function shardFiles(dir: string): Promise<{ files: string[]; weightMap?: Record<string, string> }> {
   const indexPath = join(dir, 'model.safetensors.index.json');
   if (await exists(indexPath)) {
-    const index = (await readJson(indexPath, 'safetensors index')) as { weight_map?: unknown };
-    const weightMap = index.weight_map;
+    const index = await readJson(indexPath, 'safetensors index');
+    const weightMap =
+      typeof index === 'object' && index !== null
+        ? (index as { weight_map?: unknown }).weight_map
+        : undefined;
     if (typeof weightMap !== 'object' || weightMap === null) {
       throw new CheckpointError(`${indexPath} has no weight_map`, { file: indexPath });
     }
     const names = [...new Set(Object.values(weightMap as Record<string, string>))].sort();
     for (const name of names) {
-      if (typeof name !== 'string' || name.includes('/') || name.includes('\\')) {
+      // A shard is a file beside the index: '', '.' and '..' name folders (found by test/fuzz).
+      if (
+        typeof name !== 'string' ||
+        name.includes('/') ||
+        name.includes('\\') ||
+        name === '' ||
+        name === '.' ||
+        name === '..'
+      ) {
         throw new CheckpointError(`${indexPath} names an invalid shard ${JSON.stringify(name)}`, {
           file: indexPath,
         });
       }
-      if (!(await exists(join(dir, name)))) {
+      if (!(await isFile(join(dir, name)))) {
         throw new CheckpointError(`${indexPath} points to a missing shard ${name}`, {
           file: join(dir, name),
         });

@@ -105,6 +105,13 @@ export async function readShardHeader(path: string): Promise<ShardHeader> {
       .map(([name, entry]) => parseEntry(path, name, entry, dataStart, fileBytes));
     checkNoOverlap(path, tensors);
     return { path, fileBytes, tensors };
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    // A read that fails (a folder named as a shard: EISDIR, an I/O error) names the shard too.
+    throw new CheckpointError(`cannot read checkpoint shard ${path}: ${(error as Error).message}`, {
+      file: path,
+      cause: error,
+    });
   } finally {
     await handle.close();
   }

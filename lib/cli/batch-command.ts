@@ -1,8 +1,7 @@
 /**
  * `vl2 batch`: requests from a JSONL file, results appended to a JSONL file as they finish. Resumable:
  * ids already in the output are skipped. A failed request is written with its error; the batch goes on.
- * Input lines: { "id": "...", "prompt": "...", "images": ["a.jpg"], "options": { "maxTokens": 64 } }
- * or { "id": "...", "messages": [...] }.
+ * Input lines: see batch-lines.ts (each checked whole; a refused line is recorded under its id).
  * Both files are streamed (a first pass counts, a second feeds the batch as it goes), so memory stays
  * flat for any number of lines; the batch prepares the next requests' images while others generate.
  */
@@ -12,28 +11,10 @@ import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { BatchRequest } from '../batch.js';
-import { InvalidArgumentError } from '../errors.js';
 import { gpusHelp, gpusLoadOptions } from './gpus-option.js';
+import { BatchLineError, parseBatchLine } from './batch-lines.js';
 import { loadWithProgress } from './load-with-progress.js';
 import { checkModelOrQueue, type QueueBatchFlags, runBatchOnQueue } from './queue-batch.js';
-
-interface InputLine {
-  id?: string;
-  prompt?: string;
-  images?: string[];
-  messages?: BatchRequest['messages'];
-  options?: BatchRequest['options'];
-}
-
-function toRequest(line: InputLine, lineNumber: number): BatchRequest {
-  const id = line.id ?? `line-${lineNumber}`;
-  if (line.messages) return { id, messages: line.messages, options: line.options };
-  if (typeof line.prompt !== 'string')
-    throw new InvalidArgumentError(`line ${lineNumber}: needs "prompt" or "messages"`);
-  const images = line.images ?? [];
-  const content = `${images.map(() => '<image>\n').join('')}${line.prompt}`;
-  return { id, messages: [{ role: 'user', content, images }], options: line.options };
-}
 
 /** The file's lines with their 1-based numbers, read as a stream. */
 async function* linesOf(file: string): AsyncGenerator<[string, number]> {
@@ -48,7 +29,7 @@ async function doneIds(output: string): Promise<Set<string>> {
   for await (const [line] of linesOf(output)) {
     if (!line.trim()) continue;
     try {
-      ids.add((JSON.parse(line) as { id: string }).id);
+      ids.add(String((JSON.parse(line) as { id: unknown }).id));
     } catch {
       // a line cut short by an interrupted run: that request runs again
     }
@@ -63,12 +44,14 @@ async function* pendingLines(input: string, skip: Set<string>): AsyncGenerator<P
   for await (const [text, lineNumber] of linesOf(input)) {
     if (!text.trim()) continue;
     try {
-      const request = toRequest(JSON.parse(text) as InputLine, lineNumber);
+      const request = parseBatchLine(text, lineNumber);
       if (!skip.has(request.id as string)) yield { request };
     } catch (error) {
+      const id = error instanceof BatchLineError ? error.requestId : `line-${lineNumber}`;
+      if (skip.has(id)) continue; // recorded by an earlier run
       yield {
         invalid: JSON.stringify({
-          id: `line-${lineNumber}`,
+          id,
           error: { code: 'VL2_INVALID_ARGUMENT', message: (error as Error).message },
         }),
       };

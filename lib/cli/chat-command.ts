@@ -1,5 +1,5 @@
 /** `vl2 chat`: an interactive conversation; `/image PATH` attaches an image to the next message. */
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { ChatMessage, ImageInput } from '../processor/index.js';
 import { loadWithProgress } from './load-with-progress.js';
@@ -18,16 +18,17 @@ export function registerChatCommand(program: Command): void {
     .action(async (options: { model: string; maxTokens: number; tokenizer?: string }) => {
       const model = await loadWithProgress(options.model, { tokenizer: options.tokenizer });
       const rl = createInterface({ input: process.stdin, output: process.stdout });
+      // The line iterator buffers what arrives while an answer is generated; rl.question() drops such
+      // lines, so piped input (a script, a test) lost everything after its first line.
+      const lines = rl[Symbol.asyncIterator]();
       const history: ChatMessage[] = [];
       let pending: ImageInput[] = [];
       try {
         for (;;) {
-          let line: string;
-          try {
-            line = (await rl.question('you> ')).trim();
-          } catch {
-            break; // input closed
-          }
+          process.stdout.write('you> ');
+          const next = await lines.next();
+          if (next.done) break; // input closed
+          const line = next.value.trim();
           if (line === '/exit') break;
           if (line === '/reset') {
             history.length = 0;

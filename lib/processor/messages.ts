@@ -40,6 +40,8 @@ export function normaliseMessage(message: ChatMessage, index: number): Normalise
       `${where}.role must be 'system', 'user' or 'assistant', got ${String(message.role)}`,
     );
   }
+  if (message.images !== undefined && !Array.isArray(message.images))
+    throw new InvalidArgumentError(`${where}.images must be an array`);
   if (typeof message.content === 'string') {
     const images = message.images ?? [];
     const placeholders = message.content.split(imagePlaceholder).length - 1;
@@ -58,6 +60,8 @@ export function normaliseMessage(message: ChatMessage, index: number): Normalise
   const images: ImageInput[] = [];
   message.content.forEach((part, i) => {
     if (part?.type === 'text') {
+      if (typeof part.text !== 'string')
+        throw new InvalidArgumentError(`${where}.content[${i}].text must be a string`);
       if (part.text.includes(imagePlaceholder)) {
         throw new InvalidArgumentError(
           `${where}.content[${i}]: text parts may not contain ${imagePlaceholder}; use an image part`,

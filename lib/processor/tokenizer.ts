@@ -32,6 +32,9 @@ export const bosToken = '<｜begin▁of▁sentence｜>';
 export const eosToken = '<｜end▁of▁sentence｜>';
 export const imageToken = '<image>';
 
+/** Text that exercises every stage of a byte-level BPE pipeline: words, digits, CJK, punctuation, a special token. */
+const tokenizerProbeText = 'Hello, world 123 世界 <image>\n';
+
 /** A Hugging Face tokenizer.json (byte-level BPE for DeepSeek-VL2). */
 export class HfTokenizer implements TextTokenizer {
   readonly bosId: number;
@@ -43,7 +46,7 @@ export class HfTokenizer implements TextTokenizer {
   private constructor(
     private readonly tokenizer: Tokenizer,
     added: AddedToken[],
-    source: string,
+    private readonly source: string,
   ) {
     this.byContent = new Map(added.map((t) => [t.content, t.id]));
     this.specialIds = new Set(added.filter((t) => t.special).map((t) => t.id));
@@ -72,19 +75,72 @@ export class HfTokenizer implements TextTokenizer {
       );
     }
     const configPath = join(tokenizerJsonPath, '..', 'tokenizer_config.json');
-    const config = await readFile(configPath, 'utf8').then(
-      (text) => JSON.parse(text) as Record<string, unknown>,
-      () => ({}),
-    );
-    return new HfTokenizer(new Tokenizer(json, config), json.added_tokens ?? [], tokenizerJsonPath);
+    // Optional: absent means no chat-template extras; present but unreadable is refused by name.
+    const configText = await readFile(configPath, 'utf8').catch(() => '{}');
+    let config: Record<string, unknown>;
+    try {
+      config = JSON.parse(configText);
+    } catch (error) {
+      throw new CheckpointError(`${configPath} is not valid JSON`, { file: configPath, cause: error });
+    }
+    if (typeof config !== 'object' || config === null || Array.isArray(config))
+      throw new CheckpointError(`${configPath} is not a JSON object`, { file: configPath });
+    const refuse = (why: string, cause?: unknown) =>
+      new CheckpointError(`the tokenizer ${tokenizerJsonPath} ${why}`, { file: tokenizerJsonPath, cause });
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw refuse('is not a JSON object');
+    const added = json.added_tokens ?? [];
+    if (
+      !Array.isArray(added) ||
+      !added.every(
+        (t) =>
+          typeof t === 'object' && t !== null && Number.isSafeInteger(t.id) && typeof t.content === 'string',
+      )
+    ) {
+      throw refuse('has added_tokens that are not a list of {id, content}');
+    }
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = new Tokenizer(json, config);
+    } catch (error) {
+      // @huggingface/tokenizers throws plain Errors (and TypeErrors) for the structures it cannot read.
+      throw refuse(`cannot be read: ${(error as Error).message}`, error);
+    }
+    const loaded = new HfTokenizer(tokenizer, added, tokenizerJsonPath);
+    // @huggingface/tokenizers builds parts of its pipeline on first use: a malformed pre-tokenizer or
+    // decoder fails only when text goes through it (found by test/fuzz/tokenizer), so text goes
+    // through once here, where the error can name the file.
+    loaded.decode(loaded.encode(tokenizerProbeText));
+    return loaded;
   }
 
   encode(text: string): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    try {
+      return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    } catch (error) {
+      throw this.unusable(error);
+    }
+  }
+
+  /** A library failure on text: the tokenizer file describes a pipeline that cannot run. */
+  private unusable(error: unknown): CheckpointError {
+    return new CheckpointError(
+      `the tokenizer ${this.source} cannot process text: ${(error as Error).message}`,
+      {
+        file: this.source,
+        cause: error,
+      },
+    );
   }
 
   decode(ids: number[], options: { skipSpecial?: boolean } = {}): string {
-    return this.tokenizer.decode(ids, { skip_special_tokens: options.skipSpecial ?? false });
+    // The library refuses an empty list; no ids are no text (found by test/fuzz/tokenizer).
+    if (ids.length === 0) return '';
+    try {
+      return this.tokenizer.decode(ids, { skip_special_tokens: options.skipSpecial ?? false });
+    } catch (error) {
+      throw this.unusable(error);
+    }
   }
 
   tokenId(token: string): number | undefined {

@@ -36,12 +36,19 @@ WeightStore::WeightStore(const std::vector<std::string>& files, std::vector<Tens
                                        std::to_string(files_.size()));
     }
     const MappedFile& file = *files_[static_cast<std::size_t>(record.fileIndex)];
-    std::uint64_t elements = 1;
+    // Checked products: a shape whose element count wraps 64 bits could otherwise match a small
+    // byte length, and numel() would overflow later (found by test/fuzz/native/weight_store_fuzz).
+    std::uint64_t bytes = dtypeSize(record.dtype);
+    bool overflow = false;
     for (std::int64_t d : record.shape) {
       if (d < 0) fail(ErrorCode::kCheckpoint, "tensor " + record.name + " has a negative dimension");
-      elements *= static_cast<std::uint64_t>(d);
+      overflow = overflow || __builtin_mul_overflow(bytes, static_cast<std::uint64_t>(d), &bytes);
     }
-    if (elements * dtypeSize(record.dtype) != record.byteLength) {
+    if (overflow || static_cast<std::int64_t>(bytes) < 0) {
+      fail(ErrorCode::kCheckpoint,
+           "tensor " + record.name + " has shape " + shapeToString(record.shape) + ", too large to address");
+    }
+    if (bytes != record.byteLength) {
       fail(ErrorCode::kCheckpoint, "tensor " + record.name + " in " + file.path() + ": " +
                                        std::to_string(record.byteLength) + " bytes do not hold " +
                                        dtypeName(record.dtype) + shapeToString(record.shape));

@@ -127,7 +127,9 @@ void Model::validatePrompt(const PromptInput& prompt, std::int64_t alreadyCached
   }
   std::int64_t tiles = 0, imageTokens = 0;
   for (auto [across, down] : prompt.imagesSpatialCrop) {
-    if (across < 1 || down < 1 || across * down > 81) {
+    // The product in 64 bits: two int32 halves of a malformed layout overflow int (UBSan reported
+    // it under test/fuzz/native-boundary).
+    if (across < 1 || down < 1 || static_cast<std::int64_t>(across) * down > 81) {
       fail(ErrorCode::kInvalidArgument, "invalid images_spatial_crop entry [" + std::to_string(across) +
                                             ", " + std::to_string(down) + "]");
     }

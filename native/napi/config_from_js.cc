@@ -5,8 +5,9 @@
 namespace vl2::napi {
 namespace {
 
-int intOr(const Napi::Object& o, const char* key, double fallback, const std::string& where) {
-  return static_cast<int>(numberFieldOr(o, key, fallback, where));
+// Config counts are non-negative ints (lib/checkpoint/config.ts refuses the rest first).
+int intOr(const Napi::Object& o, const char* key, int fallback, const std::string& where) {
+  return static_cast<int>(integerFieldOr(o, key, fallback, 0, INT32_MAX, where));
 }
 
 LanguageConfig languageFromJs(const Napi::Object& o) {
@@ -85,13 +86,15 @@ CheckpointFromJs checkpointFromJs(const Napi::Object& table) {
   Napi::Array tensorArray = tensors.As<Napi::Array>();
   out.records.reserve(tensorArray.Length());
   for (std::uint32_t i = 0; i < tensorArray.Length(); ++i) {
+    if (!tensorArray.Get(i).IsObject()) fail(ErrorCode::kInvalidArgument, "checkpoint.tensors holds objects");
     Napi::Object entry = tensorArray.Get(i).As<Napi::Object>();
     TensorRecord record;
     record.name = stringFieldOr(entry, "name", "", "tensor");
     const std::string where = "tensor " + record.name;
-    record.fileIndex = static_cast<int>(numberField(entry, "file", where));
-    record.offset = static_cast<std::uint64_t>(numberField(entry, "offset", where));
-    record.byteLength = static_cast<std::uint64_t>(numberField(entry, "byteLength", where));
+    record.fileIndex = static_cast<int>(integerField(entry, "file", 0, INT32_MAX, where));
+    record.offset = static_cast<std::uint64_t>(integerField(entry, "offset", 0, kMaxSafeInteger, where));
+    record.byteLength =
+        static_cast<std::uint64_t>(integerField(entry, "byteLength", 0, kMaxSafeInteger, where));
     record.dtype = dtypeFromName(stringFieldOr(entry, "dtype", "", where), record.name);
     for (std::int32_t d : int32ArrayField(entry, "shape", where)) record.shape.push_back(d);
     out.records.push_back(std::move(record));

@@ -5,6 +5,7 @@
 // does not keep the process alive.
 #include "napi/generator_binding.h"
 
+#include <algorithm>
 #include <memory>
 #include <unordered_set>
 #include <vector>
@@ -34,12 +35,14 @@ using Events = std::vector<TokenEvent>;
 SamplingParams samplingFromJs(const Napi::Object& s) {
   SamplingParams params;
   params.temperature = static_cast<float>(numberFieldOr(s, "temperature", 0, "sampling"));
-  params.topK = static_cast<int>(numberFieldOr(s, "topK", 0, "sampling"));
+  // Past the vocabulary topK and maxTokens change nothing, so any safe integer is taken and capped.
+  params.topK = static_cast<int>(
+      std::min<std::int64_t>(integerFieldOr(s, "topK", 0, 0, kMaxSafeInteger, "sampling"), INT32_MAX));
   params.topP = static_cast<float>(numberFieldOr(s, "topP", 1, "sampling"));
   params.minP = static_cast<float>(numberFieldOr(s, "minP", 0, "sampling"));
   params.repetitionPenalty = static_cast<float>(numberFieldOr(s, "repetitionPenalty", 1, "sampling"));
   if (!isAbsent(s.Get("seed"))) {
-    params.seed = static_cast<std::uint64_t>(numberField(s, "seed", "sampling"));
+    params.seed = static_cast<std::uint64_t>(integerField(s, "seed", 0, kMaxSafeInteger, "sampling"));
     params.seeded = true;
   }
   return params;
@@ -126,8 +129,8 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
         fail(ErrorCode::kInvalidArgument, "NativeGenerator(model, onEvents) needs a callback");
       std::int64_t stepTokens = kDefaultStepTokens;
       if (info[2].IsObject())
-        stepTokens = static_cast<std::int64_t>(numberFieldOr(
-            info[2].As<Napi::Object>(), "stepTokens", static_cast<double>(kDefaultStepTokens), "options"));
+        stepTokens = integerFieldOr(info[2].As<Napi::Object>(), "stepTokens", kDefaultStepTokens, 1,
+                                    INT32_MAX, "options");
       if (stepTokens < 1) fail(ErrorCode::kInvalidArgument, "stepTokens must be at least 1");
       tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "vl2-tokens", 0, 1);
       tsfn_.Unref(env);
@@ -202,7 +205,8 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
       }
       if (!isAbsent(o.Get("stopTokenIds")))
         request->stopTokenIds = int32ArrayField(o, "stopTokenIds", "request");
-      request->maxTokens = static_cast<int>(numberFieldOr(o, "maxTokens", 512, "request"));
+      request->maxTokens = static_cast<int>(std::min<std::int64_t>(
+          integerFieldOr(o, "maxTokens", 512, 0, kMaxSafeInteger, "request"), INT32_MAX));
       request->sampling = samplingFromJs(isAbsent(o.Get("sampling")) ? Napi::Object::New(info.Env())
                                                                      : objectField(o, "sampling", "request"));
       PromptInput check;

@@ -14,6 +14,22 @@ double numberFieldOr(const Napi::Object& object, const char* key, double fallbac
   return isAbsent(object.Get(key)) ? fallback : numberField(object, key, where);
 }
 
+std::int64_t integerField(const Napi::Object& object, const char* key, std::int64_t min, std::int64_t max,
+                          const std::string& where) {
+  const double value = numberField(object, key, where);
+  if (!(value >= static_cast<double>(min) && value <= static_cast<double>(max)) ||
+      value != std::floor(value)) {
+    fail(ErrorCode::kInvalidArgument, where + "." + key + " must be an integer in [" + std::to_string(min) +
+                                          ", " + std::to_string(max) + "]");
+  }
+  return static_cast<std::int64_t>(value);
+}
+
+std::int64_t integerFieldOr(const Napi::Object& object, const char* key, std::int64_t fallback,
+                            std::int64_t min, std::int64_t max, const std::string& where) {
+  return isAbsent(object.Get(key)) ? fallback : integerField(object, key, min, max, where);
+}
+
 bool boolFieldOr(const Napi::Object& object, const char* key, bool fallback, const std::string& where) {
   Napi::Value value = object.Get(key);
   if (isAbsent(value)) return fallback;

@@ -17,6 +17,15 @@ inline bool isAbsent(const Napi::Value& value) { return value.IsUndefined() || v
 
 double numberField(const Napi::Object& object, const char* key, const std::string& where);
 double numberFieldOr(const Napi::Object& object, const char* key, double fallback, const std::string& where);
+// A whole number in [min, max]. Casting a double outside the target type's range is undefined
+// behaviour (UBSan's float-cast-overflow), so NaN, fractions and out-of-range values are refused
+// with kInvalidArgument before any cast.
+std::int64_t integerField(const Napi::Object& object, const char* key, std::int64_t min, std::int64_t max,
+                          const std::string& where);
+std::int64_t integerFieldOr(const Napi::Object& object, const char* key, std::int64_t fallback,
+                            std::int64_t min, std::int64_t max, const std::string& where);
+// The largest integer a JS number holds exactly (2^53 - 1).
+constexpr std::int64_t kMaxSafeInteger = (std::int64_t{1} << 53) - 1;
 bool boolFieldOr(const Napi::Object& object, const char* key, bool fallback, const std::string& where);
 std::string stringFieldOr(const Napi::Object& object, const char* key, const std::string& fallback,
                           const std::string& where);

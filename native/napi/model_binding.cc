@@ -179,8 +179,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     for (std::uint32_t i = 0; i < array.Length(); ++i) {
       if (!array.Get(i).IsObject()) fail(ErrorCode::kInvalidArgument, "decode requests must be objects");
       Napi::Object item = array.Get(i).As<Napi::Object>();
-      requests.push_back(DecodeRequest{static_cast<std::int64_t>(numberField(item, "sequence", "request")),
-                                       static_cast<std::int32_t>(numberField(item, "token", "request"))});
+      requests.push_back(DecodeRequest{
+          integerField(item, "sequence", 0, kMaxSafeInteger, "request"),
+          static_cast<std::int32_t>(integerField(item, "token", INT32_MIN, INT32_MAX, "request"))});
     }
     return requests;
   }
@@ -277,10 +278,10 @@ Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
     ModelOptions options;
     if (info[1].IsObject()) {
       Napi::Object o = info[1].As<Napi::Object>();
-      options.threads = static_cast<int>(numberFieldOr(o, "threads", 0, "options"));
-      options.cacheTokens = static_cast<std::int64_t>(numberFieldOr(o, "cacheTokens", 8192, "options"));
+      options.threads = static_cast<int>(integerFieldOr(o, "threads", 0, 0, INT32_MAX, "options"));
+      options.cacheTokens = integerFieldOr(o, "cacheTokens", 8192, 0, kMaxSafeInteger, "options");
       options.cacheMemoryFraction = numberFieldOr(o, "cacheMemoryFraction", 0, "options");
-      options.cudaDevice = static_cast<int>(numberFieldOr(o, "cudaDevice", 0, "options"));
+      options.cudaDevice = static_cast<int>(integerFieldOr(o, "cudaDevice", 0, 0, INT32_MAX, "options"));
       const Napi::Value device = o.Get("device");
       if (device.IsString() && device.As<Napi::String>().Utf8Value() == "cuda") {
         options.device = Device::kCuda;

@@ -1,0 +1,466 @@
+/**
+ * A request storm against one loaded model, free of vitest so the same code runs as a CPU test
+ * (test/reliability/storm.test.ts, a few hundred requests) and as a plain script on the GPU machine
+ * (test/cuda/run-storm.ts, 10,000 requests with --device cuda).
+ *
+ * Phase 1, the storm: `requests` chats through a KV cache too small for the load (preemption), with
+ * `concurrency` in flight; a seeded mix of well-formed requests (text, some with an image, random
+ * sampling options), requests aborted before they start, after some chunks or by a timer, streams the
+ * consumer leaves early, and malformed requests (bad options, bad messages, broken images, prompts
+ * past the context). Afterwards: every well-formed request ended `stop`/`length`, or `abort` when it
+ * was aborted; every malformed one was refused with the typed error its fault calls for; nothing is
+ * still open at the deadline; a request after the storm completes (the scheduler thread lives); the
+ * KV cache is whole again; RSS (and on a GPU, device memory) is back within a stated bound.
+ *
+ * Phase 2, close under load: a second model gets `concurrency` requests, close() is called while
+ * they stream; each ends with an AbortError (or had finished), a request on the closed model is
+ * refused, and RSS after the close is within the bound of the storm's baseline.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  AbortError,
+  type ChatMessage,
+  ContextOverflowError,
+  type GenerateOptions,
+  ImageError,
+  InvalidArgumentError,
+  type LoadOptions,
+  loadModel,
+  type Model,
+  Vl2Error,
+} from '../../lib/index.js';
+import { goldenPath } from './golden.js';
+import { settledRss } from './memory.js';
+
+export interface StormOptions {
+  /** A golden model variant (default 'tiny', with the fixture tokenizer). */
+  variant?: 'tiny' | 'small' | 'base';
+  device?: 'cpu' | 'cuda';
+  requests: number;
+  /** Requests in flight at once (default 32). */
+  concurrency?: number;
+  /** KV cache capacity: small, so that the storm preempts (default 1024 tokens). */
+  cacheTokens?: number;
+  /** Seed of the request mix (default 1). */
+  seed?: number;
+  /** Everything must have settled by then (default 10 minutes). */
+  deadlineMs?: number;
+  /** RSS after the storm (and after close) may exceed the baseline by at most this (default 128 MiB). */
+  rssBoundBytes?: number;
+  /** CPU worker threads (default 1 on the CPU, leaving the JS thread a core). */
+  threads?: number;
+  log?: (line: string) => void;
+}
+
+type Kind =
+  | 'plain'
+  | 'image'
+  | 'abortBefore'
+  | 'abortAfterChunks'
+  | 'abortTimer'
+  | 'leaveEarly'
+  | 'badOptions'
+  | 'badMessages'
+  | 'badImage'
+  | 'overflow';
+
+const malformedKinds = new Set<Kind>(['badOptions', 'badMessages', 'badImage', 'overflow']);
+
+/** The share of each kind of request, out of 100. */
+const mix: [Kind, number][] = [
+  ['plain', 46],
+  ['image', 6],
+  ['abortBefore', 4],
+  ['abortAfterChunks', 10],
+  ['abortTimer', 6],
+  ['leaveEarly', 6],
+  ['badOptions', 8],
+  ['badMessages', 6],
+  ['badImage', 4],
+  ['overflow', 4],
+];
+
+export interface StormReport {
+  device: string;
+  variant: string;
+  requests: number;
+  concurrency: number;
+  cacheTokens: number;
+  /** Requests by kind. */
+  kinds: Record<string, number>;
+  completed: number;
+  aborted: number;
+  /** Malformed requests refused with the expected typed error. */
+  refused: number;
+  /** Requests that ended in a way their kind does not allow: each with the reason. */
+  unexpected: string[];
+  /** Requests not settled by the deadline. */
+  stuck: number;
+  preemptions: number;
+  completionTokens: number;
+  stormMs: number;
+  /** The request after the storm ended with stop/length. */
+  afterStormCompleted: boolean;
+  cacheFreeAfter: number;
+  cacheCapacity: number;
+  rssBaselineBytes: number;
+  rssAfterStormBytes: number;
+  rssAfterCloseBytes: number;
+  rssBoundBytes: number;
+  /** GPU: device memory free before and after the storm (0 on the CPU). */
+  deviceFreeBaselineBytes: number;
+  deviceFreeAfterBytes: number;
+  /** Phase 2: requests in flight at close(), how many ended with AbortError or had completed. */
+  closeInFlight: number;
+  closeAborted: number;
+  closeCompleted: number;
+  closeUnexpected: string[];
+  /** Every check, true when it held. */
+  checks: Record<string, boolean>;
+}
+
+/** mulberry32: a small seeded generator, so a failing storm can be replayed by its seed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Planned {
+  index: number;
+  kind: Kind;
+  messages: ChatMessage[];
+  options: GenerateOptions;
+  /** abortAfterChunks / leaveEarly: after this many chunks; abortTimer: after this many ms. */
+  after: number;
+}
+
+function plan(index: number, next: () => number, image: Buffer, maxPositions: number): Planned {
+  let roll = next() * 100;
+  let kind: Kind = 'plain';
+  for (const [k, share] of mix) {
+    if (roll < share) {
+      kind = k;
+      break;
+    }
+    roll -= share;
+  }
+  const words = 1 + Math.floor(next() * 60);
+  const text = `Request ${index}: ${'tell me more about the storm '.repeat(Math.ceil(words / 6)).slice(0, words * 6)}`;
+  const sampling: GenerateOptions =
+    next() < 0.5
+      ? {}
+      : { temperature: 0.2 + next(), topP: 0.5 + next() / 2, topK: Math.floor(next() * 50), seed: index };
+  const options: GenerateOptions = { maxTokens: 1 + Math.floor(next() * 48), ...sampling };
+  const after = 1 + Math.floor(next() * 6);
+  const user = (content: string, images?: (string | Buffer)[]): ChatMessage[] => [
+    { role: 'user', content, ...(images ? { images } : {}) },
+  ];
+  switch (kind) {
+    case 'image':
+      return { index, kind, messages: user(`<image>\n${text}`, [image]), options, after };
+    case 'badOptions': {
+      const bad: GenerateOptions[] = [
+        { temperature: -1 },
+        { topP: 2 },
+        { maxTokens: 0 },
+        { seed: -5 },
+        { stop: [''] },
+        { nonsense: true } as GenerateOptions,
+      ];
+      return {
+        index,
+        kind,
+        messages: user(text),
+        options: bad[index % bad.length] as GenerateOptions,
+        after,
+      };
+    }
+    case 'badMessages': {
+      const bad = [
+        [{ role: 'robot', content: text }],
+        [{ role: 'user', content: 5 }],
+        [{ role: 'user', content: '<image> two <image>', images: [image] }],
+        [],
+        [{ role: 'user', content: [{ type: 'text', text: 7 }] }],
+      ] as unknown as ChatMessage[][];
+      return { index, kind, messages: bad[index % bad.length] as ChatMessage[], options, after };
+    }
+    case 'badImage': {
+      const broken = Buffer.from(image.subarray(0, Math.max(8, Math.floor(image.length / 3))));
+      return { index, kind, messages: user(`<image>\n${text}`, [broken]), options, after };
+    }
+    case 'overflow':
+      return { index, kind, messages: user('x '.repeat(maxPositions + 16)), options, after };
+    default:
+      return { index, kind, messages: user(text), options, after };
+  }
+}
+
+type Outcome = { result: 'completed' | 'aborted' | 'refused'; tokens: number } | { unexpected: string };
+
+async function runOne(model: Model, request: Planned, next: () => number): Promise<Outcome> {
+  const controller = new AbortController();
+  const { kind } = request;
+  const aborts = kind === 'abortBefore' || kind === 'abortAfterChunks' || kind === 'abortTimer';
+  if (kind === 'abortBefore') controller.abort();
+  let timer: NodeJS.Timeout | undefined;
+  if (kind === 'abortTimer') timer = setTimeout(() => controller.abort(), request.after * next() * 20);
+  const options = { ...request.options, ...(aborts ? { signal: controller.signal } : {}) };
+  let chunks = 0;
+  let finish: string | undefined;
+  let tokens = 0;
+  try {
+    const stream = model.chat(request.messages, options);
+    for await (const chunk of stream) {
+      chunks++;
+      tokens += chunk.tokenIds.length;
+      if (chunk.finishReason) finish = chunk.finishReason;
+      if (kind === 'abortAfterChunks' && chunks === request.after) controller.abort();
+      if (kind === 'leaveEarly' && chunks === request.after) break;
+    }
+    if (kind === 'leaveEarly' && finish === undefined) return { result: 'aborted', tokens };
+    if (malformedKinds.has(kind)) return { unexpected: `#${request.index} ${kind}: accepted (${finish})` };
+    if (finish === 'stop' || finish === 'length') return { result: 'completed', tokens };
+    if (finish === 'abort' && aborts) return { result: 'aborted', tokens };
+    return { unexpected: `#${request.index} ${kind}: ended with finishReason ${finish}` };
+  } catch (error) {
+    const expected: Partial<Record<Kind, new (...args: never[]) => Vl2Error>> = {
+      badOptions: InvalidArgumentError,
+      badMessages: InvalidArgumentError,
+      badImage: ImageError,
+      overflow: ContextOverflowError,
+      abortBefore: AbortError,
+      abortAfterChunks: AbortError,
+      abortTimer: AbortError,
+    };
+    const want = expected[kind];
+    if (want && error instanceof want)
+      return { result: malformedKinds.has(kind) ? 'refused' : 'aborted', tokens };
+    const name = error instanceof Vl2Error ? `${error.name} ${error.code}` : String(error);
+    return {
+      unexpected: `#${request.index} ${kind}: threw ${name}: ${(error as Error).message?.slice(0, 200)}`,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Settles when every promise has, or at the deadline; returns how many were still open. */
+async function settleBy(promises: Promise<unknown>[], deadline: number): Promise<number> {
+  let open = promises.length;
+  for (const p of promises) p.finally(() => open--).catch(() => {});
+  const all = Promise.allSettled(promises);
+  const left = deadline - Date.now();
+  await Promise.race([all, sleep(Math.max(0, left))]);
+  return open;
+}
+
+async function waitForCache(model: Model, deadline: number): Promise<void> {
+  // Requests that ended by a stop string or early leave are freed on the scheduler's next turn.
+  while (Date.now() < deadline && model.info().cacheFreeTokens !== model.info().cacheCapacityTokens)
+    await sleep(10);
+}
+
+export async function runStorm(options: StormOptions): Promise<StormReport> {
+  const variant = options.variant ?? 'tiny';
+  const device = options.device ?? 'cpu';
+  const concurrency = options.concurrency ?? 32;
+  const cacheTokens = options.cacheTokens ?? 1024;
+  const rssBoundBytes = options.rssBoundBytes ?? 128 * 1024 * 1024;
+  const deadline = Date.now() + (options.deadlineMs ?? 600_000);
+  const log = options.log ?? (() => {});
+  const next = random(options.seed ?? 1);
+  const load: LoadOptions = {
+    device,
+    cacheTokens,
+    threads: options.threads ?? (device === 'cpu' ? 1 : undefined),
+    ...(variant === 'tiny' ? { tokenizer: goldenPath('tokenizer', 'tokenizer.json') } : {}),
+  };
+  if (variant !== 'tiny') {
+    const { ByteTokenizer } = await import('../../lib/index.js');
+    load.tokenizer = new ByteTokenizer(1024);
+  }
+  const modelDir = goldenPath('models', variant);
+  const image = readFileSync(goldenPath('images', 'synthetic-385x383.png'));
+  const model = await loadModel(modelDir, load);
+  const maxPositions = model.info().maxPositions;
+  const report: StormReport = {
+    device,
+    variant,
+    requests: options.requests,
+    concurrency,
+    cacheTokens,
+    kinds: {},
+    completed: 0,
+    aborted: 0,
+    refused: 0,
+    unexpected: [],
+    stuck: 0,
+    preemptions: 0,
+    completionTokens: 0,
+    stormMs: 0,
+    afterStormCompleted: false,
+    cacheFreeAfter: 0,
+    cacheCapacity: model.info().cacheCapacityTokens,
+    rssBaselineBytes: 0,
+    rssAfterStormBytes: 0,
+    rssAfterCloseBytes: 0,
+    rssBoundBytes,
+    deviceFreeBaselineBytes: 0,
+    deviceFreeAfterBytes: 0,
+    closeInFlight: 0,
+    closeAborted: 0,
+    closeCompleted: 0,
+    closeUnexpected: [],
+    checks: {},
+  };
+  try {
+    // Warm-up: allocators, the vision path and the prefix cache reach their steady size first.
+    const warm = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        model.generate(
+          [
+            {
+              role: 'user',
+              content: i === 0 ? '<image>\nwarm up' : `warm up ${i}`,
+              ...(i === 0 ? { images: [image] } : {}),
+            },
+          ],
+          { maxTokens: 8 },
+        ),
+      ),
+    );
+    report.completionTokens += warm.reduce((n, r) => n + r.tokenIds.length, 0);
+    await waitForCache(model, deadline);
+    report.rssBaselineBytes = settledRss();
+    report.deviceFreeBaselineBytes = model.info().deviceFreeBytes;
+    log(
+      `storm: ${options.requests} requests on ${variant}/${device}, ${concurrency} in flight, cache ${cacheTokens} tokens`,
+    );
+
+    const started = Date.now();
+    const preemptionsBefore = model.stats().preemptions;
+    let issued = 0;
+    const outcomes: Promise<void>[] = [];
+    const worker = async () => {
+      while (issued < options.requests && Date.now() < deadline) {
+        const request = plan(issued++, next, image, maxPositions);
+        report.kinds[request.kind] = (report.kinds[request.kind] ?? 0) + 1;
+        const outcome = await runOne(model, request, next);
+        if ('unexpected' in outcome) report.unexpected.push(outcome.unexpected);
+        else {
+          report[outcome.result]++;
+          report.completionTokens += outcome.tokens;
+        }
+        if ((report.completed + report.aborted + report.refused) % 1000 === 0) {
+          log(`storm: ${report.completed + report.aborted + report.refused} settled`);
+        }
+      }
+    };
+    for (let i = 0; i < concurrency; i++) outcomes.push(worker());
+    report.stuck = await settleBy(outcomes, deadline);
+    report.stuck += options.requests - issued; // never issued: the deadline came first
+    report.stormMs = Date.now() - started;
+    report.preemptions = model.stats().preemptions - preemptionsBefore;
+
+    const after = await model.generate([{ role: 'user', content: 'Are you still there?' }], { maxTokens: 4 });
+    report.afterStormCompleted = after.finishReason === 'length' || after.finishReason === 'stop';
+    await waitForCache(model, deadline);
+    report.cacheFreeAfter = model.info().cacheFreeTokens;
+    report.rssAfterStormBytes = settledRss();
+    report.deviceFreeAfterBytes = model.info().deviceFreeBytes;
+  } finally {
+    await model.close();
+  }
+
+  // Phase 2: close() with requests streaming.
+  const closing = await loadModel(modelDir, load);
+  const streams = Array.from({ length: concurrency }, (_, i) =>
+    (async (): Promise<'aborted' | 'completed' | string> => {
+      try {
+        const result = await closing.generate([{ role: 'user', content: `Write at length, ${i}.` }], {
+          maxTokens: 200,
+        });
+        return result.finishReason === 'abort' ? `finishReason abort without an AbortError` : 'completed';
+      } catch (error) {
+        return error instanceof AbortError ? 'aborted' : `threw ${String(error)}`;
+      }
+    })(),
+  );
+  report.closeInFlight = streams.length;
+  // Close once the first tokens flow: some requests decode, others still wait or prefill.
+  while (closing.stats().steps < 3 && Date.now() < deadline) await sleep(5);
+  await closing.close();
+  const stillOpen = await settleBy(streams, deadline);
+  report.stuck += stillOpen;
+  for (const outcome of await Promise.all(
+    streams.map((s) => Promise.race([s, sleep(0).then(() => 'stuck')])),
+  )) {
+    if (outcome === 'aborted') report.closeAborted++;
+    else if (outcome === 'completed') report.closeCompleted++;
+    else report.closeUnexpected.push(outcome);
+  }
+  const refusedAfterClose = await closing
+    .generate([{ role: 'user', content: 'after close' }], { maxTokens: 2 })
+    .then(
+      () => false,
+      (error) => error instanceof AbortError,
+    );
+  report.rssAfterCloseBytes = settledRss();
+
+  const wellFormed =
+    options.requests - report.refused - report.unexpected.filter((u) => / bad|overflow/.test(u)).length;
+  report.checks = {
+    'every request settled by the deadline': report.stuck === 0,
+    'every request ended as its kind allows': report.unexpected.length === 0,
+    'completed + aborted + refused = requests':
+      report.completed + report.aborted + report.refused === options.requests && wellFormed >= 0,
+    'the cache forced preemption': report.preemptions > 0,
+    'a request after the storm completes': report.afterStormCompleted,
+    'the KV cache is whole again': report.cacheFreeAfter === report.cacheCapacity,
+    'RSS after the storm within the bound':
+      report.rssAfterStormBytes - report.rssBaselineBytes <= rssBoundBytes,
+    'close() ends every stream (AbortError or completed)':
+      report.closeUnexpected.length === 0 &&
+      report.closeAborted + report.closeCompleted === report.closeInFlight,
+    'close() aborted requests in flight': report.closeAborted > 0,
+    'a request on a closed model is refused with AbortError': refusedAfterClose,
+    'RSS after close within the bound': report.rssAfterCloseBytes - report.rssBaselineBytes <= rssBoundBytes,
+  };
+  if (device === 'cuda') {
+    // Device memory is reserved at load (weights, cache, activations): a storm may not take more.
+    report.checks['device memory back to its baseline (within 64 MiB)'] =
+      report.deviceFreeBaselineBytes - report.deviceFreeAfterBytes <= 64 * 1024 * 1024;
+  }
+  return report;
+}
+
+/** The report as lines for a log or a test failure. */
+export function describeStorm(report: StormReport): string[] {
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return [
+    `storm ${report.variant}/${report.device}: ${report.requests} requests (${Object.entries(report.kinds)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}), ${report.concurrency} in flight, cache ${report.cacheTokens} tokens`,
+    `  completed ${report.completed}, aborted ${report.aborted}, refused ${report.refused}, unexpected ${report.unexpected.length}, stuck ${report.stuck}`,
+    `  ${report.completionTokens} tokens in ${(report.stormMs / 1000).toFixed(1)} s, ${report.preemptions} preemptions`,
+    `  RSS baseline ${mib(report.rssBaselineBytes)}, after storm ${mib(report.rssAfterStormBytes)}, after close ${mib(report.rssAfterCloseBytes)} (bound +${mib(report.rssBoundBytes)})`,
+    ...(report.device === 'cuda'
+      ? [
+          `  device free: baseline ${mib(report.deviceFreeBaselineBytes)}, after ${mib(report.deviceFreeAfterBytes)}`,
+        ]
+      : []),
+    `  close under load: ${report.closeInFlight} in flight, ${report.closeAborted} aborted, ${report.closeCompleted} completed`,
+    ...Object.entries(report.checks).map(([check, ok]) => `  ${ok ? 'ok  ' : 'FAIL'} ${check}`),
+    ...report.unexpected.slice(0, 20).map((u) => `  unexpected: ${u}`),
+    ...report.closeUnexpected.slice(0, 20).map((u) => `  unexpected at close: ${u}`),
+  ];
+}
