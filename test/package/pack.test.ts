@@ -3,20 +3,31 @@
  * platform's prebuild when prebuilds/ lacks a current one) gives a tarball with the binary; install
  * it into an empty project and load it from there. The install must not build anything.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const work = mkdtempSync(join(tmpdir(), 'vl2-pack-'));
+// npm's own script, run with node, so the install below can have a PATH without compilers.
+const npmCli = realpathSync(execFileSync('sh', ['-c', `command -v ${npm}`], { encoding: 'utf8' }).trim());
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('npm pack tarball', () => {
-  it('carries a prebuild made by prepack, installs into an empty project from it and loads', () => {
+  it('carries a prebuild made by prepack, installs with no compiler on PATH, loads and runs vl2 demo', () => {
     const packed = execFileSync(npm, ['pack', '--pack-destination', work, '--json'], {
       cwd: root,
       encoding: 'utf8',
@@ -39,9 +50,18 @@ describe('npm pack tarball', () => {
     const project = join(work, 'consumer');
     execFileSync('mkdir', ['-p', project]);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    execFileSync(npm, ['install', '--no-audit', '--no-fund', join(work, filename)], {
+    // No compiler on PATH (no cc, c++, cmake or nvcc): only node and the shell npm runs scripts with.
+    const bin = join(work, 'bin-without-compilers');
+    mkdirSync(bin);
+    for (const tool of [process.execPath, '/bin/sh', '/usr/bin/env'])
+      symlinkSync(tool, join(bin, basename(tool)));
+    const noCompilers = { ...process.env, PATH: bin };
+    for (const compiler of ['cc', 'c++', 'cmake', 'nvcc'])
+      expect(spawnSync('sh', ['-c', `command -v ${compiler}`], { env: noCompilers }).status).not.toBe(0);
+    execFileSync(process.execPath, [npmCli, 'install', '--no-audit', '--no-fund', join(work, filename)], {
       cwd: project,
       stdio: 'pipe',
+      env: noCompilers,
     });
 
     const installed = join(project, 'node_modules', 'deepseek-vl2');
@@ -71,5 +91,13 @@ describe('npm pack tarball', () => {
       }).trim(),
     );
     expect(readdirSync(join(installed, 'prebuilds'))).toContain(platform);
+    // The installed command runs the whole path (a random toy model, the bundled image) with no
+    // compiler anywhere on PATH.
+    const demo = execFileSync(join(project, 'node_modules', '.bin', 'vl2'), ['demo', '--max-tokens', '8'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: noCompilers,
+    });
+    expect(demo).toMatch(/demo \(small structure at toy width, random weights\): \d+ prompt tokens/);
   });
 });

@@ -220,6 +220,32 @@ describe('POST /v1/chat/completions', () => {
     }
   });
 
+  it('gives 200 streamed requests at concurrency 32 each exactly the tokens model.generate gives', async () => {
+    const { model, served } = context;
+    const questions = Array.from({ length: 200 }, (_, i) => `Question ${i}: what comes after ${i * 7}?`);
+    const expected: string[] = [];
+    for (const q of questions)
+      expected.push((await model.generate([{ role: 'user', content: q }], { maxTokens: 12 })).text);
+    const got: string[] = new Array(questions.length);
+    let next = 0;
+    const client = async () => {
+      while (next < questions.length) {
+        const i = next++;
+        const stream = await served.client.chat.completions.create({
+          model: modelName,
+          messages: [{ role: 'user', content: questions[i] as string }],
+          max_tokens: 12,
+          stream: true,
+        });
+        got[i] = (await collect(stream)).text;
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, client));
+    expect(got).toEqual(expected);
+    // Distinct prompts give distinct answers here, so a mixed-up stream could not pass unnoticed.
+    expect(new Set(expected).size).toBeGreaterThan(100);
+  });
+
   it('lists the model', async () => {
     const models = await context.served.client.models.list();
     expect(models.data.map((m) => m.id)).toEqual([modelName]);
