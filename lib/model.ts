@@ -22,7 +22,14 @@ import { type RemoteFetchOptions, remoteFetchLimits } from './net/safe-fetch.js'
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { PreparedPrompt } from './prepared.js';
 import { type ChatMessage, type ProcessOptions, Processor, type TextTokenizer } from './processor/index.js';
-import type { ChatChunk, FinishReason, GenerateResult } from './results.js';
+import {
+  type ChatChunk,
+  type ChatStream,
+  chatStream,
+  type FinishReason,
+  type GenerateResult,
+  wholeResult,
+} from './results.js';
 import { IncrementalDecoder } from './stream.js';
 
 export type { GenerateOptions } from './options.js';
@@ -244,17 +251,9 @@ export class Model implements LoadedModel {
     options: GenerateOptions = {},
     /** @internal */
     hooks: ChatHooks = {},
-  ): AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> } {
+  ): ChatStream {
     const resolved = resolveOptions(options);
-    let resolveResult!: (r: GenerateResult) => void;
-    let rejectResult!: (e: unknown) => void;
-    const result = new Promise<GenerateResult>((resolve, reject) => {
-      resolveResult = resolve;
-      rejectResult = reject;
-    });
-    result.catch(() => {}); // observed through the iterator; avoid an unhandled rejection
-    const iterate = () => this.run(messages, resolved, hooks, resolveResult, rejectResult);
-    return { [Symbol.asyncIterator]: iterate, result };
+    return chatStream((resolve, reject) => this.run(messages, resolved, hooks, resolve, reject));
   }
 
   /** Generates the whole answer. */
@@ -262,11 +261,7 @@ export class Model implements LoadedModel {
     messages: ChatMessage[] | PreparedPrompt,
     options: GenerateOptions = {},
   ): Promise<GenerateResult> {
-    const stream = this.chat(messages, options);
-    for await (const _ of stream) {
-      // drain: the result collects everything
-    }
-    return stream.result;
+    return wholeResult(this.chat(messages, options));
   }
 
   /**

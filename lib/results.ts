@@ -54,3 +54,31 @@ export interface GenerateResult {
   /** Grounded objects parsed from the text, in pixels of the (first) image. */
   boxes: GroundedObject[];
 }
+
+/** What chat() returns: the answer's chunks as they come, and the whole result when it ends. */
+export type ChatStream = AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> };
+
+/**
+ * A ChatStream over `run`, a generator that yields the chunks and settles the result through the
+ * callbacks it is given; it starts when iteration starts.
+ */
+export function chatStream(
+  run: (resolve: (r: GenerateResult) => void, reject: (e: unknown) => void) => AsyncGenerator<ChatChunk>,
+): ChatStream {
+  let resolveResult!: (r: GenerateResult) => void;
+  let rejectResult!: (e: unknown) => void;
+  const result = new Promise<GenerateResult>((resolve, reject) => {
+    resolveResult = resolve;
+    rejectResult = reject;
+  });
+  result.catch(() => {}); // observed through the iterator; avoid an unhandled rejection
+  return { [Symbol.asyncIterator]: () => run(resolveResult, rejectResult), result };
+}
+
+/** Reads a ChatStream to its end and returns the whole result. */
+export async function wholeResult(stream: ChatStream): Promise<GenerateResult> {
+  for await (const _ of stream) {
+    // drain: the result collects everything
+  }
+  return stream.result;
+}

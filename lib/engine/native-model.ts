@@ -14,6 +14,15 @@ import type {
   PrefillResult,
 } from './native-types.js';
 
+/** A native call with its failure turned into our typed error. */
+async function native<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw fromNativeError(error);
+  }
+}
+
 function validateOptions(options: EngineOptions): void {
   const { threads, cacheTokens, device, cudaDevice, cacheMemoryFraction } = options;
   if (device !== undefined && device !== 'cpu' && device !== 'cuda') {
@@ -86,20 +95,12 @@ export class EngineModel {
     prompt: EnginePrompt,
     options: { capture?: boolean } = {},
   ): Promise<PrefillResult> {
-    try {
-      return await this.handle.prefill(sequence, prompt, options);
-    } catch (error) {
-      throw fromNativeError(error);
-    }
+    return native(() => this.handle.prefill(sequence, prompt, options));
   }
 
   /** Appends one token to each sequence in one batched step; resolves with [requests, vocab] logits. */
   async decode(requests: { sequence: number; token: number }[]): Promise<Float32Array> {
-    try {
-      return await this.handle.decode(requests);
-    } catch (error) {
-      throw fromNativeError(error);
-    }
+    return native(() => this.handle.decode(requests));
   }
 
   /**
@@ -109,20 +110,12 @@ export class EngineModel {
   async decodeWithRouting(
     requests: { sequence: number; token: number }[],
   ): Promise<{ logits: Float32Array; experts: Int32Array }> {
-    try {
-      return await this.handle.decode(requests, { capture: true });
-    } catch (error) {
-      throw fromNativeError(error);
-    }
+    return native(() => this.handle.decode(requests, { capture: true }));
   }
 
   /** One decode step whose next tokens the backend picks greedily where the logits are (only ids come back). */
   async decodeGreedy(requests: { sequence: number; token: number }[]): Promise<Int32Array> {
-    try {
-      return await this.handle.decodeGreedy(requests);
-    } catch (error) {
-      throw fromNativeError(error);
-    }
+    return native(() => this.handle.decodeGreedy(requests));
   }
 
   close(): void {
@@ -131,11 +124,7 @@ export class EngineModel {
 
   /** Copies every weight to GPU memory in large pinned chunks and frees it again: the upload's cost. */
   async measureGpuUpload(): Promise<{ bytes: number; seconds: number }> {
-    try {
-      return await this.handle.measureGpuUpload();
-    } catch (error) {
-      throw fromNativeError(error);
-    }
+    return native(() => this.handle.measureGpuUpload());
   }
 
   private call<T>(body: () => T): T {

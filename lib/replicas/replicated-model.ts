@@ -13,7 +13,7 @@ import { type ChatHooks, type LoadedModel, type LoadOptions, Model, type Schedul
 import { type GenerateOptions, resolveOptions } from '../options.js';
 import type { PreparedPrompt } from '../prepared.js';
 import { type ChatMessage, HfTokenizer, type Processor } from '../processor/index.js';
-import type { ChatChunk, GenerateResult } from '../results.js';
+import { type ChatChunk, type ChatStream, chatStream, type GenerateResult, wholeResult } from '../results.js';
 import type { ReplicaPlacement } from './devices.js';
 import { type ReplicaLoad, ReplicaRouter } from './router.js';
 
@@ -151,31 +151,16 @@ export class ReplicatedModel implements LoadedModel {
   }
 
   /** Streams the answer from the replica with the least outstanding work when iteration starts. */
-  chat(
-    messages: ChatMessage[] | PreparedPrompt,
-    options: GenerateOptions = {},
-  ): AsyncIterable<ChatChunk> & { result: Promise<GenerateResult> } {
+  chat(messages: ChatMessage[] | PreparedPrompt, options: GenerateOptions = {}): ChatStream {
     const { maxTokens } = resolveOptions(options); // invalid options throw here, as Model.chat does
-    let resolveResult!: (r: GenerateResult) => void;
-    let rejectResult!: (e: unknown) => void;
-    const result = new Promise<GenerateResult>((resolve, reject) => {
-      resolveResult = resolve;
-      rejectResult = reject;
-    });
-    result.catch(() => {}); // observed through the iterator; avoid an unhandled rejection
-    const iterate = () => this.run(messages, options, maxTokens, resolveResult, rejectResult);
-    return { [Symbol.asyncIterator]: iterate, result };
+    return chatStream((resolve, reject) => this.run(messages, options, maxTokens, resolve, reject));
   }
 
   async generate(
     messages: ChatMessage[] | PreparedPrompt,
     options: GenerateOptions = {},
   ): Promise<GenerateResult> {
-    const stream = this.chat(messages, options);
-    for await (const _ of stream) {
-      // drain: the result collects everything
-    }
-    return stream.result;
+    return wholeResult(this.chat(messages, options));
   }
 
   /** Runs many requests over all replicas; concurrency defaults to 64 per replica. */

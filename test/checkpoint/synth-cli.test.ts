@@ -1,18 +1,11 @@
 /** `vl2 synth` as a user runs it: the files of a real checkpoint, and typed refusals of bad options. */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../lib/checkpoint/index.js';
+import { vl2, workFolder } from '../support/cli.js';
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '..', '..');
-const vl2 = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', join(root, 'lib', 'cli', 'main.ts'), ...args], { cwd: root });
-const work = await mkdtemp(join(tmpdir(), 'vl2-synth-cli-'));
-afterAll(() => rm(work, { recursive: true, force: true }));
+const work = await workFolder('vl2-synth-cli-');
 
 describe('vl2 synth', () => {
   it('writes a checkpoint with the files a published one has, which then validates', async () => {

@@ -1,18 +1,11 @@
 /** The vl2 command line, run as a user runs it (through tsx, so it needs no build step). */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { vl2, workFolder } from '../support/cli.js';
 import { goldenPath } from '../support/golden.js';
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '..', '..');
-const vl2 = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', join(root, 'lib', 'cli', 'main.ts'), ...args], { cwd: root });
-const work = await mkdtemp(join(tmpdir(), 'vl2-cli-'));
-afterAll(() => rm(work, { recursive: true, force: true }));
+const work = await workFolder('vl2-cli-');
 
 describe('vl2 CLI', () => {
   it('demo runs a random model end to end and reports throughput', async () => {

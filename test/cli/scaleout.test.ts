@@ -3,21 +3,14 @@
  * where CUDA cannot run, a malformed --gpus list, --queue with flags that belong to the workers,
  * a queue address that is not redis://HOST:PORT/NAME, a Redis that does not answer.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { backends } from '../../lib/backends.js';
+import { vl2, workFolder } from '../support/cli.js';
 import { goldenPath } from '../support/golden.js';
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '..', '..');
-const vl2 = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', join(root, 'lib', 'cli', 'main.ts'), ...args], { cwd: root });
-const work = await mkdtemp(join(tmpdir(), 'vl2-scaleout-'));
-afterAll(() => rm(work, { recursive: true, force: true }));
+const work = await workFolder('vl2-scaleout-');
 const cuda = backends().find((b) => b.name === 'cuda');
 
 describe('vl2 scale-out flags', () => {

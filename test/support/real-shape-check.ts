@@ -178,25 +178,12 @@ export async function checkRealShapes(variant: VariantName, layers = 3): Promise
     // 1. An image of 2x1 local tiles and text: vision, projector, embeddings, every layer, logits.
     const image = await both(randomPrompt(config, 11, 48, { across: 2, down: 1 }));
     const where = `${variant} image prompt`;
-    lines.push(
-      error(
-        where,
-        'vision0 (SigLIP, first tile)',
-        image.onGpu.vision0 as Float32Array,
-        image.onCpu.vision0 as Float32Array,
-      ),
-    );
-    lines.push(
-      error(
-        where,
-        'projector0',
-        image.onGpu.projector0 as Float32Array,
-        image.onCpu.projector0 as Float32Array,
-      ),
-    );
-    lines.push(
-      error(where, 'embeddings', image.onGpu.embeds as Float32Array, image.onCpu.embeds as Float32Array),
-    );
+    for (const [label, key] of [
+      ['vision0 (SigLIP, first tile)', 'vision0'],
+      ['projector0', 'projector0'],
+      ['embeddings', 'embeds'],
+    ] as const)
+      lines.push(error(where, label, image.onGpu[key] as Float32Array, image.onCpu[key] as Float32Array));
     lines.push(...promptLines(where, image.onGpu, image.onCpu, hidden, firstMoeLayer, topK, report));
 
     // 2. A 1024-token prompt: its first chunk through flash attention.

@@ -17,6 +17,8 @@
  * refused, and RSS after the close is within the bound of the storm's baseline.
  */
 import { readFileSync } from 'node:fs';
+// mulberry32, seeded, so a failing storm can be replayed by its seed.
+import { seededRandom as random } from '../../bench/support/prompts.js';
 import {
   AbortError,
   type ChatMessage,
@@ -117,18 +119,6 @@ export interface StormReport {
   closeUnexpected: string[];
   /** Every check, true when it held. */
   checks: Record<string, boolean>;
-}
-
-/** mulberry32: a small seeded generator, so a failing storm can be replayed by its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
