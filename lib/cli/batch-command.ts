@@ -11,8 +11,8 @@ import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { BatchRequest } from '../batch.js';
-import { gpusHelp, gpusLoadOptions } from './gpus-option.js';
 import { BatchLineError, parseBatchLine } from './batch-lines.js';
+import { gpusHelp, gpusLoadOptions } from './gpus-option.js';
 import { loadWithProgress } from './load-with-progress.js';
 import { checkModelOrQueue, type QueueBatchFlags, runBatchOnQueue } from './queue-batch.js';
 

@@ -138,7 +138,7 @@ describe('results', () => {
       { messages: [{ role: 'user', content: '<image>\nFour.', images: [image] }], options: { maxTokens: 2 } },
       { id: 'e', messages: [{ role: 'user', content: 'Five.' }] },
     ] as const;
-    const progress: { done: number; total: number; failed: number }[] = [];
+    const progress: { done: number; total: number | undefined; failed: number }[] = [];
     const results = [];
     for await (const r of model.generateBatch(
       requests.map((r) => ({ ...r, messages: [...r.messages] as ChatMessage[] })),
