@@ -71,7 +71,13 @@ interface RunResult {
   tiles: number;
   outputTokens: number;
   failed: number;
+  /** How the answers ended, e.g. { length: 250, stop: 6 }: both runs should end alike. */
+  finishes: Record<string, number>;
 }
+
+const countFinish = (finishes: Record<string, number>, reason: string) => {
+  finishes[reason] = (finishes[reason] ?? 0) + 1;
+};
 
 /** End to end: generateBatch reads, decodes, tiles and generates, with its look-ahead. */
 async function endToEnd(
@@ -87,9 +93,11 @@ async function endToEnd(
   const started = performance.now();
   let outputTokens = 0;
   let failed = 0;
+  const finishes: Record<string, number> = {};
   for await (const result of model.generateBatch(requests, { concurrency })) {
     if (result.error) failed++;
     outputTokens += result.result?.usage.completionTokens ?? 0;
+    countFinish(finishes, result.result?.finishReason ?? result.error?.code ?? 'none');
   }
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -98,6 +106,7 @@ async function endToEnd(
     tiles: files.reduce((n, f) => n + countTiles(f), 0),
     outputTokens,
     failed,
+    finishes,
   };
 }
 
@@ -110,19 +119,23 @@ async function modelOnly(model: Model, files: string[]): Promise<RunResult> {
   let next = 0;
   let outputTokens = 0;
   let failed = 0;
+  const finishes: Record<string, number> = {};
   const worker = async () => {
     while (next < prepared.length) {
       const prompt = prepared[next++] as PreparedPrompt;
       try {
-        outputTokens += (await model.generate(prompt, { maxTokens })).usage.completionTokens;
-      } catch {
+        const result = await model.generate(prompt, { maxTokens });
+        outputTokens += result.usage.completionTokens;
+        countFinish(finishes, result.finishReason);
+      } catch (error) {
         failed++;
+        countFinish(finishes, (error as { code?: string }).code ?? 'error');
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
-  return { seconds, images: files.length, tiles, outputTokens, failed };
+  return { seconds, images: files.length, tiles, outputTokens, failed, finishes };
 }
 
 const { dir: modelDir, cleanup } = await benchModel(undefined, depth, variant);
@@ -161,6 +174,9 @@ try {
         tiles: r.tiles,
         'output tokens': r.outputTokens,
         failed: r.failed,
+        'finish reasons': Object.entries(r.finishes)
+          .map(([reason, n]) => `${reason} ${n}`)
+          .join(', '),
         seconds: r.seconds,
         'images/s': r.images / r.seconds,
         'tiles/s': r.tiles / r.seconds,

@@ -6,7 +6,8 @@
 # `npm run build:native` and ../shared/device/prepare.sh; carry `.device`; on the
 # device: `source .device/env.sh; bash .device/pkg/unpack.sh; cd .device/pkg; node out/...`.
 # `--images` adds what image decoding needs (sharp with this platform's libvips, xz-packed, and the
-# tokenizer module the processor imports), for bench/processor.
+# tokenizer module the processor imports) and what the package index loads (the hub client), for
+# bench/processor, bench/batch, bench/multi-gpu and the storm.
 #   usage: bash scripts/stage-device.sh [--images] [extra node_modules package...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,9 @@ printf '%s\n' 'cd "$(dirname "$0")" && { [[ -f build/Release/deepseek_vl2.node ]
 modules=(node-gyp-build commander)
 if [[ "${1:-}" == "--images" ]]; then
   shift
-  modules+=(sharp detect-libc semver @huggingface/tokenizers)
+  # The package index also exports the hub client (@huggingface/hub and what it loads).
+  modules+=(sharp detect-libc semver @huggingface/tokenizers @huggingface/hub @huggingface/tasks
+    @huggingface/xetchunk-wasm @huggingface/blake3-jit gearhash-jit)
   for module in node_modules/@img/*; do modules+=("${module#node_modules/}"); done
 fi
 for module in "${modules[@]}" "$@"; do

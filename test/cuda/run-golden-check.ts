@@ -10,13 +10,15 @@ import { type ModelVariant, modelVariants } from '../support/golden.js';
 const args = process.argv.slice(2);
 const deviceFlag = args.indexOf('--device');
 const device = deviceFlag >= 0 ? (args[deviceFlag + 1] as 'cpu' | 'cuda') : 'cuda';
+const casesFlag = args.indexOf('--cases');
+const caseCount = casesFlag >= 0 ? Number(args[casesFlag + 1]) : undefined;
 const variants = args.filter(
   (a, i) => (modelVariants as readonly string[]).includes(a) && args[i - 1] !== '--device',
 );
 let failures = 0;
 for (const variant of (variants.length ? variants : modelVariants) as ModelVariant[]) {
   const started = Date.now();
-  const lines = await checkVariant(variant, device);
+  const lines = await checkVariant(variant, device, caseCount);
   const failed = lines.filter((line) => !passed(line));
   failures += failed.length;
   console.log(

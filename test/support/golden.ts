@@ -159,8 +159,9 @@ export async function decodeCasesBatched(
   model: DecodingModel,
   variant: ModelVariant,
   visit: (row: Float32Array, golden: GoldenCase, step: number) => void,
+  names: readonly string[] = caseNames,
 ): Promise<void> {
-  const cases = caseNames.map((name) => goldenCase(variant, name));
+  const cases = names.map((name) => goldenCase(variant, name));
   const sequences: number[] = [];
   try {
     for (const golden of cases) {
