@@ -9,7 +9,7 @@
 // never freed at exit, and LeakSanitizer reports them by the hundred with no frame of ours; our
 // leaks are measured instead by the storm test's RSS bound (test/reliability/storm.test.ts).
 //
-//   node scripts/test-asan.mjs   # test/golden test/engine test/generation, the native-boundary fuzz
+//   node scripts/test-asan.mjs   # the tests in defaultTests below
 //   node scripts/test-asan.mjs test/engine/x.test.ts
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -37,8 +37,17 @@ if (!libasan || !existsSync(libasan)) {
 
 const tests = process.argv.slice(2);
 // The tests that drive native code hardest: every golden forward pass, the engine API, generation
-// (scheduler, sampling, cancellation, close) and arbitrary requests at the N-API boundary.
-const defaultTests = ['test/golden', 'test/engine', 'test/generation', 'test/fuzz/native-boundary.test.ts'];
+// (scheduler, sampling, cancellation, close), the native image resampling and tiling (processor),
+// and arbitrary input at the N-API boundary, through the image decoder and through the server.
+const defaultTests = [
+  'test/golden',
+  'test/engine',
+  'test/generation',
+  'test/processor',
+  'test/fuzz/native-boundary.test.ts',
+  'test/fuzz/image.test.ts',
+  'test/fuzz/server-bodies.test.ts',
+];
 const env = {
   ...process.env,
   LD_PRELOAD: libasan,

@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../errors.js';
 import { type ModelConfig, parseModelConfig, type RawModelConfig } from './config.js';
-import { expectedTensors, unusedTensorPrefixes } from './expected-tensors.js';
+import { eachExpectedTensor, unusedTensorPrefixes } from './expected-tensors.js';
 import { readShardHeader, type TensorDtype } from './safetensors.js';
 
 export type { LanguageConfig, ModelConfig, ProjectorConfig, VisionConfig } from './config.js';
@@ -150,7 +150,7 @@ export async function openCheckpoint(directory: string): Promise<CheckpointTable
   });
 
   const tensors: TensorEntry[] = [];
-  for (const expected of expectedTensors(modelConfig)) {
+  for (const expected of eachExpectedTensor(modelConfig)) {
     const entry = found.get(expected.name);
     if (!entry) {
       const where = weightMap?.[expected.name] ? ` (the index says ${weightMap[expected.name]})` : '';

@@ -32,6 +32,9 @@ export const bosToken = '<｜begin▁of▁sentence｜>';
 export const eosToken = '<｜end▁of▁sentence｜>';
 export const imageToken = '<image>';
 
+/** Token ids cross into native code as int32. */
+const maxTokenId = 2 ** 31 - 1;
+
 /** Text that exercises every stage of a byte-level BPE pipeline: words, digits, CJK, punctuation, a special token. */
 const tokenizerProbeText = 'Hello, world 123 世界 <image>\n';
 
@@ -115,11 +118,18 @@ export class HfTokenizer implements TextTokenizer {
   }
 
   encode(text: string): number[] {
+    let ids: number[];
     try {
-      return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+      ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
     } catch (error) {
       throw this.unusable(error);
     }
+    // A vocabulary entry that is not a token id (a string, -1, 0.5: found by test/fuzz/tokenizer)
+    // comes out as such; the engine takes int32 ids only.
+    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id > maxTokenId);
+    if (bad !== undefined)
+      throw this.unusable(new Error(`it produced ${JSON.stringify(bad)}, which is not a token id`));
+    return ids;
   }
 
   /** A library failure on text: the tokenizer file describes a pipeline that cannot run. */

@@ -10,7 +10,9 @@
  * past the context). Afterwards: every well-formed request ended `stop`/`length`, or `abort` when it
  * was aborted; every malformed one was refused with the typed error its fault calls for; nothing is
  * still open at the deadline; a request after the storm completes (the scheduler thread lives); the
- * KV cache is whole again; RSS (and on a GPU, device memory) is back within a stated bound.
+ * KV cache is whole again; RSS (and on a GPU, device memory) is back within a stated bound of the
+ * baseline taken after a first round of the storm (a fifth of it, at least two per slot in flight), so
+ * the allocators' high-water mark for this concurrency is in the baseline and growth is what counts.
  *
  * Phase 2, close under load: a second model gets `concurrency` requests, close() is called while
  * they stream; each ends with an AbortError (or had finished), a request on the closed model is
@@ -105,6 +107,11 @@ export interface StormReport {
   afterStormCompleted: boolean;
   cacheFreeAfter: number;
   cacheCapacity: number;
+  /** After the four warm-up requests, before any storm (informational). */
+  rssBeforeWarmRoundBytes: number;
+  /** Requests in the first round, after which the baseline is taken. */
+  warmRoundRequests: number;
+  /** After the first storm round: what the later RSS readings are compared with. */
   rssBaselineBytes: number;
   rssAfterStormBytes: number;
   rssAfterCloseBytes: number;
@@ -300,6 +307,8 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     afterStormCompleted: false,
     cacheFreeAfter: 0,
     cacheCapacity: model.info().cacheCapacityTokens,
+    rssBeforeWarmRoundBytes: 0,
+    warmRoundRequests: 0,
     rssBaselineBytes: 0,
     rssAfterStormBytes: 0,
     rssAfterCloseBytes: 0,
@@ -330,8 +339,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     );
     report.completionTokens += warm.reduce((n, r) => n + r.tokenIds.length, 0);
     await waitForCache(model, deadline);
-    report.rssBaselineBytes = settledRss();
-    report.deviceFreeBaselineBytes = model.info().deviceFreeBytes;
+    report.rssBeforeWarmRoundBytes = settledRss();
     log(
       `storm: ${options.requests} requests on ${variant}/${device}, ${concurrency} in flight, cache ${cacheTokens} tokens`,
     );
@@ -339,9 +347,9 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     const started = Date.now();
     const preemptionsBefore = model.stats().preemptions;
     let issued = 0;
-    const outcomes: Promise<void>[] = [];
+    let limit = 0;
     const worker = async () => {
-      while (issued < options.requests && Date.now() < deadline) {
+      while (issued < limit && Date.now() < deadline) {
         const request = plan(issued++, next, image, maxPositions);
         report.kinds[request.kind] = (report.kinds[request.kind] ?? 0) + 1;
         const outcome = await runOne(model, request, next);
@@ -355,8 +363,20 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
         }
       }
     };
-    for (let i = 0; i < concurrency; i++) outcomes.push(worker());
-    report.stuck = await settleBy(outcomes, deadline);
+    const round = async (until: number) => {
+      limit = until;
+      const workers = Array.from({ length: concurrency }, () => worker());
+      report.stuck += await settleBy(workers, deadline);
+    };
+    // The first round, at full concurrency, brings every allocator to the high-water mark this load
+    // needs (glibc arenas, the scheduler's buffers, sharp's cache; on a GPU pinned staging and graph
+    // captures); the baseline is taken after it, so the check below sees growth, not that plateau.
+    await round(Math.min(options.requests, Math.max(concurrency * 2, Math.floor(options.requests / 5))));
+    await waitForCache(model, deadline);
+    report.rssBaselineBytes = settledRss();
+    report.deviceFreeBaselineBytes = model.info().deviceFreeBytes;
+    report.warmRoundRequests = issued;
+    await round(options.requests);
     report.stuck += options.requests - issued; // never issued: the deadline came first
     report.stormMs = Date.now() - started;
     report.preemptions = model.stats().preemptions - preemptionsBefore;
@@ -406,13 +426,11 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     );
   report.rssAfterCloseBytes = settledRss();
 
-  const wellFormed =
-    options.requests - report.refused - report.unexpected.filter((u) => / bad|overflow/.test(u)).length;
   report.checks = {
     'every request settled by the deadline': report.stuck === 0,
     'every request ended as its kind allows': report.unexpected.length === 0,
     'completed + aborted + refused = requests':
-      report.completed + report.aborted + report.refused === options.requests && wellFormed >= 0,
+      report.completed + report.aborted + report.refused === options.requests,
     'the cache forced preemption': report.preemptions > 0,
     'a request after the storm completes': report.afterStormCompleted,
     'the KV cache is whole again': report.cacheFreeAfter === report.cacheCapacity,
@@ -442,7 +460,7 @@ export function describeStorm(report: StormReport): string[] {
       .join(', ')}), ${report.concurrency} in flight, cache ${report.cacheTokens} tokens`,
     `  completed ${report.completed}, aborted ${report.aborted}, refused ${report.refused}, unexpected ${report.unexpected.length}, stuck ${report.stuck}`,
     `  ${report.completionTokens} tokens in ${(report.stormMs / 1000).toFixed(1)} s, ${report.preemptions} preemptions`,
-    `  RSS baseline ${mib(report.rssBaselineBytes)}, after storm ${mib(report.rssAfterStormBytes)}, after close ${mib(report.rssAfterCloseBytes)} (bound +${mib(report.rssBoundBytes)})`,
+    `  RSS before the storm ${mib(report.rssBeforeWarmRoundBytes)}, baseline after the first ${report.warmRoundRequests} requests ${mib(report.rssBaselineBytes)}, after storm ${mib(report.rssAfterStormBytes)}, after close ${mib(report.rssAfterCloseBytes)} (bound +${mib(report.rssBoundBytes)})`,
     ...(report.device === 'cuda'
       ? [
           `  device free: baseline ${mib(report.deviceFreeBaselineBytes)}, after ${mib(report.deviceFreeAfterBytes)}`,

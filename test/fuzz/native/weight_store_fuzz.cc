@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -23,15 +24,25 @@ constexpr std::size_t kMaxFileBytes = 4096;
 constexpr int kMaxRecords = 16;
 constexpr int kMaxDims = 6;
 
+std::string& scratchPath() {
+  static std::string path;
+  return path;
+}
+
+// Removes the shards and their folder when libFuzzer exits.
+void removeScratch() {
+  for (int f = 0; f < kMaxFiles; ++f) std::remove((scratchPath() + "/shard" + std::to_string(f)).c_str());
+  rmdir(scratchPath().c_str());
+}
+
 std::string scratchDir() {
-  static const std::string dir = [] {
+  if (scratchPath().empty()) {
     const char* base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    std::string path = std::string(base) + "/vl2-fuzz-ws-" + std::to_string(getpid());
-    std::remove(path.c_str());
-    mkdir(path.c_str(), 0700);
-    return path;
-  }();
-  return dir;
+    scratchPath() = std::string(base) + "/vl2-fuzz-ws-" + std::to_string(getpid());
+    mkdir(scratchPath().c_str(), 0700);
+    std::atexit(removeScratch);
+  }
+  return scratchPath();
 }
 
 std::int64_t dimension(FuzzedDataProvider& in) {
