@@ -6,7 +6,7 @@
  * the environment sets it) before anything can touch the pool, then runs the CLI. The bin points at
  * this file's CommonJS build, where modules load through synchronous require(): an ES module entry
  * would start the pool while loading, before any line of it ran. Services that embed the package set
- * UV_THREADPOOL_SIZE in their own environment (README, "Batch throughput").
+ * UV_THREADPOOL_SIZE in their own environment (README, "Processor: images, tiling, template, grounding").
  */
 import { availableParallelism } from 'node:os';
 
