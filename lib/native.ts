@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { CheckpointTable } from './checkpoint/index.js';
 import type { EngineOptions, NativeModelHandle } from './engine/native-types.js';
 import { NativeMissingError } from './errors.js';
+import type { GenerateOptions } from './options.js';
 
 /** One device the CUDA runtime reported. */
 export interface CudaDevice {
@@ -85,14 +86,10 @@ export interface NativeAddon {
 }
 
 /** Sampling options as the native sampler takes them (already validated by lib/options.ts). */
-export interface SamplerProbeOptions {
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repetitionPenalty?: number;
-  seed?: number;
-}
+export type SamplerProbeOptions = Pick<
+  GenerateOptions,
+  'temperature' | 'topK' | 'topP' | 'minP' | 'repetitionPenalty' | 'seed'
+>;
 
 /** The package root: the folder holding our package.json, whether we run from lib/ or dist/. */
 export function packageRoot(): string {
