@@ -95,14 +95,6 @@ function logitsLines(where: string, gpu: Float32Array, cpu: Float32Array): Check
   ];
 }
 
-/** Index of the first MoE layer whose experts differ for the last row, or -1. */
-function firstRoutingFlip(gpu: PrefillResult, cpu: PrefillResult, topK: number): number {
-  const a = gpu.experts as Int32Array;
-  const b = cpu.experts as Int32Array;
-  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return Math.floor(i / topK);
-  return -1;
-}
-
 /** experts: [MoE layers, rows, topK]; the first MoE layer where `row` routed differently, or -1. */
 function routingFlipOfRow(gpu: Int32Array, cpu: Int32Array, rows: number, row: number, topK: number): number {
   for (let i = 0; i < cpu.length; i++) {
@@ -132,7 +124,8 @@ function promptLines(
   report: RealShapeReport,
 ): CheckLine[] {
   const lines: CheckLine[] = [];
-  const flip = firstRoutingFlip(gpu, cpu, topK);
+  // A prompt reports one row of experts per MoE layer.
+  const flip = routingFlipOfRow(gpu.experts as Int32Array, cpu.experts as Int32Array, 1, 0, topK);
   // Rows of hiddenLast: 0 the embedding, l + 1 after layer l; a flip can touch rows after its layer.
   const firstTouched = flip < 0 ? Infinity : firstMoeLayer + flip + 1;
   const rows = (cpu.hiddenLast as Float32Array).length / hidden;

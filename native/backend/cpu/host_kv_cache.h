@@ -17,8 +17,6 @@ class HostKvCache {
         width_(width),
         values_(static_cast<std::size_t>(blocks * layers * kKvBlockTokens * width)) {}
 
-  std::int64_t bytesPerToken() const { return static_cast<std::int64_t>(layers_) * width_ * sizeof(float); }
-
   // The `width` values of token `position` of a sequence at `layer`.
   float* slot(const SequenceBlocks& sequence, int layer, std::int64_t position) {
     const std::int32_t block = sequence.blockTable[static_cast<std::size_t>(position / kKvBlockTokens)];

@@ -42,9 +42,13 @@ void tallyLaunch(const char* kernelName) {
   }
 }
 
-std::vector<std::pair<std::string, std::uint64_t>> launchTally() {
+}  // namespace vl2::cuda
+
+namespace vl2 {
+
+std::vector<std::pair<std::string, std::uint64_t>> cudaKernelLaunches() {
   std::map<std::string, std::uint64_t> byName;
-  for (const TallySlot& slot : slots) {
+  for (const cuda::TallySlot& slot : cuda::slots) {
     const char* name = slot.name.load(std::memory_order_acquire);
     const std::uint64_t launches = slot.launches.load(std::memory_order_relaxed);
     if (name != nullptr && launches > 0) byName[name] += launches;
@@ -52,15 +56,8 @@ std::vector<std::pair<std::string, std::uint64_t>> launchTally() {
   return {byName.begin(), byName.end()};
 }
 
-void resetLaunchTally() {
-  for (TallySlot& slot : slots) slot.launches.store(0, std::memory_order_relaxed);
+void resetCudaKernelLaunches() {
+  for (cuda::TallySlot& slot : cuda::slots) slot.launches.store(0, std::memory_order_relaxed);
 }
-
-}  // namespace vl2::cuda
-
-namespace vl2 {
-
-std::vector<std::pair<std::string, std::uint64_t>> cudaKernelLaunches() { return cuda::launchTally(); }
-void resetCudaKernelLaunches() { cuda::resetLaunchTally(); }
 
 }  // namespace vl2

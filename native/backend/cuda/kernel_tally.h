@@ -3,18 +3,10 @@
 // captured into a CUDA graph count once, at capture, not at each replay.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <utility>
-#include <vector>
-
 namespace vl2::cuda {
 
-// kernelName: a string literal (counted by address; equal names are merged when read).
+// kernelName: a string literal (counted by address; equal names are merged when read). Read and reset
+// through backend/cuda_kernel_launches.h.
 void tallyLaunch(const char* kernelName);
-
-// Every name counted since the last reset, with its launches, sorted by name.
-std::vector<std::pair<std::string, std::uint64_t>> launchTally();
-void resetLaunchTally();
 
 }  // namespace vl2::cuda

@@ -16,7 +16,7 @@ void CpuBackend::createCache(std::int64_t blocks) {
     cache_.reset();
     cache_ =
         std::make_unique<HostKvCache>(config_.language.numLayers, config_.language.kvCacheWidth(), blocks);
-    cacheBytes_ = static_cast<std::uint64_t>(blocks * kKvBlockTokens * cache_->bytesPerToken());
+    cacheBytes_ = static_cast<std::uint64_t>(blocks * kKvBlockTokens * cacheBytesPerToken());
   } catch (const std::bad_alloc&) {
     fail(ErrorCode::kOutOfMemory, "cannot allocate a KV cache of " + std::to_string(blocks * kKvBlockTokens) +
                                       " tokens; ask for fewer cacheTokens");
