@@ -50,7 +50,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.record({
 
 /** Applies one mutation: walks `path` (indices into each object's keys), then sets or deletes. */
 function apply(root: unknown, { path, value, remove }: Mutation): unknown {
-  if (typeof root !== 'object' || root === null) return value;
+  if (typeof root !== 'object' || root === null) return structuredClone(value);
   let node = root as Record<string, unknown>;
   for (let depth = 0; depth < path.length; depth++) {
     const keys = Object.keys(node);
@@ -58,8 +58,10 @@ function apply(root: unknown, { path, value, remove }: Mutation): unknown {
     const key = keys[(path[depth] as number) % keys.length] as string;
     const child = node[key];
     if (depth === path.length - 1 || typeof child !== 'object' || child === null) {
+      // A copy: fc.constantFrom hands out the same array/object instance every time, so placing it
+      // by reference lets a later mutation write it into itself (a circular document).
       if (remove) delete node[key];
-      else node[key] = value;
+      else node[key] = structuredClone(value);
       return root;
     }
     node = child as Record<string, unknown>;
