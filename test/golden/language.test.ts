@@ -4,33 +4,19 @@
  * vision path has its own file, vision.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { EngineModel } from '../../lib/engine/native-model.js';
-import {
-  caseNames,
-  fp32Tolerance,
-  goldenCase,
-  goldenPrompt,
-  modelVariants,
-  readF32,
-  relativeError,
-} from '../support/golden.js';
-import { useGoldenModels } from '../support/golden-models.js';
+import { caseNames, fp32Tolerance, modelVariants, relativeError } from '../support/golden.js';
+import { useGoldenModels, withCapturedPrefill } from '../support/golden-models.js';
 
 const models = useGoldenModels(4096);
 
 describe.each(modelVariants)('%s model', (variant) => {
-  it.each(caseNames)('%s: prompt embeddings, hidden states and logits', async (name) => {
-    const golden = goldenCase(variant, name);
-    const model = models.get(variant) as EngineModel;
-    const sequence = model.createSequence();
-    try {
-      const result = await model.prefill(sequence, goldenPrompt(golden), { capture: true });
-      const file = (suffix: string) => readF32('cases', `${variant}-${name}.${suffix}.f32`);
-      expect(relativeError(result.embeds as Float32Array, file('embeds'))).toBeLessThan(fp32Tolerance);
-      expect(relativeError(result.hiddenLast as Float32Array, file('hidden_last'))).toBeLessThan(
+  it.each(caseNames)('%s: prompt embeddings, hidden states and logits', (name) =>
+    withCapturedPrefill(models, variant, name, ({ result, model, reference }) => {
+      expect(relativeError(result.embeds as Float32Array, reference('embeds'))).toBeLessThan(fp32Tolerance);
+      expect(relativeError(result.hiddenLast as Float32Array, reference('hidden_last'))).toBeLessThan(
         fp32Tolerance,
       );
-      expect(relativeError(result.logits, file('logits_last'))).toBeLessThan(fp32Tolerance);
+      expect(relativeError(result.logits, reference('logits_last'))).toBeLessThan(fp32Tolerance);
       // The routing capture: each MoE layer's top-k distinct experts of the last position.
       const language = model.checkpoint.modelConfig.language;
       const topK = language.numExpertsPerTok;
@@ -41,8 +27,6 @@ describe.each(modelVariants)('%s model', (variant) => {
         expect(new Set(chosen).size).toBe(topK);
         expect(chosen.every((e) => e >= 0 && e < language.nRoutedExperts)).toBe(true);
       }
-    } finally {
-      model.freeSequence(sequence);
-    }
-  });
+    }),
+  );
 });

@@ -4,17 +4,8 @@
  * `image_newline`, `view_seperator`, local tile rows), for every golden case that has images.
  */
 import { describe, expect, it } from 'vitest';
-import type { EngineModel } from '../../lib/engine/native-model.js';
-import {
-  caseNames,
-  fp32Tolerance,
-  goldenCase,
-  goldenPrompt,
-  modelVariants,
-  readF32,
-  relativeError,
-} from '../support/golden.js';
-import { useGoldenModels } from '../support/golden-models.js';
+import { caseNames, fp32Tolerance, goldenCase, modelVariants, relativeError } from '../support/golden.js';
+import { useGoldenModels, withCapturedPrefill } from '../support/golden-models.js';
 
 const imageCases = caseNames.filter((name) => goldenCase('tiny', name).images.length > 0);
 
@@ -26,21 +17,16 @@ describe.each(modelVariants)('%s model', (variant) => {
     for (const name of imageCases) expect(goldenCase(variant, name).vision0_shape).toBeDefined();
   });
 
-  it.each(imageCases)('%s: SigLIP output, projector output and image placement', async (name) => {
-    const golden = goldenCase(variant, name);
-    const model = models.get(variant) as EngineModel;
-    const sequence = model.createSequence();
-    try {
-      const result = await model.prefill(sequence, goldenPrompt(golden), { capture: true });
-      const file = (suffix: string) => readF32('cases', `${variant}-${name}.${suffix}.f32`);
-      expect(relativeError(result.vision0 as Float32Array, file('vision0'))).toBeLessThan(fp32Tolerance);
-      expect(relativeError(result.projector0 as Float32Array, file('projector0'))).toBeLessThan(
+  it.each(imageCases)('%s: SigLIP output, projector output and image placement', (name) =>
+    withCapturedPrefill(models, variant, name, ({ result, golden, model, reference }) => {
+      expect(relativeError(result.vision0 as Float32Array, reference('vision0'))).toBeLessThan(fp32Tolerance);
+      expect(relativeError(result.projector0 as Float32Array, reference('projector0'))).toBeLessThan(
         fp32Tolerance,
       );
       // The image rows alone, so a misplaced feature cannot hide among the text embeddings.
       const hidden = model.info().hiddenSize;
       const embeds = result.embeds as Float32Array;
-      const expected = file('embeds');
+      const expected = reference('embeds');
       const rows = (source: Float32Array) => {
         const out = new Float32Array(golden.image_token_positions.length * hidden);
         golden.image_token_positions.forEach((position, i) => {
@@ -49,8 +35,6 @@ describe.each(modelVariants)('%s model', (variant) => {
         return out;
       };
       expect(relativeError(rows(embeds), rows(expected))).toBeLessThan(fp32Tolerance);
-    } finally {
-      model.freeSequence(sequence);
-    }
-  });
+    }),
+  );
 });
