@@ -134,7 +134,7 @@ std::optional<DecodedRgb> decodePlainRgb(const std::uint8_t* bytes, std::size_t 
                         vips.fieldType(image.get(), "icc-profile-data") == 0;
   if (!plainRgb) return std::nullopt;
   const std::size_t bytesOut = static_cast<std::size_t>(pixels) * 3;
-  DecodedRgb decoded{width, height, newHugePixels(bytesOut)};
+  DecodedRgb decoded{width, height, newPixels(bytesOut)};
   VipsImageRef target(vips, vips.newFromMemory(decoded.data.get(), bytesOut, width, height, 3, kFormatUchar));
   if (target.get() == nullptr) failWithVipsError(vips);
   if (vips.write(image.get(), target.get()) != 0) failWithVipsError(vips);

@@ -12,14 +12,14 @@
 #include <cstdint>
 #include <optional>
 
-#include "image/huge_pages.h"
+#include "image/pixel_memory.h"
 
 namespace vl2::image {
 
 struct DecodedRgb {
   int width = 0;
   int height = 0;
-  HugePixels data;  // [height][width][3]
+  PixelBuffer data;  // [height][width][3]
 };
 
 // Whether libvips was found in the process (Linux, sharp loaded first); otherwise every image goes
