@@ -13,6 +13,7 @@
 #include "image/resample.h"
 #include "image/tiling.h"
 #include "image/vips_decode.h"
+#include "image/work_priority.h"
 #include "napi/async_task.h"
 #include "napi/js_errors.h"
 
@@ -47,6 +48,7 @@ Napi::Value decodeImage(const Napi::CallbackInfo& info) {
     return runAsync<Decoded>(
         info.Env(),
         [data = bytes.Data(), length = bytes.ByteLength(), maxPixels]() {
+          image::lowerToImageWorkPriority();
           return std::make_shared<std::optional<image::DecodedRgb>>(
               image::decodePlainRgb(data, length, maxPixels));
         },
@@ -119,6 +121,7 @@ Napi::Value tileImage(const Napi::CallbackInfo& info) {
         info.Env(),
         [view, canvasWidth, canvasHeight, fill, target, releaseRgb, owned = source.owned,
          rgbBytes = source.bytes]() mutable {
+          image::lowerToImageWorkPriority();
           image::writeTiles(image::imagePool(), view, canvasWidth, canvasHeight, fill, target);
           if (owned)
             owned.reset();  // the last reference: the decoded image is freed here, off the JS thread
