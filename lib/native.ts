@@ -79,7 +79,8 @@ export interface NativeAddon {
   ): Promise<void>;
   /**
    * Decodes with sharp's libvips into native memory (off the JS thread); undefined when the image needs
-   * sharp's conversions (greyscale, alpha, CMYK, an ICC profile, 16 bits) or libvips was not found.
+   * sharp's conversions (greyscale, alpha, CMYK, 16 bits), is not JPEG, PNG or WebP, or libvips was not
+   * found.
    * Rejects for undecodable data and for more than maxPixels pixels.
    */
   decodeImage(

@@ -3,9 +3,10 @@
  * libvips through the addon (native/image/vips_decode): the same loader and options as sharp, but the
  * pixels land in native memory and JavaScript holds a small handle. A decoded photo as a sharp Buffer
  * costs page faults for its fresh memory, a full garbage collection for about every 64 MB of such
- * Buffers, and a free on the JS thread; the handle costs none of that. Images that need one of sharp's
- * conversions (greyscale, alpha, CMYK, ICC profiles, 16 bits) and sharp instances go through loadImage,
- * which gives the same pixels for the images both can take.
+ * Buffers, and a free on the JS thread; the handle costs none of that. JPEG, PNG and WebP that load as
+ * 8-bit RGB are taken (an embedded ICC profile applied as sharp does); images that need another of
+ * sharp's conversions (greyscale, alpha, CMYK, 16 bits), other formats and sharp instances go through
+ * loadImage, which gives the same pixels for the images both can take.
  */
 import { ImageError } from '../errors.js';
 import { type DecodedPixels, nativeAddon } from '../native.js';

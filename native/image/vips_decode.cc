@@ -20,10 +20,19 @@ constexpr int kFormatUchar = 0;          // VIPS_FORMAT_UCHAR
 constexpr int kInterpretationSrgb = 22;  // VIPS_INTERPRETATION_sRGB
 constexpr int kAccessSequential = 1;     // VIPS_ACCESS_SEQUENTIAL, sharp's default for one pass
 constexpr int kFailOnWarning = 3;        // VIPS_FAIL_ON_WARNING, sharp's default failOn
+constexpr int kIntentPerceptual = 0;     // VIPS_INTENT_PERCEPTUAL
+
+// The loaders whose output sharp uses as it is for these options (sharp sets more for SVG, PDF, TIFF,
+// JPEG 2000 and multi-page HEIF); an image of another format goes through sharp.
+// Class names, as vips_foreign_find_load_buffer gives them (Spng: libvips built with libspng).
+constexpr const char* kPlainLoaders[] = {"VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadSpng",
+                                         "VipsForeignLoadWebp"};
 
 struct VipsApi {
   void* (*newFromBuffer)(const void* data, std::size_t length, const char* options, ...);
   void* (*newFromMemory)(const void* data, std::size_t size, int width, int height, int bands, int format);
+  const char* (*findLoader)(const void* data, std::size_t length);
+  int (*iccTransform)(void* in, void** out, const char* outputProfile, ...);
   int (*write)(void* image, void* out);
   void (*unref)(void* object);
   const char* (*errorBuffer)();
@@ -66,8 +75,9 @@ std::optional<VipsApi> loadApi() {
   const bool complete =
       bind(library, "vips_image_new_from_buffer", api.newFromBuffer) &&
       bind(library, "vips_image_new_from_memory", api.newFromMemory) &&
-      bind(library, "vips_image_write", api.write) && bind(library, "g_object_unref", api.unref) &&
-      bind(library, "vips_error_buffer", api.errorBuffer) &&
+      bind(library, "vips_foreign_find_load_buffer", api.findLoader) &&
+      bind(library, "vips_icc_transform", api.iccTransform) && bind(library, "vips_image_write", api.write) &&
+      bind(library, "g_object_unref", api.unref) && bind(library, "vips_error_buffer", api.errorBuffer) &&
       bind(library, "vips_error_clear", api.errorClear) && bind(library, "vips_image_get_width", api.width) &&
       bind(library, "vips_image_get_height", api.height) &&
       bind(library, "vips_image_get_bands", api.bands) &&
@@ -110,6 +120,24 @@ class VipsImageRef {
   fail(ErrorCode::kInvalidArgument, message.empty() ? "libvips could not decode the image" : message);
 }
 
+// What sharp's pipeline does to an 8-bit RGB image with an embedded ICC profile (src/pipeline.cc): a
+// transform to sRGB with the profile, perceptual intent, 8 bits; if libvips refuses the profile, the
+// pixels stay as they are (sharp warns and goes on). nullptr in that case.
+void* toSrgbWithEmbeddedProfile(const VipsApi& vips, void* image) {
+  void* transformed = nullptr;
+  if (vips.iccTransform(image, &transformed, "srgb", "embedded", 1, "depth", 8, "intent", kIntentPerceptual,
+                        nullptr) != 0) {
+    vips.errorClear();
+    return nullptr;
+  }
+  return transformed;
+}
+
+bool plainRgb(const VipsApi& vips, const void* image) {
+  return vips.bands(image) == 3 && vips.format(image) == kFormatUchar &&
+         vips.interpretation(image) == kInterpretationSrgb;
+}
+
 }  // namespace
 
 bool vipsDecodeAvailable() { return api().has_value(); }
@@ -118,6 +146,12 @@ std::optional<DecodedRgb> decodePlainRgb(const std::uint8_t* bytes, std::size_t 
                                          std::int64_t maxPixels) {
   if (!api()) return std::nullopt;
   const VipsApi& vips = *api();
+  const char* loader = vips.findLoader(bytes, length);
+  if (loader == nullptr) failWithVipsError(vips);
+  bool plainLoader = false;
+  for (const char* plain : kPlainLoaders)
+    plainLoader = plainLoader || std::strncmp(loader, plain, std::strlen(plain)) == 0;
+  if (!plainLoader) return std::nullopt;
   // Reads the header only; the pixels are decoded by the write below.
   VipsImageRef image(vips, vips.newFromBuffer(bytes, length, "", "access", kAccessSequential, "fail_on",
                                               kFailOnWarning, nullptr));
@@ -129,15 +163,17 @@ std::optional<DecodedRgb> decodePlainRgb(const std::uint8_t* bytes, std::size_t 
   if (pixels > maxPixels)
     fail(ErrorCode::kInvalidArgument, "the image has " + std::to_string(pixels) +
                                           " pixels, more than the limit of " + std::to_string(maxPixels));
-  const bool plainRgb = vips.bands(image.get()) == 3 && vips.format(image.get()) == kFormatUchar &&
-                        vips.interpretation(image.get()) == kInterpretationSrgb &&
-                        vips.fieldType(image.get(), "icc-profile-data") == 0;
-  if (!plainRgb) return std::nullopt;
+  if (!plainRgb(vips, image.get())) return std::nullopt;
+  const bool hasProfile = vips.fieldType(image.get(), "icc-profile-data") != 0;
+  VipsImageRef transformed(vips, hasProfile ? toSrgbWithEmbeddedProfile(vips, image.get()) : nullptr);
+  void* source = transformed.get() != nullptr ? transformed.get() : image.get();
+  if (!plainRgb(vips, source) || vips.width(source) != width || vips.height(source) != height)
+    return std::nullopt;
   const std::size_t bytesOut = static_cast<std::size_t>(pixels) * 3;
   DecodedRgb decoded{width, height, newPixels(bytesOut)};
   VipsImageRef target(vips, vips.newFromMemory(decoded.data.get(), bytesOut, width, height, 3, kFormatUchar));
   if (target.get() == nullptr) failWithVipsError(vips);
-  if (vips.write(image.get(), target.get()) != 0) failWithVipsError(vips);
+  if (vips.write(source, target.get()) != 0) failWithVipsError(vips);
   return decoded;
 }
 

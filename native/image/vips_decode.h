@@ -4,8 +4,9 @@
 // garbage collection for about every 64 MB of them, and the Buffer is freed on the JS thread. Measured
 // on the bench's photos: 5-6 ms of page faults per image and GC pauses of 10-35 ms with many images in
 // flight. The same loader with the same options (sharp's defaults: sequential access, fail on warnings)
-// gives the same pixels; only images that come out as plain 8-bit sRGB are taken (any conversion, such as
-// greyscale expansion, alpha removal, CMYK or an embedded ICC profile, stays with sharp's pipeline).
+// gives the same pixels. Taken: JPEG, PNG and WebP that load as 8-bit 3-band sRGB, with an embedded ICC
+// profile applied as sharp applies it (phone photos carry one); any other conversion (greyscale expansion,
+// alpha removal, CMYK, 16 bits) and other formats stay with sharp's pipeline.
 #pragma once
 
 #include <cstddef>

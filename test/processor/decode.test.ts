@@ -49,7 +49,11 @@ const kinds: [string, Promise<Buffer>, boolean][] = [
   ['RGBA PNG', sharp(rgb, raw).ensureAlpha(0.5).png().toBuffer(), false],
   ['16-bit PNG', sharp(rgb, raw).toColourspace('rgb16').png().toBuffer(), false],
   ['CMYK JPEG', sharp(rgb, raw).toColourspace('cmyk').jpeg().toBuffer(), false],
-  ['JPEG with a P3 profile', sharp(rgb, raw).withIccProfile('p3').jpeg().toBuffer(), false],
+  // Transformed to sRGB with the profile, as sharp's pipeline does.
+  ['JPEG with a P3 profile', sharp(rgb, raw).withIccProfile('p3').jpeg().toBuffer(), true],
+  ['JPEG with an sRGB profile', sharp(rgb, raw).withIccProfile('srgb').jpeg().toBuffer(), true],
+  // Formats sharp opens with options of its own go through sharp.
+  ['RGB TIFF', sharp(rgb, raw).tiff().toBuffer(), false],
 ];
 
 describe('processor decode', () => {
