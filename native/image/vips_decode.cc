@@ -35,7 +35,8 @@ struct VipsApi {
   int (*iccTransform)(void* in, void** out, const char* outputProfile, ...);
   int (*write)(void* image, void* out);
   void (*unref)(void* object);
-  const char* (*errorBuffer)();
+  char* (*takeErrors)();  // the messages so far, cleared under libvips' lock; freed with gFree
+  void (*gFree)(void* memory);
   void (*errorClear)();
   int (*width)(const void* image);
   int (*height)(const void* image);
@@ -77,8 +78,9 @@ std::optional<VipsApi> loadApi() {
       bind(library, "vips_image_new_from_memory", api.newFromMemory) &&
       bind(library, "vips_foreign_find_load_buffer", api.findLoader) &&
       bind(library, "vips_icc_transform", api.iccTransform) && bind(library, "vips_image_write", api.write) &&
-      bind(library, "g_object_unref", api.unref) && bind(library, "vips_error_buffer", api.errorBuffer) &&
-      bind(library, "vips_error_clear", api.errorClear) && bind(library, "vips_image_get_width", api.width) &&
+      bind(library, "g_object_unref", api.unref) && bind(library, "vips_error_buffer_copy", api.takeErrors) &&
+      bind(library, "g_free", api.gFree) && bind(library, "vips_error_clear", api.errorClear) &&
+      bind(library, "vips_image_get_width", api.width) &&
       bind(library, "vips_image_get_height", api.height) &&
       bind(library, "vips_image_get_bands", api.bands) &&
       bind(library, "vips_image_get_format", api.format) &&
@@ -114,8 +116,9 @@ class VipsImageRef {
 };
 
 [[noreturn]] void failWithVipsError(const VipsApi& api) {
-  std::string message = api.errorBuffer();
-  api.errorClear();
+  char* errors = api.takeErrors();
+  std::string message = errors != nullptr ? errors : "";
+  api.gFree(errors);
   while (!message.empty() && message.back() == '\n') message.pop_back();
   fail(ErrorCode::kInvalidArgument, message.empty() ? "libvips could not decode the image" : message);
 }

@@ -4,6 +4,7 @@
 // native memory: JavaScript holds only a small handle (no external memory for V8 to count).
 #include "napi/image_binding.h"
 
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,8 +42,11 @@ using DecodedHandle = Napi::External<image::DecodedRgb>;
 Napi::Value decodeImage(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     Napi::Uint8Array bytes = uint8ArrayArgument(info[0], "bytes");
-    if (!info[1].IsNumber()) fail(ErrorCode::kInvalidArgument, "maxPixels must be a number");
-    const auto maxPixels = static_cast<std::int64_t>(info[1].As<Napi::Number>().DoubleValue());
+    const double maxPixelsArgument = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+    if (!(maxPixelsArgument >= 0)) fail(ErrorCode::kInvalidArgument, "maxPixels must be a number >= 0");
+    // Past 2^62 (or Infinity) the limit cannot be reached anyway.
+    const std::int64_t maxPixels = maxPixelsArgument < 0x1p62 ? static_cast<std::int64_t>(maxPixelsArgument)
+                                                              : std::numeric_limits<std::int64_t>::max();
     auto keepAlive = std::make_shared<Napi::Reference<Napi::Value>>(Napi::Persistent(info[0]));
     using Decoded = std::shared_ptr<std::optional<image::DecodedRgb>>;
     return runAsync<Decoded>(
