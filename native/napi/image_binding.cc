@@ -37,6 +37,9 @@ int intArgument(const Napi::Value& value, const char* name) {
 
 using DecodedHandle = Napi::External<image::DecodedRgb>;
 
+// Marks the handles decodeImage makes, so tileImage never reads another addon's External as one.
+constexpr napi_type_tag kDecodedTag = {0x76b2a1d0c3e94f58ULL, 0x9d4e6a7b1c2f3e05ULL};
+
 // decodeImage(bytes, maxPixels): Promise<{ pixels, width, height } | undefined>; pixels is a handle for
 // tileImage, undefined when the image needs sharp's conversions (see image/vips_decode.h).
 Napi::Value decodeImage(const Napi::CallbackInfo& info) {
@@ -62,9 +65,11 @@ Napi::Value decodeImage(const Napi::CallbackInfo& info) {
           Napi::Object result = Napi::Object::New(env);
           result.Set("width", (*decoded)->width);
           result.Set("height", (*decoded)->height);
-          result.Set("pixels",
-                     DecodedHandle::New(env, new image::DecodedRgb(std::move(**decoded)),
-                                        [](Napi::Env, image::DecodedRgb* pixels) { delete pixels; }));
+          DecodedHandle handle =
+              DecodedHandle::New(env, new image::DecodedRgb(std::move(**decoded)),
+                                 [](Napi::Env, image::DecodedRgb* pixels) { delete pixels; });
+          handle.TypeTag(&kDecodedTag);
+          result.Set("pixels", handle);
           return result;
         });
   });
@@ -80,6 +85,8 @@ struct TileSource {
 
 TileSource tileSource(const Napi::CallbackInfo& info) {
   if (info[0].IsExternal()) {
+    if (!info[0].As<DecodedHandle>().CheckTypeTag(&kDecodedTag))
+      fail(ErrorCode::kInvalidArgument, "rgb must be a Uint8Array or an image from decodeImage");
     image::DecodedRgb* handle = info[0].As<DecodedHandle>().Data();
     if (handle == nullptr || handle->data == nullptr)
       fail(ErrorCode::kInvalidArgument, "the decoded image was already tiled");
