@@ -182,7 +182,7 @@ const megabytes = images.reduce((sum, image) => sum + image.jpeg.length, 0) / 1e
 printTable(
   `Processor on ${images.length} distinct JPEGs (${kinds.map((k) => `${k.count} ${k.name} ${k.width}x${k.height}`).join(', ')}; ` +
     `${megabytes.toFixed(1)} MB), ${rounds} rounds per row; ${availableParallelism()} cores, image pool ` +
-    `${nativeAddon().imageThreads()} threads (${nativeAddon().imageKernels()}), UV_THREADPOOL_SIZE ` +
+    `${nativeAddon().imageThreads()} threads (${nativeAddon().imageKernels()}), decoder ${nativeAddon().imageDecoder()}, UV_THREADPOOL_SIZE ` +
     `${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, load average ${loadavg()[0]?.toFixed(1)} at the end`,
   rows,
 );

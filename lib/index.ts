@@ -59,6 +59,7 @@ export {
   HfTokenizer,
   type ImageInput,
   type ImageLoadOptions,
+  imageDecoder,
   imageThreads,
   loadImage,
   type ProcessedPrompt,

@@ -67,7 +67,7 @@ export interface NativeAddon {
    * it later costs the JS thread nothing.
    */
   tileImage(
-    rgb: Uint8Array,
+    rgb: Uint8Array | DecodedPixels,
     width: number,
     height: number,
     canvasWidth: number,
@@ -77,6 +77,18 @@ export interface NativeAddon {
     outOffset: number,
     releaseRgb?: boolean,
   ): Promise<void>;
+  /**
+   * Decodes with sharp's libvips into native memory (off the JS thread); undefined when the image needs
+   * sharp's conversions (greyscale, alpha, CMYK, 16 bits), is not JPEG, PNG or WebP, or libvips was not
+   * found.
+   * Rejects for undecodable data and for more than maxPixels pixels.
+   */
+  decodeImage(
+    bytes: Uint8Array,
+    maxPixels: number,
+  ): Promise<{ pixels: DecodedPixels; width: number; height: number } | undefined>;
+  /** 'libvips' when decodeImage can decode, 'sharp' when every image goes through sharp. */
+  imageDecoder(): 'libvips' | 'sharp';
   /** Threads of the image pool. */
   imageThreads(): number;
   /** Resizes the image pool; 0 restores the default, max(1, cores - 1). */
@@ -84,6 +96,10 @@ export interface NativeAddon {
   /** Which resize kernels run: 'avx2' or 'portable' (VL2_CPU_KERNELS=portable forces the latter). */
   imageKernels(): 'avx2' | 'portable';
 }
+
+/** A decoded image held in native memory; tileImage consumes it (a second use is refused). */
+declare const decodedPixelsBrand: unique symbol;
+export type DecodedPixels = { readonly [decodedPixelsBrand]: true };
 
 /** Sampling options as the native sampler takes them (already validated by lib/options.ts). */
 export type SamplerProbeOptions = Pick<

@@ -53,19 +53,38 @@ async function bytesOf(input: string, options: ImageLoadOptions): Promise<Buffer
   }
 }
 
-/** Decodes an image to 8-bit RGB. Throws ImageError for unreadable, empty or oversized images. */
-export async function loadImage(input: ImageInput, options: ImageLoadOptions = {}): Promise<RgbImage> {
-  const maxPixels = options.maxPixels ?? defaultMaxPixels;
-  let pipeline: Sharp;
+/**
+ * The encoded bytes of an image given as a path, data: URL, URL or buffer; undefined for a sharp
+ * instance. Throws ImageError for unreadable or empty input, InvalidArgumentError for other types.
+ */
+export async function encodedBytes(
+  input: ImageInput,
+  options: ImageLoadOptions,
+): Promise<Uint8Array | undefined> {
   if (typeof input === 'string') {
     const bytes = await bytesOf(input, options);
     if (bytes.length === 0)
       throw new ImageError(`image ${input.startsWith('data:') ? '(data: URL)' : input} is empty`);
-    pipeline = sharp(bytes, { limitInputPixels: maxPixels });
-  } else if (input instanceof Uint8Array) {
+    return bytes;
+  }
+  if (input instanceof Uint8Array) {
     if (input.length === 0) throw new ImageError('image buffer is empty');
-    pipeline = sharp(input, { limitInputPixels: maxPixels });
-  } else if (input && typeof (input as Sharp).toBuffer === 'function') {
+    return input;
+  }
+  if (input && typeof (input as Sharp).toBuffer === 'function') return undefined;
+  throw new InvalidArgumentError(
+    'an image must be a file path, a data: URL, a Buffer/Uint8Array or a sharp instance',
+  );
+}
+
+/** Decodes an image to 8-bit RGB. Throws ImageError for unreadable, empty or oversized images. */
+export async function loadImage(input: ImageInput, options: ImageLoadOptions = {}): Promise<RgbImage> {
+  const maxPixels = options.maxPixels ?? defaultMaxPixels;
+  const bytes = await encodedBytes(input, options);
+  let pipeline: Sharp;
+  if (bytes) {
+    pipeline = sharp(bytes, { limitInputPixels: maxPixels });
+  } else {
     pipeline = (input as Sharp).clone();
     // A caller's sharp instance carries its own pixel limit; check ours from the header before decoding.
     const { width = 0, height = 0 } = await pipeline.metadata().catch((error: Error) => {
@@ -73,10 +92,6 @@ export async function loadImage(input: ImageInput, options: ImageLoadOptions = {
     });
     if (width * height > maxPixels)
       throw new ImageError(`the image has ${width * height} pixels, more than the limit of ${maxPixels}`);
-  } else {
-    throw new InvalidArgumentError(
-      'an image must be a file path, a data: URL, a Buffer/Uint8Array or a sharp instance',
-    );
   }
   try {
     const { data, info } = await pipeline

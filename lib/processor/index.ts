@@ -11,8 +11,9 @@ import {
   type ProcessorConfig,
   readProcessorConfig,
 } from './config.js';
+import { decodeForTiling } from './decode.js';
 import { decodeSlots } from './decode-slots.js';
-import { type ImageInput, type ImageLoadOptions, loadImage } from './image.js';
+import type { ImageInput, ImageLoadOptions } from './image.js';
 import { type ChatMessage, normaliseMessage } from './messages.js';
 import { applyTemplate } from './template.js';
 import { imageTokenCount, type Rgb, tileCountOf, tileSize, tilingOf, writeTiles } from './tiling.js';
@@ -20,6 +21,7 @@ import { HfTokenizer, type TextTokenizer } from './tokenizer.js';
 
 export { ByteTokenizer } from './byte-tokenizer.js';
 export type { ProcessorConfig } from './config.js';
+export { imageDecoder } from './decode.js';
 export { type ImageInput, type ImageLoadOptions, loadImage } from './image.js';
 export { imageThreads, setImageThreads } from './image-threads.js';
 export type { ChatMessage, ContentPart } from './messages.js';
@@ -68,7 +70,7 @@ function tileInput(
   options: ImageLoadOptions,
 ): Promise<TiledInput> {
   return decodeSlots.run(async () => {
-    const image = await loadImage(input, options);
+    const image = await decodeForTiling(input, options);
     const canvas = tilingOf(image, candidates, localTiling);
     // Not zero-filled: writeTiles writes every byte, and zeroing megabytes would cost the JS thread.
     const tiles = new Uint8Array(

@@ -7,6 +7,7 @@
  */
 import { fromNativeError } from '../errors.js';
 import { nativeAddon } from '../native.js';
+import type { DecodedImage } from './decode.js';
 import type { RgbImage } from './resample.js';
 
 export const tileSize = 384;
@@ -65,10 +66,11 @@ export function tileCountOf([canvasWidth, canvasHeight]: [number, number]): numb
  * Tiles one image into out (from byte offset `offset`), which must hold tileCount * 384 * 384 * 3 bytes
  * more: the global view, then the canvas's tiles row by row. Runs on the native image pool; the image's
  * pixels must stay unchanged until the promise settles. `consume`: the caller drops the image after
- * this, so its memory is handed back to the OS from the worker (the pixels read as zeros after).
+ * this, so its memory is handed back to the OS from the worker (the pixels read as zeros after). An image
+ * decoded into native memory (decodeForTiling) is always consumed: it is freed on the worker.
  */
 export async function writeTiles(
-  image: RgbImage,
+  image: RgbImage | DecodedImage,
   canvasSize: [number, number],
   fill: Rgb,
   out: Uint8Array,

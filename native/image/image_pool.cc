@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include "image/work_priority.h"
+
 namespace vl2::image {
 
 struct ImagePool::Loop {
@@ -88,6 +90,7 @@ void ImagePool::parallelFor(std::int64_t count, std::int64_t chunk,
 }
 
 void ImagePool::workerLoop(int index) {
+  lowerToImageWorkPriority();
   for (;;) {
     std::shared_ptr<Loop> loop;
     {

@@ -4,9 +4,9 @@
 // caller never waits for a thread that has not started its chunks, so the pool cannot deadlock however
 // many images are in flight. A loop is split only while some worker is idle: with every worker busy on
 // other images, the caller runs its rows alone rather than wait on chunks a busy thread took. Workers
-// run at normal priority on purpose: a caller waits for the chunks other threads claimed, so a
-// lower-priority worker starved by a busy machine would stall every image (measured: with nice 10
-// workers, 4 images in flight ran no faster than 1).
+// run at the image work priority (work_priority.h), as do the callers: a caller waits for the chunks
+// other threads claimed, so workers below their callers would stall every image (measured: with nice 10
+// workers and nice 0 callers, 4 images in flight ran no faster than 1).
 #pragma once
 
 #include <condition_variable>

@@ -3,17 +3,12 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 
 #include "image/image_pool.h"
+#include "image/pixel_memory.h"
 #include "image/resample_kernels.h"
 
 namespace vl2::image {
-
-// Pixel buffers are not zero-filled: every byte is written before it is read, and zeroing the tens of
-// MB a photo's intermediates take would cost more than some of the passes.
-using PixelBuffer = std::unique_ptr<std::uint8_t[]>;
-inline PixelBuffer newPixels(std::size_t bytes) { return PixelBuffer(new std::uint8_t[bytes]); }
 
 struct RgbImage {
   int width = 0;

@@ -3,17 +3,22 @@
  * in every format sharp reads are encoded once; each run flips, overwrites, inserts or cuts bytes
  * (headers included: a width field set to 0xFFFF claims a giant image), or passes noise or a data:
  * URL. loadImage either returns 8-bit RGB of the size it reports or refuses with an ImageError;
- * never another exception, and nothing decodes past the pixel limit.
+ * never another exception, and nothing decodes past the pixel limit. The same holds for the processor's
+ * decode (decodeForTiling: opaque RGB images decode natively with sharp's libvips), whose images tile.
  */
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ImageError } from '../../lib/errors.js';
+import { decodeForTiling } from '../../lib/processor/decode.js';
 import { loadImage } from '../../lib/processor/image.js';
+import { tileCountOf, tileSize, tilingOf, writeTiles } from '../../lib/processor/tiling.js';
 import { fuzzRuns } from './arbitraries.js';
 
 const formats = ['png', 'jpeg', 'webp', 'gif', 'tiff'] as const;
 const encoded: Buffer[] = [];
+/** The same without alpha: what the processor decodes natively. */
+const encodedOpaque: Buffer[] = [];
 const maxPixels = 1_000_000;
 
 beforeAll(async () => {
@@ -21,6 +26,10 @@ beforeAll(async () => {
     create: { width: 24, height: 16, channels: 4, background: { r: 200, g: 30, b: 90, alpha: 0.5 } },
   });
   for (const format of formats) encoded.push(await base.clone().toFormat(format).toBuffer());
+  const opaque = sharp({
+    create: { width: 24, height: 16, channels: 3, background: { r: 200, g: 30, b: 90 } },
+  });
+  for (const format of formats) encodedOpaque.push(await opaque.clone().toFormat(format).toBuffer());
 });
 
 type Edit = { at: number; kind: 'set' | 'insert' | 'cut' | 'flip'; bytes: Uint8Array };
@@ -44,21 +53,54 @@ function applyEdits(source: Buffer, edits: Edit[]): Buffer {
   return out;
 }
 
+/** Edited images of `sources`, noise, and data: URLs. */
+function imageInputs(sources: Buffer[]): fc.Arbitrary<Buffer | string> {
+  return fc.oneof(
+    fc
+      .tuple(fc.nat({ max: formats.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 4 }))
+      .map(([i, edits]) => applyEdits(sources[i] as Buffer, edits) as Buffer | string),
+    fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes) as Buffer | string),
+    fc.string({ maxLength: 40 }).map((s) => `data:${s}`),
+    fc
+      .nat({ max: formats.length - 1 })
+      .map((i) => `data:image/x;base64,${(sources[i] as Buffer).toString('base64').slice(0, 40)}`),
+  );
+}
+
 describe('fuzz: images', () => {
-  it('decodes to RGB of the reported size or refuses with an ImageError', async () => {
-    const input = fc.oneof(
-      fc
-        .tuple(fc.nat({ max: formats.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 4 }))
-        .map(([i, edits]) => applyEdits(encoded[i] as Buffer, edits) as Buffer | string),
-      fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes) as Buffer | string),
-      fc.string({ maxLength: 40 }).map((s) => `data:${s}`),
-      fc
-        .nat({ max: formats.length - 1 })
-        .map((i) => `data:image/x;base64,${(encoded[i] as Buffer).toString('base64').slice(0, 40)}`),
-    );
+  it('the processor decodes to an image that tiles, or refuses with an ImageError', async () => {
     let decoded = 0;
     await fc.assert(
-      fc.asyncProperty(input, async (bytes) => {
+      fc.asyncProperty(imageInputs(encodedOpaque), async (bytes) => {
+        let image: Awaited<ReturnType<typeof decodeForTiling>>;
+        try {
+          image = await decodeForTiling(bytes, { maxPixels });
+        } catch (error) {
+          expect(error).toBeInstanceOf(ImageError);
+          return;
+        }
+        decoded++;
+        expect(image.width * image.height).toBeLessThanOrEqual(maxPixels);
+        const canvas = tilingOf(
+          image,
+          [
+            [384, 384],
+            [768, 384],
+          ],
+          true,
+        );
+        const tiles = new Uint8Array(tileCountOf(canvas) * tileSize * tileSize * 3);
+        await writeTiles(image, canvas, [127, 127, 127], tiles, 0, true);
+      }),
+      { numRuns: fuzzRuns(400) },
+    );
+    expect(decoded).toBeGreaterThan(0);
+  });
+
+  it('decodes to RGB of the reported size or refuses with an ImageError', async () => {
+    let decoded = 0;
+    await fc.assert(
+      fc.asyncProperty(imageInputs(encoded), async (bytes) => {
         try {
           const image = await loadImage(bytes, { maxPixels });
           decoded++;
