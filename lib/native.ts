@@ -91,7 +91,7 @@ export interface NativeAddon {
   imageDecoder(): 'libvips' | 'sharp';
   /** Threads of the image pool. */
   imageThreads(): number;
-  /** Resizes the image pool; 0 restores the default, max(1, cores - 1). */
+  /** Resizes the image pool; 0 restores the default, one thread per core. */
   setImageThreads(threads: number): void;
   /** Which resize kernels run: 'avx2' or 'portable' (VL2_CPU_KERNELS=portable forces the latter). */
   imageKernels(): 'avx2' | 'portable';

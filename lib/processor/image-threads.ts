@@ -1,7 +1,8 @@
 /**
- * The size of the native image pool (resize, pad and tile cut; decoding stays in sharp), process-wide.
- * Default max(1, cores - 1): a core stays free for the JS thread and the model's scheduler. The libuv
- * thread that runs an image's task works on it too.
+ * The size of the native image pool, process-wide: its threads run each image's native decode, resize,
+ * pad and tile cut (as many images at once as it has threads) and split a large image's rows between
+ * them. Default: one per core, at a lower priority than the JS thread (nice 5 on Linux), so the JS
+ * thread still gets a core when it wakes.
  */
 import { InvalidArgumentError } from '../errors.js';
 import { nativeAddon } from '../native.js';

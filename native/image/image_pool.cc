@@ -89,6 +89,14 @@ void ImagePool::parallelFor(std::int64_t count, std::int64_t chunk,
   loop->finished.wait(lock, [&] { return loop->running == 0; });
 }
 
+void ImagePool::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tasks_.push_back(std::move(task));
+  }
+  wake_.notify_one();
+}
+
 void ImagePool::workerLoop(int index) {
   lowerToImageWorkPriority();
   for (;;) {
@@ -96,9 +104,16 @@ void ImagePool::workerLoop(int index) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       ++idle_;
-      wake_.wait(lock, [&] { return index >= target_ || !open_.empty(); });
+      wake_.wait(lock, [&] { return index >= target_ || !open_.empty() || !tasks_.empty(); });
       --idle_;
       if (index >= target_) return;
+      if (open_.empty()) {
+        std::function<void()> task = std::move(tasks_.front());
+        tasks_.pop_front();
+        lock.unlock();
+        task();
+        continue;
+      }
       loop = open_.front();
       // Round robin: the next idle thread starts on another image's loop.
       open_.pop_front();
@@ -116,7 +131,9 @@ namespace {
 std::mutex poolMutex;
 int requestedThreads = 0;  // 0: the default
 
-int defaultThreads() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1); }
+// One per core: the threads run below the JS thread's priority (work_priority.h), so the JS thread gets a
+// core when it wakes without one being held back from image work.
+int defaultThreads() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
 
 }  // namespace
 

@@ -1,6 +1,8 @@
 // The worker pool that image preprocessing shares. Unlike core/thread_pool.h (one parallelFor at a
-// time, the engine's), many images run at once here: each caller (a libuv worker running one image's
-// task) posts its loop and works on it itself, and idle pool threads join whichever loops are open. A
+// time, the engine's), many images run at once here. Whole image tasks (a decode, a tiling) are posted
+// to it and run on its workers, never on libuv's threads: the host process's pool keeps its size and
+// its priority, and UV_THREADPOOL_SIZE does not cap how many images are in flight. A task's loops are
+// run by the worker that runs the task (the caller), and idle workers join whichever loops are open. A
 // caller never waits for a thread that has not started its chunks, so the pool cannot deadlock however
 // many images are in flight. A loop is split only while some worker is idle: with every worker busy on
 // other images, the caller runs its rows alone rather than wait on chunks a busy thread took. Workers
@@ -30,6 +32,10 @@ class ImagePool {
   // Grows or shrinks the pool; a thread that leaves finishes the chunk it holds first.
   void resize(int threads);
 
+  // Queues a whole task for a worker; workers take open loops' chunks before new tasks, so images
+  // already started finish first. task must not throw.
+  void post(std::function<void()> task);
+
   // Runs body(begin, end) over [0, count) in chunks of `chunk` items; returns when all are done.
   // Safe to call from many threads at once. body must not throw (a worker has no caller to rethrow to).
   void parallelFor(std::int64_t count, std::int64_t chunk,
@@ -44,12 +50,14 @@ class ImagePool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Loop>> open_;  // loops with chunks nobody has claimed yet
+  std::deque<std::function<void()>> tasks_;  // posted tasks no worker has started
   int target_ = 0;                          // threads with an index below this keep running
   int idle_ = 0;                            // workers waiting for a loop
 };
 
-// The process-wide pool, started on first use. Its default size, max(1, cores - 1), leaves a core to
-// the JS thread and the model's scheduler; setImagePoolThreads(0) returns to it.
+// The process-wide pool, started on first use. Its default size is one thread per core (below the JS
+// thread's priority); setImagePoolThreads(0) returns to it. Its size is also how many image tasks run
+// at once.
 ImagePool& imagePool();
 int imagePoolThreads();
 void setImagePoolThreads(int threads);

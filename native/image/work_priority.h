@@ -3,9 +3,11 @@
 // queue behind them: with 64 images in flight on 2 cores it waited 3.5 times as long as it ran, and that
 // wait was most of the event-loop delay (p99 8.3 ms). With every image thread at nice 5 the wait halved
 // and p99 fell to 5.1-5.5 ms at the same throughput. Every thread that does image work is lowered alike
-// (pool workers, libuv workers running an image task, and the libvips workers they start, which inherit
-// it), so none waits on a chunk a lower-priority thread holds (workers alone at nice 10 made 4 images in
-// flight no faster than 1). Linux only: elsewhere a thread's nice value is not its own.
+// (the image pool's workers, which run whole image tasks, and the libvips workers they start, which
+// inherit it), so none waits on a chunk a lower-priority thread holds (workers alone at nice 10, with
+// the tasks on nice 0 threads, made 4 images in flight no faster than 1). No thread the host process
+// owns is lowered: image tasks never run on libuv's pool. Linux only: elsewhere a thread's nice value
+// is not its own.
 #pragma once
 
 namespace vl2::image {
@@ -13,9 +15,8 @@ namespace vl2::image {
 // The nice value image threads run at: a 3:1 CPU share for the JS thread under contention, not starvation.
 constexpr int kImageWorkNice = 5;
 
-// Lowers the calling thread to kImageWorkNice (never raises it). Without privileges a thread cannot
-// raise its priority again, so a libuv worker that ran image work stays there; its other work (file
-// system, DNS, compression) then also yields to the JS thread when cores are short.
+// Lowers the calling thread to kImageWorkNice (never raises it; without privileges a thread cannot
+// raise its priority again, so only threads the image pool owns call it).
 void lowerToImageWorkPriority();
 
 }  // namespace vl2::image

@@ -1,7 +1,8 @@
-// Image preprocessing bindings: arguments checked and translated, the work queued with runAsync so the
-// JS thread never waits on a decode or a resize. The pixels are read and the tiles written in place (no
-// copies); references keep the buffers alive until the promise settles. Images decoded here stay in
-// native memory: JavaScript holds only a small handle (no external memory for V8 to count).
+// Image preprocessing bindings: arguments checked and translated, the work queued on the image pool
+// (image_task.h) so the JS thread never waits on a decode or a resize. The pixels are read and the
+// tiles written in place (no copies); references keep the buffers alive until the promise settles.
+// Images decoded here stay in native memory: JavaScript holds only a small handle (no external memory
+// for V8 to count).
 #include "napi/image_binding.h"
 
 #include <limits>
@@ -14,8 +15,7 @@
 #include "image/resample.h"
 #include "image/tiling.h"
 #include "image/vips_decode.h"
-#include "image/work_priority.h"
-#include "napi/async_task.h"
+#include "napi/image_task.h"
 #include "napi/js_errors.h"
 
 namespace vl2::napi {
@@ -52,10 +52,9 @@ Napi::Value decodeImage(const Napi::CallbackInfo& info) {
                                                               : std::numeric_limits<std::int64_t>::max();
     auto keepAlive = std::make_shared<Napi::Reference<Napi::Value>>(Napi::Persistent(info[0]));
     using Decoded = std::shared_ptr<std::optional<image::DecodedRgb>>;
-    return runAsync<Decoded>(
+    return runOnImagePool<Decoded>(
         info.Env(),
         [data = bytes.Data(), length = bytes.ByteLength(), maxPixels]() {
-          image::lowerToImageWorkPriority();
           return std::make_shared<std::optional<image::DecodedRgb>>(
               image::decodePlainRgb(data, length, maxPixels));
         },
@@ -128,11 +127,10 @@ Napi::Value tileImage(const Napi::CallbackInfo& info) {
     std::uint8_t* target = out.Data() + offset;
     auto keepAlive = std::make_shared<std::pair<Napi::Reference<Napi::Value>, Napi::Reference<Napi::Value>>>(
         Napi::Persistent(info[0]), Napi::Persistent(info[6]));
-    return runAsync<bool>(
+    return runOnImagePool<bool>(
         info.Env(),
         [view, canvasWidth, canvasHeight, fill, target, releaseRgb, owned = source.owned,
          rgbBytes = source.bytes]() mutable {
-          image::lowerToImageWorkPriority();
           image::writeTiles(image::imagePool(), view, canvasWidth, canvasHeight, fill, target);
           if (owned)
             owned.reset();  // the last reference: the decoded image is freed here, off the JS thread

@@ -18,8 +18,8 @@ async function tiles(): Promise<Uint8Array> {
 }
 
 describe('image pool threads', () => {
-  it('defaults to max(1, cores - 1), resizes, and gives the same tiles at every size', async () => {
-    expect(imageThreads()).toBe(Math.max(1, availableParallelism() - 1));
+  it('defaults to one thread per core, resizes, and gives the same tiles at every size', async () => {
+    expect(imageThreads()).toBe(availableParallelism());
     const reference = await tiles();
     for (const threads of [1, 5, 2]) {
       setImageThreads(threads);
@@ -28,7 +28,7 @@ describe('image pool threads', () => {
       for (const result of results) expect(Buffer.compare(result, reference)).toBe(0);
     }
     setImageThreads(0);
-    expect(imageThreads()).toBe(Math.max(1, availableParallelism() - 1));
+    expect(imageThreads()).toBe(availableParallelism());
   });
 
   it('refuses sizes that are not integers >= 0', () => {

@@ -1,0 +1,83 @@
+// Runs one image's work (a decode, a tiling) on the image pool's workers and settles a Promise with its
+// result, as runAsync (async_task.h) does on libuv's pool. Image work stays off libuv's threads so that
+// the host process's file, DNS and compression work neither queues behind images nor inherits the
+// image threads' lowered priority (image/work_priority.h), and UV_THREADPOOL_SIZE does not cap how many
+// images are in flight. The result comes back to the JS thread through a thread-safe function, which
+// keeps the event loop alive while the task is pending.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "image/image_pool.h"
+#include "napi/js_errors.h"
+
+namespace vl2::napi {
+
+template <typename Result>
+class ImageTask {
+ public:
+  using Work = std::function<Result()>;
+  using ToJs = std::function<Napi::Value(Napi::Env, Result&)>;
+
+  static Napi::Promise run(Napi::Env env, Work work, ToJs toJs) {
+    auto* task = new ImageTask(env, std::move(work), std::move(toJs));  // deleted by settle
+    Napi::Promise promise = task->deferred_.Promise();
+    task->done_ = Done::New(env, "deepseek-vl2 image task", 0, 1);
+    image::imagePool().post([task] { task->execute(); });
+    return promise;
+  }
+
+ private:
+  static void settle(Napi::Env env, Napi::Function, void*, ImageTask* task) {
+    // No environment: the process is ending. The task holds JS references that only the JS thread
+    // may free, so it is left to the exit.
+    if (env == nullptr) return;
+    std::unique_ptr<ImageTask> owned(task);
+    Napi::HandleScope scope(env);
+    if (!task->result_) {
+      task->deferred_.Reject(makeJsError(env, task->failure_.code, task->failure_.message).Value());
+      return;
+    }
+    try {
+      task->deferred_.Resolve(task->toJs_(env, *task->result_));
+    } catch (...) {
+      task->deferred_.Reject(translateCurrentException(env).Value());
+    }
+  }
+  using Done = Napi::TypedThreadSafeFunction<void, ImageTask, &ImageTask::settle>;
+
+  ImageTask(Napi::Env env, Work work, ToJs toJs)
+      : deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), toJs_(std::move(toJs)) {}
+
+  // On a pool worker: nothing may leave it (the pool has no caller to rethrow to).
+  void execute() noexcept {
+    try {
+      result_.emplace(work_());
+    } catch (...) {
+      failure_ = describeCurrentException();
+    }
+    Done done = done_;  // settle may delete this task before BlockingCall returns
+    // Not napi_ok only while the environment closes; the task is then left to the exit (see settle).
+    done.BlockingCall(this);
+    done.Release();
+  }
+
+  Napi::Promise::Deferred deferred_;
+  Work work_;
+  ToJs toJs_;
+  Done done_;
+  std::optional<Result> result_;
+  NativeFailure failure_{ErrorCode::kInternal, ""};
+};
+
+template <typename Result>
+Napi::Promise runOnImagePool(Napi::Env env, typename ImageTask<Result>::Work work,
+                             typename ImageTask<Result>::ToJs toJs) {
+  return ImageTask<Result>::run(env, std::move(work), std::move(toJs));
+}
+
+}  // namespace vl2::napi
