@@ -49,10 +49,10 @@ class ImagePool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::shared_ptr<Loop>> open_;  // loops with chunks nobody has claimed yet
+  std::deque<std::shared_ptr<Loop>> open_;   // loops with chunks nobody has claimed yet
   std::deque<std::function<void()>> tasks_;  // posted tasks no worker has started
-  int target_ = 0;                          // threads with an index below this keep running
-  int idle_ = 0;                            // workers waiting for a loop
+  int target_ = 0;                           // threads with an index below this keep running
+  int idle_ = 0;                             // workers waiting for a loop
 };
 
 // The process-wide pool, started on first use. Its default size is one thread per core (below the JS
