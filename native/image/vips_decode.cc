@@ -35,8 +35,6 @@ struct VipsApi {
   int (*iccTransform)(void* in, void** out, const char* outputProfile, ...);
   int (*write)(void* image, void* out);
   void (*unref)(void* object);
-  char* (*takeErrors)();  // the messages so far, cleared under libvips' lock; freed with gFree
-  void (*gFree)(void* memory);
   void (*errorClear)();
   int (*width)(const void* image);
   int (*height)(const void* image);
@@ -78,8 +76,7 @@ std::optional<VipsApi> loadApi() {
       bind(library, "vips_image_new_from_memory", api.newFromMemory) &&
       bind(library, "vips_foreign_find_load_buffer", api.findLoader) &&
       bind(library, "vips_icc_transform", api.iccTransform) && bind(library, "vips_image_write", api.write) &&
-      bind(library, "g_object_unref", api.unref) && bind(library, "vips_error_buffer_copy", api.takeErrors) &&
-      bind(library, "g_free", api.gFree) && bind(library, "vips_error_clear", api.errorClear) &&
+      bind(library, "g_object_unref", api.unref) && bind(library, "vips_error_clear", api.errorClear) &&
       bind(library, "vips_image_get_width", api.width) &&
       bind(library, "vips_image_get_height", api.height) &&
       bind(library, "vips_image_get_bands", api.bands) &&
@@ -115,12 +112,13 @@ class VipsImageRef {
   void* image_;
 };
 
-[[noreturn]] void failWithVipsError(const VipsApi& api) {
-  char* errors = api.takeErrors();
-  std::string message = errors != nullptr ? errors : "";
-  api.gFree(errors);
-  while (!message.empty() && message.back() == '\n') message.pop_back();
-  fail(ErrorCode::kInvalidArgument, message.empty() ? "libvips could not decode the image" : message);
+// Any failure of libvips here (data it cannot read, a truncated file, an option an older libvips lacks)
+// hands the image to sharp's pipeline, which decodes it if it can and otherwise refuses it with sharp's
+// own message: bad images cost a second, quick failure, and a libvips that differs from what this file
+// expects can only make decoding slower, never refuse an image sharp reads.
+std::optional<DecodedRgb> leaveToSharp(const VipsApi& api) {
+  api.errorClear();
+  return std::nullopt;
 }
 
 // What sharp's pipeline does to an 8-bit RGB image with an embedded ICC profile (src/pipeline.cc): a
@@ -150,7 +148,7 @@ std::optional<DecodedRgb> decodePlainRgb(const std::uint8_t* bytes, std::size_t 
   if (!api()) return std::nullopt;
   const VipsApi& vips = *api();
   const char* loader = vips.findLoader(bytes, length);
-  if (loader == nullptr) failWithVipsError(vips);
+  if (loader == nullptr) return leaveToSharp(vips);
   bool plainLoader = false;
   for (const char* plain : kPlainLoaders)
     plainLoader = plainLoader || std::strncmp(loader, plain, std::strlen(plain)) == 0;
@@ -158,7 +156,7 @@ std::optional<DecodedRgb> decodePlainRgb(const std::uint8_t* bytes, std::size_t 
   // Reads the header only; the pixels are decoded by the write below.
   VipsImageRef image(vips, vips.newFromBuffer(bytes, length, "", "access", kAccessSequential, "fail_on",
                                               kFailOnWarning, nullptr));
-  if (image.get() == nullptr) failWithVipsError(vips);
+  if (image.get() == nullptr) return leaveToSharp(vips);
   const int width = vips.width(image.get());
   const int height = vips.height(image.get());
   if (width <= 0 || height <= 0) fail(ErrorCode::kInvalidArgument, "the image has zero size");
@@ -175,8 +173,7 @@ std::optional<DecodedRgb> decodePlainRgb(const std::uint8_t* bytes, std::size_t 
   const std::size_t bytesOut = static_cast<std::size_t>(pixels) * 3;
   DecodedRgb decoded{width, height, newPixels(bytesOut)};
   VipsImageRef target(vips, vips.newFromMemory(decoded.data.get(), bytesOut, width, height, 3, kFormatUchar));
-  if (target.get() == nullptr) failWithVipsError(vips);
-  if (vips.write(source, target.get()) != 0) failWithVipsError(vips);
+  if (target.get() == nullptr || vips.write(source, target.get()) != 0) return leaveToSharp(vips);
   return decoded;
 }
 

@@ -27,9 +27,10 @@ struct DecodedRgb {
 // through sharp.
 bool vipsDecodeAvailable();
 
-// The image's pixels as 8-bit RGB, or nullopt when it needs one of sharp's conversions (or libvips is not
-// available). Throws InvalidArgument for data libvips cannot decode and for images of more than maxPixels
-// pixels (read from the header, before decoding).
+// The image's pixels as 8-bit RGB, or nullopt when sharp's pipeline should take it: it needs one of
+// sharp's conversions, libvips cannot decode it (sharp then refuses it with its own message), or libvips
+// is not available. Throws InvalidArgument for images of more than maxPixels pixels (read from the
+// header, before decoding).
 std::optional<DecodedRgb> decodePlainRgb(const std::uint8_t* bytes, std::size_t length,
                                          std::int64_t maxPixels);
 
