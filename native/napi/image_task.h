@@ -24,19 +24,27 @@ class ImageTask {
   using ToJs = std::function<Napi::Value(Napi::Env, Result&)>;
 
   static Napi::Promise run(Napi::Env env, Work work, ToJs toJs) {
-    auto* task = new ImageTask(env, std::move(work), std::move(toJs));  // deleted by settle
+    auto task = std::unique_ptr<ImageTask>(new ImageTask(env, std::move(work), std::move(toJs)));
     Napi::Promise promise = task->deferred_.Promise();
-    task->done_ = Done::New(env, "deepseek-vl2 image task", 0, 1);
-    image::imagePool().post([task] { task->execute(); });
+    // The C API, not Napi::TypedThreadSafeFunction: that template compares its callback's address in
+    // a constant expression, which GCC refuses under -fsanitize=undefined (the ASan/UBSan build).
+    const Napi::String name = Napi::String::New(env, "deepseek-vl2 image task");
+    const napi_status status = napi_create_threadsafe_function(
+        env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, nullptr, &ImageTask::settle, &task->done_);
+    NAPI_THROW_IF_FAILED(env, status, promise);
+    ImageTask* running = task.release();  // deleted by settle
+    image::imagePool().post([running] { running->execute(); });
     return promise;
   }
 
  private:
-  static void settle(Napi::Env env, Napi::Function, void*, ImageTask* task) {
+  static void settle(napi_env rawEnv, napi_value, void*, void* data) {
     // No environment: the process is ending. The task holds JS references that only the JS thread
     // may free, so it is left to the exit.
-    if (env == nullptr) return;
-    std::unique_ptr<ImageTask> owned(task);
+    if (rawEnv == nullptr) return;
+    std::unique_ptr<ImageTask> owned(static_cast<ImageTask*>(data));
+    ImageTask* task = owned.get();
+    Napi::Env env(rawEnv);
     Napi::HandleScope scope(env);
     if (!task->result_) {
       task->deferred_.Reject(makeJsError(env, task->failure_.code, task->failure_.message).Value());
@@ -48,7 +56,6 @@ class ImageTask {
       task->deferred_.Reject(translateCurrentException(env).Value());
     }
   }
-  using Done = Napi::TypedThreadSafeFunction<void, ImageTask, &ImageTask::settle>;
 
   ImageTask(Napi::Env env, Work work, ToJs toJs)
       : deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), toJs_(std::move(toJs)) {}
@@ -60,16 +67,16 @@ class ImageTask {
     } catch (...) {
       failure_ = describeCurrentException();
     }
-    Done done = done_;  // settle may delete this task before BlockingCall returns
+    napi_threadsafe_function done = done_;  // settle may delete this task before the call returns
     // Not napi_ok only while the environment closes; the task is then left to the exit (see settle).
-    done.BlockingCall(this);
-    done.Release();
+    napi_call_threadsafe_function(done, this, napi_tsfn_blocking);
+    napi_release_threadsafe_function(done, napi_tsfn_release);
   }
 
   Napi::Promise::Deferred deferred_;
   Work work_;
   ToJs toJs_;
-  Done done_;
+  napi_threadsafe_function done_ = nullptr;
   std::optional<Result> result_;
   NativeFailure failure_{ErrorCode::kInternal, ""};
 };
