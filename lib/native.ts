@@ -80,8 +80,8 @@ export interface NativeAddon {
   /**
    * Decodes with sharp's libvips into native memory (off the JS thread); undefined when the image needs
    * sharp's conversions (greyscale, alpha, CMYK, 16 bits), is not JPEG, PNG or WebP, or libvips was not
-   * found.
-   * Rejects for undecodable data and for more than maxPixels pixels.
+   * found, and also when libvips cannot decode it (sharp's pipeline then decodes or refuses it).
+   * Rejects only for more than maxPixels pixels (read from the header).
    */
   decodeImage(
     bytes: Uint8Array,

@@ -37,9 +37,8 @@ export async function decodeForTiling(
   try {
     decoded = await nativeAddon().decodeImage(bytes, maxPixels);
   } catch (error) {
-    const message = (error as Error).message;
-    if (/more than the limit/.test(message)) throw new ImageError(message, { cause: error });
-    throw new ImageError(`cannot decode image: ${message}`, { cause: error });
+    // Only the pixel limit rejects here: data libvips cannot decode resolves undefined (sharp's turn).
+    throw new ImageError((error as Error).message, { cause: error });
   }
   if (!decoded) return loadImage(bytes, options);
   return { width: decoded.width, height: decoded.height, data: decoded.pixels };

@@ -29,7 +29,7 @@ struct Block {
 };
 
 // The idle blocks, oldest first, and the thread that returns those idle past kIdleRelease. Never
-// destroyed: libuv workers may still free blocks while the process exits.
+// destroyed: image pool workers may still free blocks while the process exits.
 class IdleBlocks {
  public:
   // The smallest idle block of at least `bytes`, if it is not more than twice that (a small image must

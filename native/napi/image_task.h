@@ -8,24 +8,20 @@
 
 #include <napi.h>
 
-#include <functional>
 #include <memory>
-#include <optional>
 
 #include "image/image_pool.h"
-#include "napi/js_errors.h"
+#include "napi/promise_task.h"
 
 namespace vl2::napi {
 
 template <typename Result>
 class ImageTask {
  public:
-  using Work = std::function<Result()>;
-  using ToJs = std::function<Napi::Value(Napi::Env, Result&)>;
-
-  static Napi::Promise run(Napi::Env env, Work work, ToJs toJs) {
+  static Napi::Promise run(Napi::Env env, typename PromiseTask<Result>::Work work,
+                           typename PromiseTask<Result>::ToJs toJs) {
     auto task = std::unique_ptr<ImageTask>(new ImageTask(env, std::move(work), std::move(toJs)));
-    Napi::Promise promise = task->deferred_.Promise();
+    Napi::Promise promise = task->task_.promise();
     // The C API, not Napi::TypedThreadSafeFunction: that template compares its callback's address in
     // a constant expression, which GCC refuses under -fsanitize=undefined (the ASan/UBSan build).
     const Napi::String name = Napi::String::New(env, "deepseek-vl2 image task");
@@ -38,52 +34,33 @@ class ImageTask {
   }
 
  private:
-  static void settle(napi_env rawEnv, napi_value, void*, void* data) {
+  ImageTask(Napi::Env env, typename PromiseTask<Result>::Work work, typename PromiseTask<Result>::ToJs toJs)
+      : task_(env, std::move(work), std::move(toJs)) {}
+
+  static void settle(napi_env env, napi_value, void*, void* data) {
     // No environment: the process is ending. The task holds JS references that only the JS thread
     // may free, so it is left to the exit.
-    if (rawEnv == nullptr) return;
+    if (env == nullptr) return;
     std::unique_ptr<ImageTask> owned(static_cast<ImageTask*>(data));
-    ImageTask* task = owned.get();
-    Napi::Env env(rawEnv);
-    Napi::HandleScope scope(env);
-    if (!task->result_) {
-      task->deferred_.Reject(makeJsError(env, task->failure_.code, task->failure_.message).Value());
-      return;
-    }
-    try {
-      task->deferred_.Resolve(task->toJs_(env, *task->result_));
-    } catch (...) {
-      task->deferred_.Reject(translateCurrentException(env).Value());
-    }
+    owned->task_.settle(Napi::Env(env));
   }
 
-  ImageTask(Napi::Env env, Work work, ToJs toJs)
-      : deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), toJs_(std::move(toJs)) {}
-
-  // On a pool worker: nothing may leave it (the pool has no caller to rethrow to).
+  // On a pool worker.
   void execute() noexcept {
-    try {
-      result_.emplace(work_());
-    } catch (...) {
-      failure_ = describeCurrentException();
-    }
+    task_.execute();
     napi_threadsafe_function done = done_;  // settle may delete this task before the call returns
     // Not napi_ok only while the environment closes; the task is then left to the exit (see settle).
     napi_call_threadsafe_function(done, this, napi_tsfn_blocking);
     napi_release_threadsafe_function(done, napi_tsfn_release);
   }
 
-  Napi::Promise::Deferred deferred_;
-  Work work_;
-  ToJs toJs_;
+  PromiseTask<Result> task_;
   napi_threadsafe_function done_ = nullptr;
-  std::optional<Result> result_;
-  NativeFailure failure_{ErrorCode::kInternal, ""};
 };
 
 template <typename Result>
-Napi::Promise runOnImagePool(Napi::Env env, typename ImageTask<Result>::Work work,
-                             typename ImageTask<Result>::ToJs toJs) {
+Napi::Promise runOnImagePool(Napi::Env env, typename PromiseTask<Result>::Work work,
+                             typename PromiseTask<Result>::ToJs toJs) {
   return ImageTask<Result>::run(env, std::move(work), std::move(toJs));
 }
 

@@ -16,16 +16,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ByteTokenizer, type ChatMessage, type LoadOptions, loadModel, type Model } from '../../lib/index.js';
-import { goldenPath } from '../support/golden.js';
+import { type ChatMessage, type LoadOptions, loadModel, type Model } from '../../lib/index.js';
+import { goldenPath, type ModelVariant } from '../support/golden.js';
+import { goldenTokenizer } from '../support/golden-tokenizer.js';
 
 const { values } = parseArgs({ options: { variant: { type: 'string', default: 'small' } } });
 const modelDir = goldenPath('models', values.variant as string);
 const MiB = 1024 * 1024;
-const base: LoadOptions = {
-  device: 'cuda',
-  tokenizer: values.variant === 'tiny' ? goldenPath('tokenizer', 'tokenizer.json') : new ByteTokenizer(1024),
-};
+const base: LoadOptions = { device: 'cuda', tokenizer: goldenTokenizer(values.variant as ModelVariant) };
 const checks: [string, boolean, string][] = [];
 const check = (name: string, ok: boolean, detail = '') => {
   checks.push([name, ok, detail]);

@@ -34,6 +34,7 @@ import {
   Vl2Error,
 } from '../../lib/index.js';
 import { goldenPath } from './golden.js';
+import { goldenTokenizer } from './golden-tokenizer.js';
 import { settledRss } from './memory.js';
 
 export interface StormOptions {
@@ -279,12 +280,8 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     device,
     cacheTokens,
     threads: options.threads ?? (device === 'cpu' ? 1 : undefined),
-    ...(variant === 'tiny' ? { tokenizer: goldenPath('tokenizer', 'tokenizer.json') } : {}),
+    tokenizer: goldenTokenizer(variant),
   };
-  if (variant !== 'tiny') {
-    const { ByteTokenizer } = await import('../../lib/index.js');
-    load.tokenizer = new ByteTokenizer(1024);
-  }
   const modelDir = goldenPath('models', variant);
   const image = readFileSync(goldenPath('images', 'synthetic-385x383.png'));
   const model = await loadModel(modelDir, load);
