@@ -116,7 +116,7 @@ class VipsImageRef {
 // hands the image to sharp's pipeline, which decodes it if it can and otherwise refuses it with sharp's
 // own message: bad images cost a second, quick failure, and a libvips that differs from what this file
 // expects can only make decoding slower, never refuse an image sharp reads.
-std::optional<DecodedRgb> leaveToSharp(const VipsApi& api) {
+std::optional<RgbImage> leaveToSharp(const VipsApi& api) {
   api.errorClear();
   return std::nullopt;
 }
@@ -143,8 +143,8 @@ bool plainRgb(const VipsApi& vips, const void* image) {
 
 bool vipsDecodeAvailable() { return api().has_value(); }
 
-std::optional<DecodedRgb> decodePlainRgb(const std::uint8_t* bytes, std::size_t length,
-                                         std::int64_t maxPixels) {
+std::optional<RgbImage> decodePlainRgb(const std::uint8_t* bytes, std::size_t length,
+                                       std::int64_t maxPixels) {
   if (!api()) return std::nullopt;
   const VipsApi& vips = *api();
   const char* loader = vips.findLoader(bytes, length);
@@ -171,7 +171,7 @@ std::optional<DecodedRgb> decodePlainRgb(const std::uint8_t* bytes, std::size_t 
   if (!plainRgb(vips, source) || vips.width(source) != width || vips.height(source) != height)
     return std::nullopt;
   const std::size_t bytesOut = static_cast<std::size_t>(pixels) * 3;
-  DecodedRgb decoded{width, height, newPixels(bytesOut)};
+  RgbImage decoded{width, height, newPixels(bytesOut)};
   VipsImageRef target(vips, vips.newFromMemory(decoded.data.get(), bytesOut, width, height, 3, kFormatUchar));
   if (target.get() == nullptr || vips.write(source, target.get()) != 0) return leaveToSharp(vips);
   return decoded;

@@ -13,15 +13,9 @@
 #include <cstdint>
 #include <optional>
 
-#include "image/pixel_memory.h"
+#include "image/resample.h"
 
 namespace vl2::image {
-
-struct DecodedRgb {
-  int width = 0;
-  int height = 0;
-  PixelBuffer data;  // [height][width][3]
-};
 
 // Whether libvips was found in the process (Linux, sharp loaded first); otherwise every image goes
 // through sharp.
@@ -31,7 +25,6 @@ bool vipsDecodeAvailable();
 // sharp's conversions, libvips cannot decode it (sharp then refuses it with its own message), or libvips
 // is not available. Throws InvalidArgument for images of more than maxPixels pixels (read from the
 // header, before decoding).
-std::optional<DecodedRgb> decodePlainRgb(const std::uint8_t* bytes, std::size_t length,
-                                         std::int64_t maxPixels);
+std::optional<RgbImage> decodePlainRgb(const std::uint8_t* bytes, std::size_t length, std::int64_t maxPixels);
 
 }  // namespace vl2::image

@@ -35,7 +35,7 @@ int intArgument(const Napi::Value& value, const char* name) {
   return static_cast<int>(number);
 }
 
-using DecodedHandle = Napi::External<image::DecodedRgb>;
+using DecodedHandle = Napi::External<image::RgbImage>;
 
 // Marks the handles decodeImage makes, so tileImage never reads another addon's External as one.
 constexpr napi_type_tag kDecodedTag = {0x76b2a1d0c3e94f58ULL, 0x9d4e6a7b1c2f3e05ULL};
@@ -51,11 +51,11 @@ Napi::Value decodeImage(const Napi::CallbackInfo& info) {
     const std::int64_t maxPixels = maxPixelsArgument < 0x1p62 ? static_cast<std::int64_t>(maxPixelsArgument)
                                                               : std::numeric_limits<std::int64_t>::max();
     auto keepAlive = std::make_shared<Napi::Reference<Napi::Value>>(Napi::Persistent(info[0]));
-    using Decoded = std::shared_ptr<std::optional<image::DecodedRgb>>;
+    using Decoded = std::shared_ptr<std::optional<image::RgbImage>>;
     return runOnImagePool<Decoded>(
         info.Env(),
         [data = bytes.Data(), length = bytes.ByteLength(), maxPixels]() {
-          return std::make_shared<std::optional<image::DecodedRgb>>(
+          return std::make_shared<std::optional<image::RgbImage>>(
               image::decodePlainRgb(data, length, maxPixels));
         },
         [keepAlive](Napi::Env env, Decoded& decoded) -> Napi::Value {
@@ -65,8 +65,8 @@ Napi::Value decodeImage(const Napi::CallbackInfo& info) {
           result.Set("width", (*decoded)->width);
           result.Set("height", (*decoded)->height);
           DecodedHandle handle =
-              DecodedHandle::New(env, new image::DecodedRgb(std::move(**decoded)),
-                                 [](Napi::Env, image::DecodedRgb* pixels) { delete pixels; });
+              DecodedHandle::New(env, new image::RgbImage(std::move(**decoded)),
+                                 [](Napi::Env, image::RgbImage* pixels) { delete pixels; });
           handle.TypeTag(&kDecodedTag);
           result.Set("pixels", handle);
           return result;
@@ -78,7 +78,7 @@ Napi::Value decodeImage(const Napi::CallbackInfo& info) {
 // memory the task takes over and frees on the worker once tiled.
 struct TileSource {
   image::RgbView view;
-  std::shared_ptr<image::DecodedRgb> owned;
+  std::shared_ptr<image::RgbImage> owned;
   std::size_t bytes = 0;
 };
 
@@ -86,11 +86,11 @@ TileSource tileSource(const Napi::CallbackInfo& info) {
   if (info[0].IsExternal()) {
     if (!info[0].As<DecodedHandle>().CheckTypeTag(&kDecodedTag))
       fail(ErrorCode::kInvalidArgument, "rgb must be a Uint8Array or an image from decodeImage");
-    image::DecodedRgb* handle = info[0].As<DecodedHandle>().Data();
+    image::RgbImage* handle = info[0].As<DecodedHandle>().Data();
     if (handle == nullptr || handle->data == nullptr)
       fail(ErrorCode::kInvalidArgument, "the decoded image was already tiled");
-    auto owned = std::make_shared<image::DecodedRgb>(std::move(*handle));
-    const image::RgbView view{owned->data.get(), owned->width, owned->height};
+    auto owned = std::make_shared<image::RgbImage>(std::move(*handle));
+    const image::RgbView view = owned->view();
     return {view, owned, static_cast<std::size_t>(owned->width) * owned->height * 3};
   }
   Napi::Uint8Array rgb = uint8ArrayArgument(info[0], "rgb");
