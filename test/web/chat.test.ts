@@ -1,14 +1,16 @@
 /**
  * The web demo in a real browser (Debian's headless Chromium) against createServer({ ui: true }) of
  * the golden tiny model on 127.0.0.1: an image uploaded and previewed, an answer that grows as it
- * streams, Regenerate, Stop (the server aborts the generation and frees its cache), Remove last turn
- * and Clear.
+ * streams and ends as model.generate's answer to the same messages (its image tokens counted),
+ * Regenerate, Stop (the server aborts the generation and frees its cache), Remove last turn and Clear.
  */
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Model } from '../../lib/index.js';
+import { groundingDisplayText } from '../../lib/grounding-text.js';
+import type { ChatMessage, Model } from '../../lib/index.js';
 import { loadTiny, type Served, serve } from '../server/serve.js';
 import { type Browser, launchChromium, pageErrors, root, screenshots } from './browser.js';
 
@@ -53,6 +55,15 @@ async function recordGrowth(): Promise<() => Promise<number[]>> {
   return () => page.evaluate('window.__lengths') as Promise<number[]>;
 }
 
+const demoImage = join(root, 'assets', 'demo.png');
+const demoPrompt = 'Describe this image.';
+
+/** What the page sends for one turn, as model messages: its images first, then the prompt. */
+function demoMessages(image?: Buffer): ChatMessage[] {
+  const text = { type: 'text', text: demoPrompt } as const;
+  return [{ role: 'user', content: image ? [{ type: 'image', image }, text] : [text] }];
+}
+
 async function setMaxTokens(n: number) {
   await page.fill('#max-tokens', String(n));
 }
@@ -67,10 +78,10 @@ describe('the chat page on the golden tiny model', () => {
   });
 
   it('previews an uploaded image and streams the answer in', async () => {
-    await page.setInputFiles('#files', join(root, 'assets', 'demo.png'));
+    await page.setInputFiles('#files', demoImage);
     await page.locator('#attachments img').waitFor();
     expect(await page.locator('#attachments img').count()).toBe(1);
-    await page.fill('#prompt', 'Describe this image.');
+    await page.fill('#prompt', demoPrompt);
     await setMaxTokens(48);
     const growth = await recordGrowth();
     await page.screenshot({ path: join(screenshots, 'chat-before.png') });
@@ -84,9 +95,21 @@ describe('the chat page on the golden tiny model', () => {
     expect(lengths).toEqual([...lengths].sort((a, b) => a - b));
     const stats = await lastAnswer().locator('.stats').textContent();
     expect(stats).toMatch(
-      /prompt tokens \(\d+ for images\) · 48 answer tokens · first token after [\d.]+ s · [\d.]+ tokens\/s/,
+      /\d+ prompt tokens \(\d+ for images\) · 48 answer tokens · first token after [\d.]+ s · [\d.]+ tokens\/s/,
     );
     expect(stats).toMatch(/stopped at the token limit/);
+    // The image reached the model: the page's counts and answer are model.generate's for the same
+    // messages, image included (and that answer is not the one the prompt alone would get).
+    const expected = await model.generate(demoMessages(await readFile(demoImage)), { maxTokens: 48 });
+    const textOnly = await model.generate(demoMessages(), { maxTokens: 48 });
+    expect(expected.usage.imageTokens).toBeGreaterThan(0);
+    expect(expected.text).not.toBe(textOnly.text);
+    const [, promptTokens, imageTokens] = stats?.match(/(\d+) prompt tokens \((\d+) for images\)/) ?? [];
+    expect(Number(promptTokens)).toBe(expected.usage.promptTokens);
+    expect(Number(imageTokens)).toBe(expected.usage.imageTokens);
+    expect(await lastAnswer().locator('.answer-text').textContent()).toBe(
+      groundingDisplayText(expected.text),
+    );
     await page.screenshot({ path: join(screenshots, 'chat-after.png') });
   });
 
