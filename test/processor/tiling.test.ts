@@ -1,9 +1,17 @@
 /**
  * Dynamic tiling against the official processor's output (golden/preprocess): the chosen tiling, tile
- * and image-token counts exactly, and the tile pixels within the README's mean absolute difference.
+ * and image-token counts exactly, and the tile pixels byte for byte, through both decoders (sharp's
+ * loadImage and the processor's native decodeForTiling).
+ *
+ * One allowance, measured: an image with an embedded ICC profile (visual_grounding_3.png, a lossy WebP
+ * with a profile) decodes through the profile as sharp does, which the official processor (PIL) does
+ * not; that moves 1971 of its 3,096,576 tile bytes by at most 2 (mean 0.0006 of 255). Decoded without
+ * the profile's transform its tiles are byte-exact, which the test also checks, so nothing else may differ.
  */
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { readProcessorConfig } from '../../lib/processor/config.js';
+import { type DecodedImage, decodeForTiling } from '../../lib/processor/decode.js';
 import { loadImage } from '../../lib/processor/image.js';
 import { imageTokenCount, tileSize, tilingOf, writeTiles } from '../../lib/processor/tiling.js';
 import { goldenPath, readJson, readU8, tileDifferences } from '../support/golden.js';
@@ -17,16 +25,45 @@ interface PreprocessCase {
   tiles_file: string;
 }
 
-/** Per image mean absolute difference (of 255) and per tile maximum (golden README / issue). */
-const maxImageMad = 1.5;
-const maxTileMad = 3.0;
+/**
+ * The images whose tiles may differ (measured above): the largest byte difference and how many bytes.
+ * monday.jpg also carries a profile, but an sRGB one whose transform changes nothing: it stays exact.
+ */
+const profileAllowance: Record<string, { max: number; count: number }> = {
+  'visual_grounding_3.png': { max: 2, count: 1971 },
+};
 
 const cases = readJson<PreprocessCase[]>('preprocess', 'cases.json');
 const { candidateResolutions, padColour } = await readProcessorConfig(goldenPath('models', 'tiny'));
+const decoders = {
+  loadImage: (path: string): Promise<DecodedImage> => loadImage(path),
+  decodeForTiling: (path: string): Promise<DecodedImage> => decodeForTiling(path),
+  /** sharp without the embedded profile's transform, as PIL decodes. */
+  ignoringIcc: async (path: string): Promise<DecodedImage> => {
+    const { data, info } = await sharp(path, { ignoreIcc: true })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, data: new Uint8Array(data) };
+  },
+};
 
-describe('dynamic tiling', () => {
+/** The largest absolute byte difference and how many bytes differ. */
+function byteDifferences(actual: Uint8Array, expected: Uint8Array): { max: number; count: number } {
+  let max = 0;
+  let count = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs((actual[i] as number) - (expected[i] as number));
+    if (d > 0) count++;
+    max = Math.max(max, d);
+  }
+  return { max, count };
+}
+
+describe.each(Object.keys(decoders) as (keyof typeof decoders)[])('dynamic tiling, %s', (decoder) => {
   it.each(cases.map((c) => [c.image, c] as const))('%s', async (_, c) => {
-    const image = await loadImage(goldenPath('images', c.image));
+    const path = goldenPath('images', c.image);
+    const image = await decoders[decoder](path);
     expect([image.width, image.height]).toEqual(c.size);
     const canvas = tilingOf(image, candidateResolutions, true);
     const tileBytes = tileSize * tileSize * 3;
@@ -37,11 +74,18 @@ describe('dynamic tiling', () => {
     expect([imageTokenCount(tiled.spatialCrop)]).toEqual(c.num_image_tokens);
     const expected = readU8('preprocess', c.tiles_file);
     expect(out.length).toBe(expected.length);
-    const { mad, worstTileMad } = tileDifferences(out, expected);
-    console.log(
-      `${c.image}: mean absolute difference ${mad.toFixed(4)}, worst tile ${worstTileMad.toFixed(4)} (of 255)`,
-    );
-    expect(worstTileMad).toBeLessThanOrEqual(maxTileMad);
-    expect(mad).toBeLessThanOrEqual(maxImageMad);
+    const { max, count } = byteDifferences(out, expected);
+    const { mad } = tileDifferences(out, expected);
+    console.log(`${c.image}: ${count} bytes differ, by at most ${max}; mean ${mad.toFixed(4)} of 255`);
+    const allowance = decoder === 'ignoringIcc' ? undefined : profileAllowance[c.image];
+    if (allowance) {
+      expect((await sharp(path).metadata()).hasProfile, 'the allowance is for an embedded profile').toBe(
+        true,
+      );
+      expect(max, 'largest byte difference').toBeLessThanOrEqual(allowance.max);
+      expect(count, 'bytes that differ').toBeLessThanOrEqual(allowance.count);
+    } else {
+      expect(max, 'largest byte difference').toBe(0);
+    }
   });
 });
