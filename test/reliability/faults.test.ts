@@ -84,19 +84,46 @@ describe('checkpoint faults', () => {
 });
 
 describe('process and close faults', () => {
-  it('process.exit() while a load is in flight exits cleanly', () => {
-    const { status, signal, stderr } = child(`${importLib}
-      loadModel(${JSON.stringify(goldenPath('models', 'tiny'))}, { device: 'cpu', tokenizer: ${JSON.stringify(goldenPath('tokenizer', 'tokenizer.json'))} });
-      setTimeout(() => process.exit(0), 50);`);
+  it('process.exit() while a load is on its worker thread exits cleanly', () => {
+    // The child exits from inside the native loadModel call, right after it has queued the load on its
+    // worker thread (no timer: a timer fires before the load starts or after it ends, depending on the
+    // machine), and prints what it saw then: the stages reported so far and whether the load settled.
+    const { status, signal, stderr, stdout } = child(`${importLib}
+      const { nativeAddon } = await import(${JSON.stringify(join(root, 'lib', 'native.ts'))});
+      const addon = nativeAddon();
+      const queue = addon.loadModel;
+      const stages = [];
+      addon.loadModel = (...args) => {
+        let settled = false;
+        queue.apply(addon, args).finally(() => { settled = true; }).catch(() => {});
+        console.log(JSON.stringify({ stages, settled }));
+        process.exit(0);
+      };
+      loadModel(${JSON.stringify(goldenPath('models', 'tiny'))}, { device: 'cpu', tokenizer: ${JSON.stringify(goldenPath('tokenizer', 'tokenizer.json'))}, onProgress: ({ stage }) => stages.push(stage) });`);
     expect({ status, signal, stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    // Still running at the exit: the load had been handed to the native side and had neither settled
+    // nor reported 'ready'.
+    expect(JSON.parse(stdout)).toEqual({ stages: ['validate', 'load'], settled: false });
   });
 
   it('process.exit() while requests generate exits cleanly', () => {
-    const { status, signal, stderr } = child(`${importLib}
+    // The child exits from inside the first streamed chunk of 8 long requests and prints how many of
+    // them had finished by then.
+    const { status, signal, stderr, stdout } = child(`${importLib}
       const model = await loadModel(${JSON.stringify(goldenPath('models', 'small'))}, { device: 'cpu', tokenizer: new ByteTokenizer(1024), cacheTokens: 1024 });
-      for (let i = 0; i < 8; i++) model.generate([{ role: 'user', content: 'Write at length ' + i }], { maxTokens: 500 }).catch(() => {});
-      setTimeout(() => process.exit(0), 200);`);
+      let finished = 0;
+      for (let i = 0; i < 8; i++) {
+        (async () => {
+          for await (const chunk of model.chat([{ role: 'user', content: 'Write at length ' + i }], { maxTokens: 500 })) {
+            console.log(JSON.stringify({ finished, finishReason: chunk.finishReason ?? null }));
+            process.exit(0);
+          }
+          finished++;
+        })().catch(() => {});
+      }`);
     expect({ status, signal, stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    // Still running at the exit: none of the 8 had finished, and the chunk that triggered it was not a last one.
+    expect(JSON.parse(stdout)).toEqual({ finished: 0, finishReason: null });
   });
 
   it('loads racing a close of a model on the same files all behave', async () => {
