@@ -12,7 +12,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { FillPool } from './fill-pool.js';
 import { initRule } from './init-scales.js';
 import { bf16Bits, chunkSeed, pairTable } from './random.js';
-import { writeTokenizerFiles } from './tokenizer-files.js';
+import { readTokenizerFiles, writeTokenizerFiles } from './tokenizer-files.js';
 import { processorConfig, type VariantName, variantConfig, variantNames } from './variants.js';
 
 export interface SynthOptions {
@@ -51,6 +51,10 @@ export async function writeSyntheticCheckpoint(
   const tensors = expectedTensors(config);
   const seed = options.seed ?? 0;
   const maxShardBytes = options.maxShardBytes ?? 4 * 1024 ** 3;
+  // Read (and refused) before the weights: a bad tokenizer file must not cost gigabytes of writing.
+  const tokenizerFiles = options.tokenizerJson
+    ? await readTokenizerFiles(options.tokenizerJson, config.language.vocabSize)
+    : undefined;
 
   const shards: ExpectedTensor[][] = [[]];
   let shardBytes = 0;
@@ -126,8 +130,7 @@ export async function writeSyntheticCheckpoint(
     join(options.out, 'processor_config.json'),
     `${JSON.stringify(processorConfig(), null, 2)}\n`,
   );
-  if (options.tokenizerJson)
-    await writeTokenizerFiles(options.tokenizerJson, options.out, config.language.vocabSize);
+  if (tokenizerFiles) await writeTokenizerFiles(tokenizerFiles, options.out);
   return { totalBytes, shards: names };
 }
 

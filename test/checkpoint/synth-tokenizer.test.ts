@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HfTokenizer } from '../../lib/processor/tokenizer.js';
-import { writeTokenizerFiles } from '../../lib/synth/tokenizer-files.js';
+import { readTokenizerFiles, writeTokenizerFiles } from '../../lib/synth/tokenizer-files.js';
 import { goldenPath, readJson } from '../support/golden.js';
 
 interface TokenizerCases {
@@ -40,7 +40,7 @@ afterAll(() => rm(work, { recursive: true, force: true }));
 async function fitted(vocabSize: number): Promise<{ dir: string; tokenizer: HfTokenizer }> {
   const dir = join(work, String(vocabSize));
   await mkdir(dir, { recursive: true });
-  await writeTokenizerFiles(fixture, dir, vocabSize);
+  await writeTokenizerFiles(await readTokenizerFiles(fixture, vocabSize), dir);
   return { dir, tokenizer: await HfTokenizer.load(join(dir, 'tokenizer.json')) };
 }
 
