@@ -105,11 +105,12 @@ export class EngineModel {
 
   /**
    * The same step, with the routed experts of each request's token: [MoE layers, requests, topK],
-   * ascending per token (to tell bf16 error from a token sent to other experts, in checks).
+   * ascending per token, and the router scores they were ranked by: [MoE layers, requests, routed
+   * experts] (to tell bf16 error from a token sent to other experts, in checks).
    */
   async decodeWithRouting(
     requests: { sequence: number; token: number }[],
-  ): Promise<{ logits: Float32Array; experts: Int32Array }> {
+  ): Promise<{ logits: Float32Array; experts: Int32Array; routerScores: Float32Array }> {
     return native(() => this.handle.decode(requests, { capture: true }));
   }
 

@@ -28,6 +28,12 @@ export interface PrefillResult {
   hiddenLast?: Float32Array;
   /** With { capture: true }: the last position's routed experts per MoE layer, ascending, [moeLayers, topK]. */
   experts?: Int32Array;
+  /**
+   * With { capture: true }: the router scores top-k ranked at the last position, per MoE layer over
+   * every routed expert (softmax or sigmoid of the gate's logits, plus the correction bias under
+   * noaux_tc, before group masking), [moeLayers, routedExperts].
+   */
+  routerScores?: Float32Array;
 }
 
 export interface EngineInfo {
@@ -67,7 +73,7 @@ export interface NativeModelHandle {
   decode(
     requests: { sequence: number; token: number }[],
     options: { capture: true },
-  ): Promise<{ logits: Float32Array; experts: Int32Array }>;
+  ): Promise<{ logits: Float32Array; experts: Int32Array; routerScores: Float32Array }>;
   decodeGreedy(requests: { sequence: number; token: number }[]): Promise<Int32Array>;
   close(): void;
   measureGpuUpload(): Promise<{ bytes: number; seconds: number }>;

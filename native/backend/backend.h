@@ -26,6 +26,10 @@ struct StepCaptures {
   std::vector<float> hidden;
   // [MoE layers, segments, topK] the routed experts of each segment's last row, ascending per row.
   std::vector<std::int32_t> experts;
+  // [MoE layers, segments, routed experts] the router scores top-k ranked for each segment's last
+  // row: softmax or sigmoid of the gate's logits, plus e_score_correction_bias under noaux_tc,
+  // before any group masking (so two backends' scores compare expert by expert).
+  std::vector<float> routerScores;
 };
 
 struct TileCaptures {

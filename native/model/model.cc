@@ -333,6 +333,7 @@ std::vector<float> Model::prefill(std::int64_t sequence, const PromptInput& prom
   if (captures && captures->wanted) {
     captures->hiddenLast = std::move(stepCaptures.hidden);
     captures->experts = std::move(stepCaptures.experts);
+    captures->routerScores = std::move(stepCaptures.routerScores);
   }
   return logits;
 }
@@ -465,7 +466,7 @@ void Model::appendDecodes(const std::vector<DecodeRequest>& requests, StepBatch&
 }
 
 std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests,
-                                 std::vector<std::int32_t>* routedExperts) {
+                                 std::vector<std::int32_t>* routedExperts, std::vector<float>* routerScores) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (requests.empty()) return {};
   StepBatch batch;
@@ -475,6 +476,7 @@ std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests,
   captures.hiddenLast = routedExperts != nullptr;
   std::vector<float> logits = backend_->forward(batch, x.data(), routedExperts ? &captures : nullptr);
   if (routedExperts) *routedExperts = std::move(captures.experts);
+  if (routedExperts && routerScores) *routerScores = std::move(captures.routerScores);
   for (BatchSegment& segment : batch.segments) segment.sequence->length += 1;
   return logits;
 }

@@ -50,6 +50,7 @@ struct PromptCaptures {
   std::vector<float> projector0;      // [196, hidden] of the first tile
   std::vector<float> hiddenLast;      // [layers + 1, hidden]
   std::vector<std::int32_t> experts;  // [MoE layers, topK] the last position's routed experts, ascending
+  std::vector<float> routerScores;    // [MoE layers, routed experts] the scores top-k ranked there
 };
 
 struct DecodeRequest {
@@ -89,9 +90,12 @@ class Model {
   // Runs the prompt into an empty sequence; returns the last position's logits [vocab].
   std::vector<float> prefill(std::int64_t sequence, const PromptInput& prompt, PromptCaptures* captures);
   // One token for each of several sequences in one batched step; logits [requests, vocab].
-  // routedExperts (optional): [MoE layers, requests, topK] the experts each request's token went to.
+  // routedExperts (optional): [MoE layers, requests, topK] the experts each request's token went to;
+  // routerScores (optional, with routedExperts): [MoE layers, requests, routed experts] the scores
+  // top-k ranked for each token (StepCaptures::routerScores).
   std::vector<float> decode(const std::vector<DecodeRequest>& requests,
-                            std::vector<std::int32_t>* routedExperts = nullptr);
+                            std::vector<std::int32_t>* routedExperts = nullptr,
+                            std::vector<float>* routerScores = nullptr);
   // The same step, each sequence's next token chosen by the backend where the logits are.
   std::vector<TokenChoice> decodeAndChoose(const std::vector<DecodeRequest>& requests,
                                            const std::vector<ChoiceRequest>& choices);

@@ -159,6 +159,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
               Napi::Int32Array experts = Napi::Int32Array::New(env, out.captures.experts.size());
               std::copy(out.captures.experts.begin(), out.captures.experts.end(), experts.Data());
               result.Set("experts", experts);
+              result.Set("routerScores", toFloat32Array(env, out.captures.routerScores));
               if (!out.captures.vision0.empty())
                 result.Set("vision0", toFloat32Array(env, out.captures.vision0));
               if (!out.captures.projector0.empty()) {
@@ -212,7 +213,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   }
 
   // decode(requests, { capture }) -> Promise<Float32Array [requests * vocab]>, or with capture
-  // true Promise<{ logits, experts: Int32Array [moeLayers, requests, topK] }>.
+  // true Promise<{ logits, experts: Int32Array [moeLayers, requests, topK], routerScores:
+  // Float32Array [moeLayers, requests, routed experts] }>.
   Napi::Value decode(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       std::shared_ptr<Model> model = live();
@@ -222,12 +224,14 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       struct Decoded {
         std::vector<float> logits;
         std::vector<std::int32_t> experts;
+        std::vector<float> routerScores;
       };
       return runAsync<Decoded>(
           info.Env(),
           [model, requests, capture]() {
             Decoded out;
-            out.logits = model->decode(requests, capture ? &out.experts : nullptr);
+            out.logits = model->decode(requests, capture ? &out.experts : nullptr,
+                                       capture ? &out.routerScores : nullptr);
             return out;
           },
           [capture](Napi::Env env, Decoded& out) -> Napi::Value {
@@ -237,6 +241,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
             Napi::Int32Array experts = Napi::Int32Array::New(env, out.experts.size());
             std::copy(out.experts.begin(), out.experts.end(), experts.Data());
             result.Set("experts", experts);
+            result.Set("routerScores", toFloat32Array(env, out.routerScores));
             return result;
           });
     });

@@ -14,9 +14,11 @@
  * addon's launch tally; a tuned kernel the variant needs that did not run fails the check.
  *
  * Where a MoE layer sent a token to other experts on the GPU than on the CPU (near ties of random
- * router weights that bf16 flips; both backends report the experts they chose), a comparison after
- * that layer that fails the rule is reported as a routing flip instead of judged; one that passes
- * counts as a check like any other.
+ * router weights that bf16 flips; both backends report the experts they chose and the router scores
+ * they chose by), a comparison after that layer that fails the rule is reported as a routing flip
+ * instead of judged; one that passes counts as a check like any other. Every flip is checked
+ * (test/support/routing-judge.ts): router scores that agree at the flipping layer, a near tie on the
+ * CPU, GPU experts that are the top-k of its own scores; and at most 2% of the rows may be left out.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,13 @@ import type { VariantName } from '../../lib/synth/variants.js';
 import { writeSyntheticCheckpoint } from '../../lib/synth/write-checkpoint.js';
 import { bf16Tolerance, type CheckLine, passed } from './bf16-golden-check.js';
 import { relativeError } from './golden.js';
+import {
+  type CapturedRouting,
+  FlipLedger,
+  firstRoutingFlip,
+  flipChecks,
+  type RouterSelection,
+} from './routing-judge.js';
 
 /**
  * Kernels each variant must reach at real widths; a missing one means a fallback did the work.
@@ -95,20 +104,39 @@ function logitsLines(where: string, gpu: Float32Array, cpu: Float32Array): Check
   ];
 }
 
-/** experts: [MoE layers, rows, topK]; the first MoE layer where `row` routed differently, or -1. */
-function routingFlipOfRow(gpu: Int32Array, cpu: Int32Array, rows: number, row: number, topK: number): number {
-  for (let i = 0; i < cpu.length; i++) {
-    if (Math.floor(i / topK) % rows === row && gpu[i] !== cpu[i]) return Math.floor(i / (rows * topK));
-  }
-  return -1;
+/** One row's routing on both backends, and where its comparisons are tallied. */
+interface RoutedRow {
+  gpu: CapturedRouting;
+  cpu: CapturedRouting;
+  row: number;
+  selection: RouterSelection;
+  ledger: FlipLedger;
+}
+
+/** The first MoE layer where the row routed differently (-1: none); a flip's own checks go to `lines`. */
+function flipOf(routed: RoutedRow, where: string, lines: CheckLine[]): number {
+  const flip = firstRoutingFlip(routed.gpu, routed.cpu, routed.row, routed.selection.topK);
+  if (flip >= 0) lines.push(...flipChecks(where, routed.gpu, routed.cpu, routed.row, flip, routed.selection));
+  return flip;
 }
 
 /**
  * Keeps `lines` as checks, unless one fails where routing differed (`flip` >= 0): then they are
- * reported as a routing flip instead of judged.
+ * reported as a routing flip instead of judged, and the row counts as left out.
  */
-function judge(lines: CheckLine[], flip: number, where: string, report: RealShapeReport): CheckLine[] {
-  if (flip < 0 || lines.every(passed)) return lines;
+function judge(
+  lines: CheckLine[],
+  flip: number,
+  where: string,
+  row: string,
+  ledger: FlipLedger,
+  report: RealShapeReport,
+): CheckLine[] {
+  if (flip < 0 || lines.every(passed)) {
+    ledger.judge(row);
+    return lines;
+  }
+  ledger.leaveOut(row);
   report.routingFlips.push(`${where} (MoE layer ${flip} routed differently)`);
   return [];
 }
@@ -120,12 +148,19 @@ function promptLines(
   cpu: PrefillResult,
   hidden: number,
   firstMoeLayer: number,
-  topK: number,
+  selection: RouterSelection,
+  ledger: FlipLedger,
   report: RealShapeReport,
 ): CheckLine[] {
   const lines: CheckLine[] = [];
-  // A prompt reports one row of experts per MoE layer.
-  const flip = routingFlipOfRow(gpu.experts as Int32Array, cpu.experts as Int32Array, 1, 0, topK);
+  // A prompt reports one row of experts and scores per MoE layer: its last position's.
+  const captured = (result: PrefillResult): CapturedRouting => ({
+    experts: result.experts as Int32Array,
+    scores: result.routerScores as Float32Array,
+    rows: 1,
+  });
+  const routed: RoutedRow = { gpu: captured(gpu), cpu: captured(cpu), row: 0, selection, ledger };
+  const flip = flipOf(routed, `${where}: last position`, lines);
   // Rows of hiddenLast: 0 the embedding, l + 1 after layer l; a flip can touch rows after its layer.
   const firstTouched = flip < 0 ? Infinity : firstMoeLayer + flip + 1;
   const rows = (cpu.hiddenLast as Float32Array).length / hidden;
@@ -138,9 +173,13 @@ function promptLines(
       (gpu.hiddenLast as Float32Array).subarray(...range),
       (cpu.hiddenLast as Float32Array).subarray(...range),
     );
-    lines.push(...judge([line], row >= firstTouched ? flip : -1, `${where}: ${label}`, report));
+    lines.push(
+      ...judge([line], row >= firstTouched ? flip : -1, `${where}: ${label}`, where, ledger, report),
+    );
   }
-  lines.push(...judge(logitsLines(where, gpu.logits, cpu.logits), flip, `${where}: logits`, report));
+  lines.push(
+    ...judge(logitsLines(where, gpu.logits, cpu.logits), flip, `${where}: logits`, where, ledger, report),
+  );
   return lines;
 }
 
@@ -159,7 +198,13 @@ export async function checkRealShapes(variant: VariantName, layers = 3): Promise
     const config = cpu.checkpoint.modelConfig;
     const hidden = config.language.hiddenSize;
     const firstMoeLayer = config.language.firstKDenseReplace;
-    const topK = config.language.numExpertsPerTok;
+    const selection: RouterSelection = {
+      topK: config.language.numExpertsPerTok,
+      method: config.language.topkMethod,
+      groups: config.language.nGroup,
+      topkGroups: config.language.topkGroup,
+    };
+    const ledger = new FlipLedger();
     const both = async (prompt: EnginePrompt) => {
       const [c, g] = [cpu.createSequence(), gpu.createSequence()];
       const onCpu = await cpu.prefill(c, prompt, { capture: true });
@@ -177,7 +222,9 @@ export async function checkRealShapes(variant: VariantName, layers = 3): Promise
       ['embeddings', 'embeds'],
     ] as const)
       lines.push(error(where, label, image.onGpu[key] as Float32Array, image.onCpu[key] as Float32Array));
-    lines.push(...promptLines(where, image.onGpu, image.onCpu, hidden, firstMoeLayer, topK, report));
+    lines.push(
+      ...promptLines(where, image.onGpu, image.onCpu, hidden, firstMoeLayer, selection, ledger, report),
+    );
 
     // 2. A 1024-token prompt: its first chunk through flash attention.
     const longPrompt = randomPrompt(config, 12, 1024);
@@ -189,7 +236,8 @@ export async function checkRealShapes(variant: VariantName, layers = 3): Promise
         long.onCpu,
         hidden,
         firstMoeLayer,
-        topK,
+        selection,
+        ledger,
         report,
       ),
     );
@@ -207,7 +255,8 @@ export async function checkRealShapes(variant: VariantName, layers = 3): Promise
         overPrefix.onCpu,
         hidden,
         firstMoeLayer,
-        topK,
+        selection,
+        ledger,
         report,
       ),
     );
@@ -252,8 +301,24 @@ export async function checkRealShapes(variant: VariantName, layers = 3): Promise
           const rowCpu = cpuLogits.subarray(b * vocab, (b + 1) * vocab);
           const rowGpu = gpuLogits.subarray(b * vocab, (b + 1) * vocab);
           const rowWhere = `${variant} decode batch ${batch} step ${step} row ${b}`;
-          const flip = routingFlipOfRow(onGpu.experts, onCpu.experts, batch, b, topK);
-          lines.push(...judge(logitsLines(rowWhere, rowGpu, rowCpu), flip, `${rowWhere}: logits`, report));
+          const routed: RoutedRow = {
+            gpu: { experts: onGpu.experts, scores: onGpu.routerScores, rows: batch },
+            cpu: { experts: onCpu.experts, scores: onCpu.routerScores, rows: batch },
+            row: b,
+            selection,
+            ledger,
+          };
+          const flip = flipOf(routed, rowWhere, lines);
+          lines.push(
+            ...judge(
+              logitsLines(rowWhere, rowGpu, rowCpu),
+              flip,
+              `${rowWhere}: logits`,
+              rowWhere,
+              ledger,
+              report,
+            ),
+          );
           // The graph replays the same kernels, so a row that routed differently eagerly may
           // differ there too: its greedy token is judged only where routing agreed.
           const chosen = argmax(rowCpu);
@@ -272,6 +337,8 @@ export async function checkRealShapes(variant: VariantName, layers = 3): Promise
       for (const sequence of cpuSequences) cpu.freeSequence(sequence);
       for (const sequence of [...eager, ...graphed]) gpu.freeSequence(sequence);
     }
+
+    lines.push(ledger.line(`${variant} routing`));
 
     report.launches = nativeAddon().cudaKernelLaunches();
     const device = backends()

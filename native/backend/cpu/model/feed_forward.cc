@@ -40,13 +40,14 @@ MoeBlock::MoeBlock(const WeightStore& store, const std::string& prefix, const La
                            static_cast<std::int64_t>(config.moeIntermediateSize) * config.sharedExperts);
 }
 
-Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows) const {
+Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows, bool keepChoices) const {
   const int experts = config_.routedExperts, topK = config_.expertsPerToken;
   std::vector<float> scores(static_cast<std::size_t>(rows * experts));
   router_.apply(pool, x, rows, scores.data());
   Routing routing;
   routing.experts.resize(static_cast<std::size_t>(rows * topK));
   routing.weights.resize(routing.experts.size());
+  if (keepChoices) routing.choices.resize(scores.size());
   std::vector<float> choice(static_cast<std::size_t>(experts));
   std::vector<int> order(static_cast<std::size_t>(experts));
   for (std::int64_t r = 0; r < rows; ++r) {
@@ -60,11 +61,14 @@ Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows) con
       for (int e = 0; e < experts; ++e) s[e] = 1.0f / (1.0f + std::exp(-s[e]));
     }
     std::copy(s, s + experts, choice.begin());
+    if (keepChoices && config_.topkMethod == TopkMethod::kGreedy)
+      std::copy(choice.begin(), choice.end(), routing.choices.begin() + r * experts);
     if (config_.topkMethod != TopkMethod::kGreedy) {
       const int groups = config_.groups, perGroup = experts / groups;
       if (config_.topkMethod == TopkMethod::kNoauxTc) {
         for (int e = 0; e < experts; ++e) choice[e] += correctionBias_[e];
       }
+      if (keepChoices) std::copy(choice.begin(), choice.end(), routing.choices.begin() + r * experts);
       // Group score: the best (group_limited_greedy) or the sum of the two best (noaux_tc).
       std::vector<float> groupScore(static_cast<std::size_t>(groups));
       for (int g = 0; g < groups; ++g) {
@@ -103,11 +107,18 @@ Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows) con
 }
 
 void MoeBlock::addTo(ThreadPool& pool, const float* x, std::int64_t rows, float* residual,
-                     const std::vector<std::int64_t>* captureRows,
-                     std::vector<std::int32_t>* capturedExperts) const {
+                     const std::vector<std::int64_t>* captureRows, std::vector<std::int32_t>* capturedExperts,
+                     std::vector<float>* capturedScores) const {
   const std::int64_t hidden = config_.hiddenSize;
-  const int topK = config_.expertsPerToken;
-  const Routing routing = route(pool, x, rows);
+  const int topK = config_.expertsPerToken, experts = config_.routedExperts;
+  const bool captureScores = captureRows && capturedScores;
+  const Routing routing = route(pool, x, rows, captureScores);
+  if (captureScores) {
+    for (std::int64_t row : *captureRows) {
+      auto first = routing.choices.begin() + row * experts;
+      capturedScores->insert(capturedScores->end(), first, first + experts);
+    }
+  }
   if (captureRows && capturedExperts) {
     for (std::int64_t row : *captureRows) {
       auto first = routing.experts.begin() + row * topK;

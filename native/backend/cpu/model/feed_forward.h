@@ -22,17 +22,22 @@ struct GatedMlp {
 struct Routing {
   std::vector<std::int32_t> experts;  // [rows, topK]
   std::vector<float> weights;         // [rows, topK]
+  // [rows, experts] the scores top-k ranked (with the correction bias, before group masking);
+  // kept only when route() is asked to, for captures.
+  std::vector<float> choices;
 };
 
 class MoeBlock {
  public:
   MoeBlock(const WeightStore& store, const std::string& prefix, const LanguageConfig& config);
-  Routing route(ThreadPool& pool, const float* x, std::int64_t rows) const;
+  Routing route(ThreadPool& pool, const float* x, std::int64_t rows, bool keepChoices = false) const;
   // residual += sum_k w_k expert_k(x) + shared(x); capturedExperts (optional) gets the routed
-  // experts of each row in captureRows, ascending per row.
+  // experts of each row in captureRows, ascending per row, and capturedScores (optional) their
+  // router scores over every routed expert (Routing::choices).
   void addTo(ThreadPool& pool, const float* x, std::int64_t rows, float* residual,
              const std::vector<std::int64_t>* captureRows = nullptr,
-             std::vector<std::int32_t>* capturedExperts = nullptr) const;
+             std::vector<std::int32_t>* capturedExperts = nullptr,
+             std::vector<float>* capturedScores = nullptr) const;
 
  private:
   LanguageConfig config_;

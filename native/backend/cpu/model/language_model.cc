@@ -37,6 +37,7 @@ std::vector<float> LanguageModel::forward(ThreadPool& pool, HostKvCache& cache, 
   if (capture) {
     captures->hidden.clear();
     captures->experts.clear();
+    captures->routerScores.clear();
   }
   captureLastRow(x);
   const std::vector<std::int64_t> captureRows = batch.segmentLastRows();
@@ -50,7 +51,7 @@ std::vector<float> LanguageModel::forward(ThreadPool& pool, HostKvCache& cache, 
     cpu::rmsNorm(normed.data(), rows, hidden, layer.postAttentionNorm.data(), config_.rmsNormEps);
     if (layer.moe) {
       layer.moe->addTo(pool, normed.data(), rows, x, capture ? &captureRows : nullptr,
-                       capture ? &captures->experts : nullptr);
+                       capture ? &captures->experts : nullptr, capture ? &captures->routerScores : nullptr);
     } else {
       layer.dense->addTo(pool, normed.data(), rows, x);
     }

@@ -89,9 +89,12 @@ class CudaBackend : public ModelBackend {
   // attention on expanded keys and values, into attended [rows, heads, v].
   void expandedPrefill(const Layer& layer, const __nv_bfloat16* kv, const __nv_bfloat16* q,
                        const __nv_bfloat16* qRope, int first, int count, __nv_bfloat16* attended);
-  // capturedExperts (optional): gets the routed experts of each row in captureRows, ascending per row.
+  // capturedExperts (optional): gets the routed experts of each row in captureRows, ascending per row;
+  // capturedScores (optional, with it): their router scores over every routed expert
+  // (StepCaptures::routerScores).
   void feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x,
-                   const std::vector<std::int64_t>* captureRows, std::vector<std::int32_t>* capturedExperts);
+                   const std::vector<std::int64_t>* captureRows, std::vector<std::int32_t>* capturedExperts,
+                   std::vector<float>* capturedScores = nullptr);
   void captureRow(const __nv_bfloat16* row, std::vector<float>& into);
   // Points a shape-agnostic attention at rows [first, first + count) of the step over the paged cache.
   static void pagedRows(AnyAttention& a, const StepLayout& step, int first, int count);

@@ -65,6 +65,7 @@ float* CudaBackend::runDecoder(const StepLayout& step, StepCaptures* captures) {
   if (capture) {
     captures->hidden.clear();
     captures->experts.clear();
+    captures->routerScores.clear();
   }
   const __nv_bfloat16* lastRow = x + static_cast<std::size_t>(rows - 1) * hidden;
   std::vector<std::int64_t> captureRows;
@@ -79,7 +80,8 @@ float* CudaBackend::runDecoder(const StepLayout& step, StepCaptures* captures) {
     attention(layer, l, step, normed, x);
     rmsNorm(x, hidden, layer.postNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
     feedForward(layer, rows, normed, x, capture && layer.moe ? &captureRows : nullptr,
-                capture && layer.moe ? &captures->experts : nullptr);
+                capture && layer.moe ? &captures->experts : nullptr,
+                capture && layer.moe ? &captures->routerScores : nullptr);
     if (capture) captureRow(lastRow, captures->hidden);
     s.rewind(layerStart);
   }
@@ -326,7 +328,8 @@ void CudaBackend::expandedPrefill(const Layer& layer, const __nv_bfloat16* kv, c
 
 void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x,
                               const std::vector<std::int64_t>* captureRows,
-                              std::vector<std::int32_t>* capturedExperts) {
+                              std::vector<std::int32_t>* capturedExperts,
+                              std::vector<float>* capturedScores) {
   const LanguageConfig& c = config_.language;
   const int hidden = c.hiddenSize;
   Scratch& s = *scratch_;
@@ -343,17 +346,30 @@ void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16*
   linear(normed, rows, layer.router, logits, experts, stream_);
   auto* expertIds = s.take<int32_t>(slots);
   auto* weights = s.take<float>(slots);
-  moeRoute(logits, layer.correctionBias, rows, routing, expertIds, weights, stream_);
+  const bool captureScores = captureRows && capturedExperts && capturedScores;
+  // Scratch for the scores only while capturing: the uncaptured step writes nothing more.
+  float* choices = captureScores ? s.take<float>(static_cast<std::size_t>(rows) * experts) : nullptr;
+  moeRoute(logits, layer.correctionBias, rows, routing, expertIds, weights, stream_, choices);
   if (captureRows && capturedExperts) {
     std::vector<std::int32_t> all(slots);
     check(cudaMemcpyAsync(all.data(), expertIds, slots * sizeof(int32_t), cudaMemcpyDeviceToHost, stream_),
           "routing capture");
+    std::vector<float> allScores(captureScores ? static_cast<std::size_t>(rows) * experts : 0);
+    if (captureScores) {
+      check(cudaMemcpyAsync(allScores.data(), choices, allScores.size() * sizeof(float),
+                            cudaMemcpyDeviceToHost, stream_),
+            "routing capture");
+    }
     check(cudaStreamSynchronize(stream_), "routing capture");
     for (std::int64_t row : *captureRows) {
       auto first = all.begin() + row * topK;
       std::vector<std::int32_t> chosen(first, first + topK);
       std::sort(chosen.begin(), chosen.end());
       capturedExperts->insert(capturedExperts->end(), chosen.begin(), chosen.end());
+      if (captureScores) {
+        auto scores = allScores.begin() + row * experts;
+        capturedScores->insert(capturedScores->end(), scores, scores + experts);
+      }
     }
   }
   auto* offsets = s.take<int32_t>(experts + 1);

@@ -28,8 +28,10 @@ struct MoeRouting {
 // logits: [tokens, experts] fp32 (router GEMM output); correctionBias: [experts] fp32
 // (noaux_tc only, else null). Out: expertIds [tokens, topK], weights [tokens, topK] fp32
 // (scores without the bias, normalised and scaled as SPEC section 6 says). Ties: lower id.
+// choicesOut (optional, for captures): [tokens, experts] fp32, the scores top-k ranks (softmax
+// or sigmoid, plus the bias under noaux_tc), before group masking.
 void moeRoute(const float* logits, const float* correctionBias, int tokens, const MoeRouting& routing,
-              int32_t* expertIds, float* weights, cudaStream_t stream);
+              int32_t* expertIds, float* weights, cudaStream_t stream, float* choicesOut = nullptr);
 
 // Counting sort of the (token, slot) pairs by expert. expertOffsets: [experts + 1] rows;
 // rowSource: [tokens * topK] token of each permuted row; slotRow: [tokens * topK]

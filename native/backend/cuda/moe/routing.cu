@@ -37,8 +37,9 @@ __device__ __forceinline__ void warpArgmax(float& value, int& index, float& extr
 }
 
 // logits: [tokens, experts]; expertIds, weights: [tokens, topK].
+// choicesOut (null unless capturing): [tokens, experts] the scores top-k ranks, before group masking.
 __global__ void routeKernel(const float* logits, const float* correctionBias, int tokens, MoeRouting r,
-                            int32_t* expertIds, float* weights) {
+                            int32_t* expertIds, float* weights, float* choicesOut) {
   __shared__ float choiceSmem[moe::kRouteWarpsPerBlock][moe::kMaxExperts];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int token = blockIdx.x * moe::kRouteWarpsPerBlock + warp;
@@ -76,6 +77,8 @@ __global__ void routeKernel(const float* logits, const float* correctionBias, in
                            ? correctionBias[e]
                            : 0.0f;
     choice[i] = e < r.experts ? score[i] + bias : -FLT_MAX;
+    if (choicesOut != nullptr && e < r.experts)
+      choicesOut[static_cast<size_t>(token) * r.experts + e] = choice[i];
   }
 
   if (r.method != MoeTopkMethod::kGreedy && r.groups > 1) {
@@ -150,7 +153,7 @@ __global__ void routeKernel(const float* logits, const float* correctionBias, in
 }  // namespace
 
 void moeRoute(const float* logits, const float* correctionBias, int tokens, const MoeRouting& routing,
-              int32_t* expertIds, float* weights, cudaStream_t stream) {
+              int32_t* expertIds, float* weights, cudaStream_t stream, float* choicesOut) {
   require(routing.experts > 0 && routing.experts <= moe::kMaxExperts, "MoE experts out of range");
   require(routing.topK > 0 && routing.topK <= moe::kMaxTopK && routing.topK <= routing.experts,
           "MoE top-k out of range");
@@ -162,7 +165,7 @@ void moeRoute(const float* logits, const float* correctionBias, int tokens, cons
   if (tokens == 0) return;
   const int blocks = (tokens + moe::kRouteWarpsPerBlock - 1) / moe::kRouteWarpsPerBlock;
   routeKernel<<<blocks, moe::kRouteWarpsPerBlock * 32, 0, stream>>>(logits, correctionBias, tokens, routing,
-                                                                    expertIds, weights);
+                                                                    expertIds, weights, choicesOut);
   checkLaunch("routeKernel");
 }
 
