@@ -2,8 +2,11 @@
  * Every GPU check in one command, for a machine with an NVIDIA GPU (CI has none). Run it after any
  * change under native/backend/cuda:
  *   npm run test:gpu                                  # from a checkout with npm (runs through tsx)
- *   node out/test/cuda/check-all.js [--logs DIR] [--only name,name] [--storm-requests N]
+ *   node out/test/cuda/check-all.js [--logs DIR] [--only name,name] [--golden-variants tiny,small,base]
+ *     [--storm-requests N] [--storm-variant tiny] [--oom-variant small]
  *                                                     # on the staged device copy (scripts/stage-device.sh)
+ * The variant options let a run carry only some golden models (a device call carries at most 64 MiB,
+ * and the golden Tiny alone is 34 MB): the real-shape and sampler checks need none.
  * Each check runs as its own process (a crash or a hang fails that check only) under its own
  * deadline; its whole output goes to DIR/<name>.log (default gpu-check-logs/). Prints one summary
  * line per check, then one total line; exits 1 when any check failed or ran past its deadline.
@@ -28,7 +31,10 @@ const { values } = parseArgs({
   options: {
     logs: { type: 'string', default: 'gpu-check-logs' },
     only: { type: 'string' },
+    'golden-variants': { type: 'string', default: 'tiny,small,base' },
     'storm-requests': { type: 'string', default: '10000' },
+    'storm-variant': { type: 'string', default: 'tiny' },
+    'oom-variant': { type: 'string', default: 'small' },
   },
 });
 
@@ -37,7 +43,7 @@ const checks: GpuCheck[] = [
     name: 'golden-bf16',
     what: 'CUDA against the fp32 reference, every variant (prefill, decode, batched, scheduler)',
     script: 'run-golden-check',
-    args: ['--device', 'cuda'],
+    args: ['--device', 'cuda', ...String(values['golden-variants']).split(',')],
     deadlineS: 900,
   },
   {
@@ -58,14 +64,23 @@ const checks: GpuCheck[] = [
     name: 'oom-faults',
     what: 'out of device memory at load and mid-step: typed error, memory returned',
     script: 'run-oom-faults',
-    args: [],
+    args: ['--variant', String(values['oom-variant'])],
     deadlineS: 600,
   },
   {
     name: 'storm',
     what: 'requests, aborts, malformed input and close() under load; answers, memory',
     script: 'run-storm',
-    args: ['--device', 'cuda', '--requests', String(values['storm-requests']), '--deadline-s', '900'],
+    args: [
+      '--device',
+      'cuda',
+      '--variant',
+      String(values['storm-variant']),
+      '--requests',
+      String(values['storm-requests']),
+      '--deadline-s',
+      '900',
+    ],
     deadlineS: 1200,
   },
 ];
