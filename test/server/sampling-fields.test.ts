@@ -18,8 +18,12 @@ const maxTokens = 32;
 const hot = 2;
 const seeds = [1, 2, 3];
 
-/** top_k is an extension field: the typed client sends it as it is, in the body. */
-type Request = Omit<ChatCompletionCreateParamsNonStreaming, 'model' | 'messages'> & { top_k?: number };
+/** top_k, min_p and repetition_penalty are extension fields: the typed client sends them as they are, in the body. */
+type Request = Omit<ChatCompletionCreateParamsNonStreaming, 'model' | 'messages'> & {
+  top_k?: number;
+  min_p?: number;
+  repetition_penalty?: number;
+};
 
 async function ask(request: Request) {
   const completion = await context.served.client.chat.completions.create({
@@ -76,6 +80,33 @@ describe('sampling fields of /v1/chat/completions', () => {
     for (const seed of seeds) {
       const sampled = await ask({ temperature: hot, seed, top_k: 1 });
       expect(sampled.text).toBe(greedy.text);
+    }
+  });
+
+  it('top_p, min_p and repetition_penalty each change the answer as the same option changes model.chat’s', async () => {
+    const cases: { request: Request; options: GenerateOptions }[] = [
+      { request: { temperature: hot, seed: seeds[0], top_p: 0.5 }, options: { topP: 0.5 } },
+      { request: { temperature: hot, seed: seeds[0], min_p: 0.5 }, options: { minP: 0.5 } },
+      // A greedy answer of the golden model never repeats a token, so the penalty shows in the
+      // log-probabilities of a sample (it lowers the odds of every token already seen).
+      {
+        request: { temperature: 1, seed: seeds[0], repetition_penalty: 1.5 },
+        options: { repetitionPenalty: 1.5 },
+      },
+    ];
+    /** What a dropped option would change: the tokens or their log-probabilities. */
+    const seen = ({ tokens, logprobs }: { tokens: string[]; logprobs: number[] }) => ({ tokens, logprobs });
+    for (const { request, options } of cases) {
+      const base = { temperature: request.temperature ?? 0, seed: request.seed ?? undefined };
+      const without = seen(await inProcess(base));
+      const expected = seen(await inProcess({ ...base, ...options }));
+      // The option matters for this request, so a server that dropped it would answer `without`.
+      expect(expected).not.toEqual(without);
+      const served = await ask({ ...request, logprobs: true });
+      const entries = served.logprobs ?? [];
+      expect({ tokens: entries.map((e) => e.token), logprobs: entries.map((e) => e.logprob) }).toEqual(
+        expected,
+      );
     }
   });
 
