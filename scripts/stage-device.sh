@@ -9,7 +9,7 @@
 # tokenizer module the processor imports) and what the package index loads (the hub client), for
 # bench/processor, bench/batch, bench/multi-gpu and the storm.
 # `--server` (after `--images`, or alone) adds what `vl2 serve` and bench/server load (fastify,
-# prom-client, the openai client, with their dependencies); node_modules then travels xz-packed.
+# prom-client, the openai client, with their dependencies). node_modules always travels xz-packed.
 #   usage: bash scripts/stage-device.sh [--images] [--server] [extra node_modules package...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,11 +27,9 @@ if [[ "${1:-}" == "--images" ]]; then
     @huggingface/xetchunk-wasm @huggingface/blake3-jit gearhash-jit)
   for module in node_modules/@img/*; do modules+=("${module#node_modules/}"); done
 fi
-pack_modules=false
 if [[ "${1:-}" == "--server" ]]; then
   shift
   while IFS= read -r module; do modules+=("$module"); done < <(node scripts/module-closure.mjs fastify prom-client openai)
-  pack_modules=true
 fi
 for module in "${modules[@]}" "$@"; do
   mkdir -p "$pkg/node_modules/$(dirname "$module")"
@@ -45,11 +43,10 @@ for libvips in "$pkg"/node_modules/@img/sharp-libvips-*; do
   rm -rf "$libvips"
   printf '%s\n' "[[ -d node_modules/$name ]] || xz -dc libvips.tar.xz | tar -C node_modules -xf -" >> "$pkg/unpack.sh"
 done
-if $pack_modules; then
-  tar -C "$pkg" -cf - node_modules | xz -T2 -6 > "$pkg/node_modules.tar.xz"
-  rm -rf "$pkg/node_modules"
-  # Unpacked first: libvips (above) goes into it.
-  sed -i '1a [[ -d node_modules ]] || xz -dc node_modules.tar.xz | tar -xf -' "$pkg/unpack.sh"
-fi
+# Always packed: 15 MB of modules (mostly the hub client's) become 1 MB, room for golden models.
+tar -C "$pkg" -cf - node_modules | xz -T2 -6 > "$pkg/node_modules.tar.xz"
+rm -rf "$pkg/node_modules"
+# Unpacked first: libvips (above) goes into it.
+sed -i '1a [[ -d node_modules ]] || xz -dc node_modules.tar.xz | tar -xf -' "$pkg/unpack.sh"
 rm -rf "$pkg/out/test/"{checkpoint,processor,generation,cli,package,sampler,engine,golden,fuzz,reliability}
 du -sh "$pkg"
