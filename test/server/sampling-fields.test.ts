@@ -18,7 +18,7 @@ const maxTokens = 32;
 const hot = 2;
 const seeds = [1, 2, 3];
 
-/** top_k, min_p and repetition_penalty are extension fields: the typed client sends them as they are, in the body. */
+/** top_k, min_p and repetition_penalty are extensions: the typed client sends them as they are. */
 type Request = Omit<ChatCompletionCreateParamsNonStreaming, 'model' | 'messages'> & {
   top_k?: number;
   min_p?: number;
@@ -83,7 +83,7 @@ describe('sampling fields of /v1/chat/completions', () => {
     }
   });
 
-  it('top_p, min_p and repetition_penalty each change the answer as the same option changes model.chat’s', async () => {
+  it('top_p, min_p and repetition_penalty each change the answer as model.chat’s option does', async () => {
     const cases: { request: Request; options: GenerateOptions }[] = [
       { request: { temperature: hot, seed: seeds[0], top_p: 0.5 }, options: { topP: 0.5 } },
       { request: { temperature: hot, seed: seeds[0], min_p: 0.5 }, options: { minP: 0.5 } },
