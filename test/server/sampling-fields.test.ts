@@ -1,9 +1,10 @@
 /**
  * The sampling fields of /v1/chat/completions reach the engine: each is sent through the official
  * openai client to a real server on the golden tiny model and shown to change the answer the way the
- * same option changes model.generate's. The golden model's weights are random, so at temperature 2
- * its next token is close to uniform over a large vocabulary: two 32-token samples that ignore the
- * seed, or a sample that ignored the temperature, cannot agree by chance.
+ * same option changes model.chat's. The golden model's weights are random, so at temperature 2 its
+ * next token is spread over a large vocabulary: two 32-token samples that ignore the seed, or a
+ * sample that ignored the temperature, cannot agree by chance. (top_logprobs > 0 is refused with a
+ * 400, tested in http.test.ts: the engine reports only the chosen token's log-probability.)
  */
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
