@@ -197,7 +197,7 @@ async function schedulerChecks(
   const run = await runScheduled(
     (onEvents) => new Generator(model.nativeHandle, onEvents, { stepTokens: 37 }),
     cases.map((golden) => ({
-      name: `${variant}/${golden.name}`,
+      name: golden.name,
       request: { ...goldenPrompt(golden), maxTokens: golden.greedy_tokens.length, sampling: {} },
     })),
     deadlineMs,
@@ -205,7 +205,7 @@ async function schedulerChecks(
   const tieMargin = device === 'cuda' ? bf16Tolerance.greedyMargin : fp32GreedyMargin;
   const comparisons = new Map<string, TokenComparison>();
   for (const golden of cases) {
-    const name = `${variant}/${golden.name}`;
+    const name = golden.name;
     if (run.unfinished.includes(name)) continue;
     comparisons.set(
       name,
