@@ -14,7 +14,7 @@ import { readProcessorConfig } from '../../lib/processor/config.js';
 import { type DecodedImage, decodeForTiling } from '../../lib/processor/decode.js';
 import { loadImage } from '../../lib/processor/image.js';
 import { imageTokenCount, tileSize, tilingOf, writeTiles } from '../../lib/processor/tiling.js';
-import { goldenPath, readJson, readU8, tileDifferences } from '../support/golden.js';
+import { byteDifferences, goldenPath, readJson, readU8, tileDifferences } from '../support/golden.js';
 
 interface PreprocessCase {
   image: string;
@@ -47,18 +47,6 @@ const decoders = {
     return { width: info.width, height: info.height, data: new Uint8Array(data) };
   },
 };
-
-/** The largest absolute byte difference and how many bytes differ. */
-function byteDifferences(actual: Uint8Array, expected: Uint8Array): { max: number; count: number } {
-  let max = 0;
-  let count = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs((actual[i] as number) - (expected[i] as number));
-    if (d > 0) count++;
-    max = Math.max(max, d);
-  }
-  return { max, count };
-}
 
 describe.each(Object.keys(decoders) as (keyof typeof decoders)[])('dynamic tiling, %s', (decoder) => {
   it.each(cases.map((c) => [c.image, c] as const))('%s', async (_, c) => {

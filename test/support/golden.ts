@@ -187,3 +187,15 @@ export async function decodeCasesBatched(
     for (const sequence of sequences) model.freeSequence(sequence);
   }
 }
+
+/** The largest absolute byte difference and how many bytes differ. */
+export function byteDifferences(actual: Uint8Array, expected: Uint8Array): { max: number; count: number } {
+  let max = 0;
+  let count = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs((actual[i] as number) - (expected[i] as number));
+    if (d > 0) count++;
+    max = Math.max(max, d);
+  }
+  return { max, count };
+}
