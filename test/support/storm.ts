@@ -315,6 +315,8 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
   const rssSlackBytes = options.rssSlackBytes ?? 24 * MiB;
   const rssCloseBoundBytes = options.rssCloseBoundBytes ?? 32 * MiB;
   const leaked: Buffer[] = [];
+  // Prompt, options and tokens of each completed greedy request: under 1 KiB each, held through the
+  // RSS readings, far inside the 64 KiB per request that the bound allows.
   const answered: AnsweredRequest[] = [];
   const deadline = Date.now() + (options.deadlineMs ?? 600_000);
   const log = options.log ?? (() => {});
