@@ -110,7 +110,6 @@ interface RoutedRow {
   cpu: CapturedRouting;
   row: number;
   selection: RouterSelection;
-  ledger: FlipLedger;
 }
 
 /** The first MoE layer where the row routed differently (-1: none); a flip's own checks go to `lines`. */
@@ -159,7 +158,7 @@ function promptLines(
     scores: result.routerScores as Float32Array,
     rows: 1,
   });
-  const routed: RoutedRow = { gpu: captured(gpu), cpu: captured(cpu), row: 0, selection, ledger };
+  const routed: RoutedRow = { gpu: captured(gpu), cpu: captured(cpu), row: 0, selection };
   const flip = flipOf(routed, `${where}: last position`, lines);
   // Rows of hiddenLast: 0 the embedding, l + 1 after layer l; a flip can touch rows after its layer.
   const firstTouched = flip < 0 ? Infinity : firstMoeLayer + flip + 1;
@@ -306,7 +305,6 @@ export async function checkRealShapes(variant: VariantName, layers = 3): Promise
             cpu: { experts: onCpu.experts, scores: onCpu.routerScores, rows: batch },
             row: b,
             selection,
-            ledger,
           };
           const flip = flipOf(routed, rowWhere, lines);
           lines.push(
