@@ -208,6 +208,9 @@ export async function checkRealShapes(variant: VariantName, layers = 3): Promise
       const [c, g] = [cpu.createSequence(), gpu.createSequence()];
       const onCpu = await cpu.prefill(c, prompt, { capture: true });
       const onGpu = await gpu.prefill(g, prompt, { capture: true });
+      // An addon built before router scores were captured would leave every flip unjudgeable.
+      if (!onCpu.routerScores || !onGpu.routerScores)
+        throw new Error('the addon captures no router scores: rebuild it');
       return { onCpu, onGpu, sequences: [c, g] as const };
     };
     const lines = report.lines;
