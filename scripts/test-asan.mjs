@@ -96,7 +96,8 @@ function sanitizerEnv(label) {
 }
 
 // What print_suppressions=1 writes at each check (its only output when nothing leaked).
-const suppressionTable = /^-+\nSuppressions used:\n\s+count\s+bytes\s+template\n(?:\s+\d+\s+\d+\s+\S+\n)*-+\n?/m;
+const suppressionTable =
+  /^-+\nSuppressions used:\n\s+count\s+bytes\s+template\n(?:\s+\d+\s+\d+\s+\S+\n)*-+\n?/m;
 
 /**
  * The sanitizer output in a log folder: every file but those that only list the suppressions used
@@ -136,6 +137,36 @@ function requireProbeLeaks(probe, logDir, status) {
   }
   console.log(
     `test-asan: ${probe}: LSan reported all ${probeLeaks.length} leaks and the run failed (status ${status})`,
+  );
+}
+
+// No suppression may match a frame of the addon: its file, a source file under native/, or any
+// function it defines (LSan matches a pattern as a substring, with * and the anchors ^ and $). The
+// probe below covers the frames the addon shares with node; this covers the addon's own.
+{
+  const patterns = readFileSync(suppressions, 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('leak:'))
+    .map((line) => line.slice('leak:'.length));
+  const symbols = spawnSync('nm', ['-C', '--defined-only', addon], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (symbols.status !== 0) die(`nm could not list the addon's symbols:\n${symbols.stderr}`);
+  const ours = [
+    resolve(addon),
+    ...readdirSync('native', { recursive: true }).map((file) => resolve('native', file)),
+    ...symbols.stdout.split('\n').map((line) => line.replace(/^\S*\s+\S\s+/, '')),
+  ].filter((name) => name !== '');
+  for (const pattern of patterns) {
+    const source = pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')
+      .replace(/^\\\^/, '^')
+      .replace(/\\\$$/, '$');
+    const match = ours.find((name) => new RegExp(source).test(name));
+    if (match) die(`test/asan/lsan.supp: leak:${pattern} matches the addon's own ${match}`);
+  }
+  console.log(
+    `test-asan: ${patterns.length} suppressions, none matching the addon (${ours.length} files and symbols)`,
   );
 }
 
