@@ -6,11 +6,13 @@
  * ~20 s on 2 shared cores; the answer check is off, it has its own test (storm.test.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { underAddressSanitizer } from '../support/memory.js';
 import { describeStorm, runStorm } from '../support/storm.js';
 
 const rssCheck = 'RSS growth after the storm within slack + a bound per completed request';
 
-describe('request storm: the RSS check', () => {
+// Under AddressSanitizer RSS proves nothing (freed memory waits in its quarantine): skipped there.
+describe.skipIf(underAddressSanitizer)('request storm: the RSS check', () => {
   it('fails when every completed request leaks 256 KiB', async () => {
     const report = await runStorm({
       device: 'cpu',
