@@ -11,8 +11,9 @@
 // there; and at the exit of the CLI processes the tests spawn, LSan's thread-suspending tracer
 // crashed (signal 11) once in a full run, which would make the run flaky. Every sanitizer report
 // of every process goes to one log folder (ASan log_path); the run fails if any file there holds
-// one. test/asan/lsan.supp names the V8 allocations that are suppressed and why; none can match the
-// addon. Before the tests, a probe proves that a leak in addon code is still reported and fails.
+// one. test/asan/lsan.supp names the V8 allocations that are suppressed and why. Before the tests,
+// the script refuses any suppression that matches the addon's own file, sources or symbols, and a
+// probe proves that a leak on each path addon code allocates on is still reported and fails.
 //
 //   node scripts/test-asan.mjs   # the tests in defaultTests below
 //   node scripts/test-asan.mjs test/engine/x.test.ts
