@@ -6,8 +6,8 @@
  *   tsx bench/cuda-concurrency.ts [--variants tiny,small] [--layers N] [--concurrency 1,16,64,256]
  */
 import { Command } from 'commander';
+import { nativeAddon } from '../lib/engine/addon.js';
 import { EngineModel } from '../lib/engine/native-model.js';
-import { nativeAddon } from '../lib/native.js';
 import type { VariantName } from '../lib/synth/variants.js';
 import { randomPrompt } from './support/prompts.js';
 import { benchModel } from './support/synthetic-model.js';

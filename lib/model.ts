@@ -5,8 +5,9 @@
  */
 import { backends } from './backends.js';
 import { type BatchInput, type BatchOptions, type BatchResult, generateBatch } from './batch.js';
+import { nativeAddon } from './engine/addon.js';
 import { EngineModel } from './engine/native-model.js';
-import type { EngineInfo } from './engine/native-types.js';
+import type { EngineInfo, GeneratorEvent, NativeGenerator, SchedulerStats } from './engine/native-types.js';
 import {
   AbortError,
   fromNativeError,
@@ -17,7 +18,6 @@ import {
 import { parseGrounding } from './grounding.js';
 import { resolveModelDir } from './hub/resolve-model-id.js';
 import type { HubOptions } from './hub/settings.js';
-import { nativeAddon } from './native.js';
 import { type RemoteFetchOptions, remoteFetchLimits } from './net/safe-fetch.js';
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { PreparedPrompt } from './prepared.js';
@@ -32,6 +32,7 @@ import {
 } from './results.js';
 import { IncrementalDecoder } from './stream.js';
 
+export type { SchedulerStats } from './engine/native-types.js';
 export type { GenerateOptions } from './options.js';
 export type { ChatChunk, FinishReason, GenerateResult, Timings, Usage } from './results.js';
 
@@ -78,46 +79,19 @@ export interface LoadProgress {
   totalBytes?: number;
 }
 
-interface NativeEvent {
-  requestId: number;
-  token?: number;
-  logprob?: number;
-  finish?: 'stop' | 'length' | 'abort' | 'error';
-  error?: string;
-  code?: string;
-}
-
-interface NativeGenerator {
-  submit(request: unknown): number;
-  cancel(requestId: number): void;
-  stats(): SchedulerStats;
-  close(): void;
-}
-
 /** A request's event queue: the native callback pushes, the async iterator pulls. */
 class EventQueue {
-  private events: NativeEvent[] = [];
+  private events: GeneratorEvent[] = [];
   private waiter?: () => void;
-  push(event: NativeEvent): void {
+  push(event: GeneratorEvent): void {
     this.events.push(event);
     this.waiter?.();
     this.waiter = undefined;
   }
-  async next(): Promise<NativeEvent> {
+  async next(): Promise<GeneratorEvent> {
     while (this.events.length === 0) await new Promise<void>((resolve) => (this.waiter = resolve));
-    return this.events.shift() as NativeEvent;
+    return this.events.shift() as GeneratorEvent;
   }
-}
-
-/** Counters of the native scheduler since load. */
-export interface SchedulerStats {
-  /** Forward steps run (each decodes every active request and computes prompt chunks). */
-  steps: number;
-  preemptions: number;
-  /** Most requests decoding in one step. */
-  maxBatch: number;
-  /** Prompt pieces computed; above the number of prompts when long ones were chunked. */
-  promptChunks: number;
 }
 
 /** @internal What the caller of {@link Model.chat} learns as the request runs (the replica router's accounting). */
@@ -163,14 +137,7 @@ export class Model implements LoadedModel {
     private readonly processOptions: ProcessOptions,
     stepTokens: number | undefined,
   ) {
-    const addon = nativeAddon() as unknown as {
-      NativeGenerator: new (
-        model: unknown,
-        onEvents: (events: NativeEvent[]) => void,
-        options: { stepTokens?: number },
-      ) => NativeGenerator;
-    };
-    this.generator = new addon.NativeGenerator(
+    this.generator = new (nativeAddon().NativeGenerator)(
       engine.nativeHandle,
       (events) => {
         for (const event of events) this.queues.get(event.requestId)?.push(event);

@@ -8,8 +8,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeAddon } from '../../lib/engine/addon.js';
 import { EngineModel } from '../../lib/engine/native-model.js';
-import { nativeAddon } from '../../lib/native.js';
 import { goldenPath } from '../support/golden.js';
 import { edgeValue, fuzzRuns } from './arbitraries.js';
 

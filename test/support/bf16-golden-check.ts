@@ -4,8 +4,9 @@
  * position, and the same greedy token wherever the reference's top-2 margin is above 0.5.
  * Free of vitest so the GPU machine (no test runner there) runs it as a plain script too.
  */
+
+import { nativeAddon } from '../../lib/engine/addon.js';
 import { EngineModel } from '../../lib/engine/native-model.js';
-import { nativeAddon } from '../../lib/native.js';
 import {
   caseNames,
   decodeCasesBatched,
