@@ -103,8 +103,11 @@ export interface GeneratorRequest extends EnginePrompt {
   /** Most tokens to generate (default 512). */
   maxTokens?: number;
   stopTokenIds?: number[];
-  /** Sampling as lib/options.ts resolves it (absent: greedy). */
-  sampling?: ResolvedOptions['sampling'];
+  /**
+   * Sampling as lib/options.ts resolves it; a field left out takes the native default (greedy:
+   * temperature 0, topK 0, topP 1, minP 0, repetitionPenalty 1, unseeded).
+   */
+  sampling?: Partial<ResolvedOptions['sampling']>;
 }
 
 /** One request's news from the scheduler: a token, its end, or both (batched per callback). */

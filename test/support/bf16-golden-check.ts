@@ -21,9 +21,7 @@ import {
 } from './golden.js';
 import {
   compareWithSolo,
-  type GeneratorLike,
   runScheduled,
-  type SchedulerEvent,
   type SoloDecode,
   schedulerLines,
   type TokenComparison,
@@ -186,15 +184,7 @@ async function schedulerChecks(
   for (const golden of cases) solo.set(golden.name, await soloGreedy(model, golden, eos));
   // Batched work is at most the solo work; the slack covers a loaded machine.
   const deadlineMs = 60_000 + 10 * (Date.now() - started);
-  const Generator = (
-    nativeAddon() as unknown as {
-      NativeGenerator: new (
-        model: unknown,
-        onEvents: (events: SchedulerEvent[]) => void,
-        options: object,
-      ) => GeneratorLike;
-    }
-  ).NativeGenerator;
+  const Generator = nativeAddon().NativeGenerator;
   const run = await runScheduled(
     (onEvents) => new Generator(model.nativeHandle, onEvents, { stepTokens: 37 }),
     cases.map((golden) => ({
