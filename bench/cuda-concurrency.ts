@@ -6,8 +6,8 @@
  *   tsx bench/cuda-concurrency.ts [--variants tiny,small] [--layers N] [--concurrency 1,16,64,256]
  */
 import { Command } from 'commander';
+import { nativeAddon } from '../lib/engine/addon.js';
 import { EngineModel } from '../lib/engine/native-model.js';
-import { nativeAddon } from '../lib/native.js';
 import type { VariantName } from '../lib/synth/variants.js';
 import { randomPrompt } from './support/prompts.js';
 import { benchModel } from './support/synthetic-model.js';
@@ -29,22 +29,7 @@ const opts = program.opts<{
 }>();
 const outputTokens = Number(opts.outputTokens);
 
-interface Event {
-  requestId: number;
-  token?: number;
-  finish?: string;
-  error?: string;
-}
-interface Generator {
-  submit(request: unknown): number;
-  stats(): { steps: number; preemptions: number; maxBatch: number; promptChunks: number };
-  close(): void;
-}
-const Generator = (
-  nativeAddon() as unknown as {
-    NativeGenerator: new (model: unknown, onEvents: (events: Event[]) => void, options: object) => Generator;
-  }
-).NativeGenerator;
+const Generator = nativeAddon().NativeGenerator;
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -7,9 +7,9 @@
  * Per-kernel times against torch: bench/cuda (kernels program), see bench/NOTES.md.
  */
 import { Command } from 'commander';
+import { nativeAddon } from '../lib/engine/addon.js';
 import { EngineModel } from '../lib/engine/native-model.js';
 import type { EnginePrompt } from '../lib/engine/native-types.js';
-import { nativeAddon } from '../lib/native.js';
 import type { VariantName } from '../lib/synth/variants.js';
 import { randomPrompt } from './support/prompts.js';
 import { benchModel } from './support/synthetic-model.js';

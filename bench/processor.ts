@@ -22,7 +22,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { nativeAddon } from '../lib/native.js';
+import { nativeAddon } from '../lib/engine/addon.js';
 import { ByteTokenizer, Processor } from '../lib/processor/index.js';
 import { selectBestResolution, tileCountOf, tileSize } from '../lib/processor/tiling.js';
 import { photoLike } from './support/photos.js';

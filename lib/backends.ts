@@ -1,8 +1,9 @@
 /** What this binary can run on: the CPU always, CUDA when compiled in and a GPU answers. */
-import { fromNativeError } from './errors.js';
-import { type BackendInfo, nativeAddon } from './native.js';
 
-export type { BackendInfo, CudaDevice } from './native.js';
+import { type BackendInfo, nativeAddon } from './engine/addon.js';
+import { fromNativeError } from './errors.js';
+
+export type { BackendInfo, CudaDevice } from './engine/addon.js';
 
 /** The version of the native addon (equal to the package version when the build is current). */
 export function nativeVersion(): string {

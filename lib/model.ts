@@ -4,9 +4,10 @@
  * scheduler, which runs all open chats of a model together (continuous batching).
  */
 import { backends } from './backends.js';
-import { type BatchInput, type BatchOptions, type BatchResult, generateBatch } from './batch.js';
+import type { BatchInput, BatchOptions, BatchResult } from './batch.js';
+import { nativeAddon } from './engine/addon.js';
 import { EngineModel } from './engine/native-model.js';
-import type { EngineInfo } from './engine/native-types.js';
+import type { EngineInfo, GeneratorEvent, NativeGenerator, SchedulerStats } from './engine/native-types.js';
 import {
   AbortError,
   fromNativeError,
@@ -14,24 +15,19 @@ import {
   UnsupportedError,
   type Vl2Error,
 } from './errors.js';
+import { type ChatRequest, GenerationSurface } from './generation-surface.js';
 import { parseGrounding } from './grounding.js';
 import { resolveModelDir } from './hub/resolve-model-id.js';
 import type { HubOptions } from './hub/settings.js';
-import { nativeAddon } from './native.js';
 import { type RemoteFetchOptions, remoteFetchLimits } from './net/safe-fetch.js';
-import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import type { GenerateOptions } from './options.js';
 import { PreparedPrompt } from './prepared.js';
 import { type ChatMessage, type ProcessOptions, Processor, type TextTokenizer } from './processor/index.js';
-import {
-  type ChatChunk,
-  type ChatStream,
-  chatStream,
-  type FinishReason,
-  type GenerateResult,
-  wholeResult,
-} from './results.js';
+import type { ChatChunk, FinishReason, GenerateResult } from './results.js';
 import { IncrementalDecoder } from './stream.js';
 
+export type { SchedulerStats } from './engine/native-types.js';
+export type { ChatHooks } from './generation-surface.js';
 export type { GenerateOptions } from './options.js';
 export type { ChatChunk, FinishReason, GenerateResult, Timings, Usage } from './results.js';
 
@@ -78,52 +74,19 @@ export interface LoadProgress {
   totalBytes?: number;
 }
 
-interface NativeEvent {
-  requestId: number;
-  token?: number;
-  logprob?: number;
-  finish?: 'stop' | 'length' | 'abort' | 'error';
-  error?: string;
-  code?: string;
-}
-
-interface NativeGenerator {
-  submit(request: unknown): number;
-  cancel(requestId: number): void;
-  stats(): SchedulerStats;
-  close(): void;
-}
-
 /** A request's event queue: the native callback pushes, the async iterator pulls. */
 class EventQueue {
-  private events: NativeEvent[] = [];
+  private events: GeneratorEvent[] = [];
   private waiter?: () => void;
-  push(event: NativeEvent): void {
+  push(event: GeneratorEvent): void {
     this.events.push(event);
     this.waiter?.();
     this.waiter = undefined;
   }
-  async next(): Promise<NativeEvent> {
+  async next(): Promise<GeneratorEvent> {
     while (this.events.length === 0) await new Promise<void>((resolve) => (this.waiter = resolve));
-    return this.events.shift() as NativeEvent;
+    return this.events.shift() as GeneratorEvent;
   }
-}
-
-/** Counters of the native scheduler since load. */
-export interface SchedulerStats {
-  /** Forward steps run (each decodes every active request and computes prompt chunks). */
-  steps: number;
-  preemptions: number;
-  /** Most requests decoding in one step. */
-  maxBatch: number;
-  /** Prompt pieces computed; above the number of prompts when long ones were chunked. */
-  promptChunks: number;
-}
-
-/** @internal What the caller of {@link Model.chat} learns as the request runs (the replica router's accounting). */
-export interface ChatHooks {
-  /** The prompt is built (images tiled, template applied): its length in tokens. */
-  onPrompt?: (promptTokens: number) => void;
 }
 
 /**
@@ -149,7 +112,7 @@ export interface LoadedModel {
 }
 
 /** A loaded DeepSeek-VL2 model. */
-export class Model implements LoadedModel {
+export class Model extends GenerationSurface implements LoadedModel {
   private readonly queues = new Map<number, EventQueue>();
   private readonly generator: NativeGenerator;
   private closed = false;
@@ -163,14 +126,8 @@ export class Model implements LoadedModel {
     private readonly processOptions: ProcessOptions,
     stepTokens: number | undefined,
   ) {
-    const addon = nativeAddon() as unknown as {
-      NativeGenerator: new (
-        model: unknown,
-        onEvents: (events: NativeEvent[]) => void,
-        options: { stepTokens?: number },
-      ) => NativeGenerator;
-    };
-    this.generator = new addon.NativeGenerator(
+    super();
+    this.generator = new (nativeAddon().NativeGenerator)(
       engine.nativeHandle,
       (events) => {
         for (const event of events) this.queues.get(event.requestId)?.push(event);
@@ -245,33 +202,6 @@ export class Model implements LoadedModel {
     return new PreparedPrompt(await this.processor.process(messages, { ...this.processOptions }));
   }
 
-  /** Streams the answer to a conversation (or a prepared prompt) as text chunks. */
-  chat(
-    messages: ChatMessage[] | PreparedPrompt,
-    options: GenerateOptions = {},
-    /** @internal */
-    hooks: ChatHooks = {},
-  ): ChatStream {
-    const resolved = resolveOptions(options);
-    return chatStream((resolve, reject) => this.run(messages, resolved, hooks, resolve, reject));
-  }
-
-  /** Generates the whole answer. */
-  async generate(
-    messages: ChatMessage[] | PreparedPrompt,
-    options: GenerateOptions = {},
-  ): Promise<GenerateResult> {
-    return wholeResult(this.chat(messages, options));
-  }
-
-  /**
-   * Runs many requests together (an array, or any iterable or async iterable, read as it goes),
-   * yielding each result as it finishes (see batch.ts).
-   */
-  generateBatch(requests: BatchInput, options: BatchOptions = {}): AsyncGenerator<BatchResult> {
-    return generateBatch(this, requests, options);
-  }
-
   /** Ends open streams with an AbortError and frees the model. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -290,10 +220,8 @@ export class Model implements LoadedModel {
     return this.generator.stats();
   }
 
-  private async *run(
-    messages: ChatMessage[] | PreparedPrompt,
-    options: ResolvedOptions,
-    hooks: ChatHooks,
+  protected async *stream(
+    { messages, resolved: options, hooks }: ChatRequest,
     resolveResult: (r: GenerateResult) => void,
     rejectResult: (e: unknown) => void,
   ): AsyncGenerator<ChatChunk> {

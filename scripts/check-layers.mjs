@@ -3,7 +3,10 @@
 // - native/: a file includes only its own folder's layer or a lower one, in the order
 //   napi -> engine -> model -> backend | image -> core; the CPU and CUDA backends never include
 //   each other, and the backend interface (native/backend/*.h) includes neither.
-// - lib/: no import cycles between TypeScript modules.
+// - lib/: no import cycles between TypeScript modules, and no `as unknown as`: the addon is typed
+//   whole in lib/engine/ (addon.ts, native-types.ts), so a double cast there would hide a binding
+//   that the types do not describe (and lib/ has no other use for one). In test/ and bench/ too,
+//   the addon itself is never cast that way (stand-ins and fuzzed values may be).
 // Exits 1 with one line per violation.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -69,8 +72,26 @@ function visit(file, path) {
 }
 for (const file of modules.keys()) visit(file, []);
 
+for (const file of modules.keys()) {
+  const source = readFileSync(file, 'utf8');
+  for (const match of source.matchAll(/\bas\s+unknown\s+as\b/g)) {
+    const line = source.slice(0, match.index).split('\n').length;
+    problems.push(
+      `${file}:${line}: 'as unknown as' in lib/ (type the value where it comes from; the addon in lib/engine/)`,
+    );
+  }
+}
+
+for (const file of [...filesUnder('test', /\.ts$/), ...filesUnder('bench', /\.ts$/)]) {
+  const source = readFileSync(file, 'utf8');
+  for (const match of source.matchAll(/nativeAddon\(\)\s*as\s+unknown\b/g)) {
+    const line = source.slice(0, match.index).split('\n').length;
+    problems.push(`${file}:${line}: the addon cast 'as unknown' (its type is lib/engine/addon.ts's NativeAddon)`);
+  }
+}
+
 if (problems.length > 0) {
   for (const problem of problems) console.error(problem);
-  console.error(`check-layers: ${problems.length} dependencies run the wrong way`);
+  console.error(`check-layers: ${problems.length} violations`);
   process.exit(1);
 }

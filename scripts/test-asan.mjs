@@ -1,7 +1,7 @@
 // Runs the native engine's tests against an AddressSanitizer + UBSan build of the addon
 // (build-asan/, CMake option VL2_SANITIZE, CPU backend), with LeakSanitizer on. Node is not
 // instrumented, so the ASan runtime is preloaded (LD_PRELOAD of the compiler's libasan) and the
-// addon is named by VL2_NATIVE_ADDON (lib/native.ts), so no other binary can be picked up by mistake.
+// addon is named by VL2_NATIVE_ADDON (lib/engine/addon.ts), so no other binary can be picked up by mistake.
 // Every ASan/UBSan report is fatal (-fno-sanitize-recover=all, halt_on_error): it kills the process.
 //
 // Leaks (docs/RELIABILITY.md section 2): every test file ends with a LeakSanitizer check inside its

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { packageRoot } from '../engine/addon.js';
 import { InvalidArgumentError } from '../errors.js';
-import { packageRoot } from '../native.js';
 import { type VariantName, variantNames } from '../synth/variants.js';
 import { writeSyntheticCheckpoint } from '../synth/write-checkpoint.js';
 

@@ -5,7 +5,7 @@
  */
 import { type CheckpointTable, openCheckpoint } from '../checkpoint/index.js';
 import { fromNativeError, InvalidArgumentError } from '../errors.js';
-import { nativeAddon } from '../native.js';
+import { nativeAddon } from './addon.js';
 import type {
   EngineInfo,
   EngineOptions,

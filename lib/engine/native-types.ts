@@ -1,8 +1,11 @@
 /**
- * The shapes that cross the binding to the native model (native/napi/model_binding.cc): what a
- * prompt gives it, what prefill returns, the handle's methods and its load options. Kept apart
- * from the wrapper so that lib/native.ts can declare the addon without importing the wrapper.
+ * The shapes that cross the binding to the native model (native/napi/model_binding.cc) and its
+ * scheduler (native/napi/generator_binding.cc): what a prompt gives it, what prefill returns, the
+ * handle's methods and its load options; a generator's requests, events and counters. Kept apart
+ * from the wrappers so that addon.ts can declare the addon without importing them.
  */
+import type { ResolvedOptions } from '../options.js';
+
 /** What a prompt gives the engine (the processor produces exactly this). */
 export interface EnginePrompt {
   /** Token ids with `<image>` placeholders where image features go (BOS first). */
@@ -94,3 +97,55 @@ export interface EngineOptions {
    */
   cacheMemoryFraction?: number;
 }
+
+/** A request to the scheduler: a prompt as the processor made it, and when to stop. */
+export interface GeneratorRequest extends EnginePrompt {
+  /** Most tokens to generate (default 512). */
+  maxTokens?: number;
+  stopTokenIds?: number[];
+  /**
+   * Sampling as lib/options.ts resolves it; a field left out takes the native default (greedy:
+   * temperature 0, topK 0, topP 1, minP 0, repetitionPenalty 1, unseeded).
+   */
+  sampling?: Partial<ResolvedOptions['sampling']>;
+}
+
+/** One request's news from the scheduler: a token, its end, or both (batched per callback). */
+export interface GeneratorEvent {
+  requestId: number;
+  token?: number;
+  logprob?: number;
+  finish?: 'stop' | 'length' | 'abort' | 'error';
+  /** With finish 'error': the message and its VL2_* code. */
+  error?: string;
+  code?: string;
+}
+
+/** Counters of the native scheduler since load. */
+export interface SchedulerStats {
+  /** Forward steps run (each decodes every active request and computes prompt chunks). */
+  steps: number;
+  preemptions: number;
+  /** Most requests decoding in one step. */
+  maxBatch: number;
+  /** Prompt pieces computed; above the number of prompts when long ones were chunked. */
+  promptChunks: number;
+}
+
+/** The scheduler thread's JS handle (native/napi/generator_binding.cc). */
+export interface NativeGenerator {
+  /** Queues a request; its id comes back at once, its tokens through the events callback. */
+  submit(request: GeneratorRequest): number;
+  cancel(requestId: number): void;
+  stats(): SchedulerStats;
+  /** Stops the scheduler: what runs ends with 'abort' events. */
+  close(): void;
+}
+
+/** The generator class the addon exports. */
+export type NativeGeneratorClass = new (
+  model: NativeModelHandle,
+  onEvents: (events: GeneratorEvent[]) => void,
+  /** stepTokens: most tokens one forward step computes (default 2048). */
+  options: { stepTokens?: number },
+) => NativeGenerator;

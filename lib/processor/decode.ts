@@ -8,8 +8,9 @@
  * sharp's conversions (greyscale, alpha, CMYK, 16 bits), other formats and sharp instances go through
  * loadImage, which gives the same pixels for the images both can take.
  */
+
+import { type DecodedPixels, nativeAddon } from '../engine/addon.js';
 import { ImageError } from '../errors.js';
-import { type DecodedPixels, nativeAddon } from '../native.js';
 import {
   defaultMaxPixels,
   encodedBytes,

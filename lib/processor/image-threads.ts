@@ -4,8 +4,9 @@
  * them. Default: one per core, at a lower priority than the JS thread (nice 5 on Linux), so the JS
  * thread still gets a core when it wakes.
  */
+
+import { nativeAddon } from '../engine/addon.js';
 import { InvalidArgumentError } from '../errors.js';
-import { nativeAddon } from '../native.js';
 
 /** Threads of the image pool now. */
 export function imageThreads(): number {

@@ -5,8 +5,9 @@
  * The choice is made here; the pixels are computed natively (native/image: PIL's fixed-point bicubic,
  * byte for byte as reference-tiling.ts, on a thread pool, never on the JS thread).
  */
+
+import { nativeAddon } from '../engine/addon.js';
 import { fromNativeError } from '../errors.js';
-import { nativeAddon } from '../native.js';
 import type { DecodedImage } from './decode.js';
 import type { RgbImage } from './resample.js';
 

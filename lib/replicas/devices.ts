@@ -4,8 +4,9 @@
  * against what this machine reports before anything loads, so a wrong index fails at once with a
  * message naming the GPUs that exist.
  */
+
+import type { BackendInfo } from '../engine/addon.js';
 import { InvalidArgumentError, UnsupportedError } from '../errors.js';
-import type { BackendInfo } from '../native.js';
 
 /** Options of `loadModel` that ask for several replicas of one model. */
 export interface ReplicaOptions {

@@ -5,15 +5,15 @@
  * needs no other change. A request that fails on one replica fails alone; the others go on.
  */
 import { join } from 'node:path';
-import { type BatchInput, type BatchOptions, type BatchResult, generateBatch } from '../batch.js';
 import type { EngineInfo } from '../engine/native-types.js';
 import { AbortError, type Vl2Error } from '../errors.js';
+import { type ChatHooks, type ChatRequest, GenerationSurface } from '../generation-surface.js';
 import { resolveModelDir } from '../hub/resolve-model-id.js';
-import { type ChatHooks, type LoadedModel, type LoadOptions, Model, type SchedulerStats } from '../model.js';
-import { type GenerateOptions, resolveOptions } from '../options.js';
+import { type LoadedModel, type LoadOptions, Model, type SchedulerStats } from '../model.js';
+import type { GenerateOptions } from '../options.js';
 import type { PreparedPrompt } from '../prepared.js';
 import { type ChatMessage, HfTokenizer, type Processor } from '../processor/index.js';
-import { type ChatChunk, type ChatStream, chatStream, type GenerateResult, wholeResult } from '../results.js';
+import type { ChatChunk, GenerateResult } from '../results.js';
 import type { ReplicaPlacement } from './devices.js';
 import { type ReplicaLoad, ReplicaRouter } from './router.js';
 
@@ -48,7 +48,8 @@ export function isReplicatedInfo(info: EngineInfo): info is ReplicatedInfo {
   return Array.isArray((info as Partial<ReplicatedInfo>).replicas);
 }
 
-export class ReplicatedModel implements LoadedModel {
+/** Same surface as a single Model (chat, generate, generateBatch from GenerationSurface). */
+export class ReplicatedModel extends GenerationSurface implements LoadedModel {
   private readonly router: ReplicaRouter;
   private closed = false;
 
@@ -56,6 +57,7 @@ export class ReplicatedModel implements LoadedModel {
     private readonly replicas: Replica[],
     private readonly placements: (ReplicaPlacement | undefined)[],
   ) {
+    super();
     this.router = new ReplicaRouter(replicas.length);
   }
 
@@ -150,25 +152,9 @@ export class ReplicatedModel implements LoadedModel {
     return (this.replicas[0] as Replica).prepare(messages);
   }
 
-  /** Streams the answer from the replica with the least outstanding work when iteration starts. */
-  chat(messages: ChatMessage[] | PreparedPrompt, options: GenerateOptions = {}): ChatStream {
-    const { maxTokens } = resolveOptions(options); // invalid options throw here, as Model.chat does
-    return chatStream((resolve, reject) => this.run(messages, options, maxTokens, resolve, reject));
-  }
-
-  async generate(
-    messages: ChatMessage[] | PreparedPrompt,
-    options: GenerateOptions = {},
-  ): Promise<GenerateResult> {
-    return wholeResult(this.chat(messages, options));
-  }
-
-  /** Runs many requests over all replicas; concurrency defaults to 64 per replica. */
-  generateBatch(requests: BatchInput, options: BatchOptions = {}): AsyncGenerator<BatchResult> {
-    return generateBatch(this, requests, {
-      ...options,
-      concurrency: options.concurrency ?? batchConcurrencyPerReplica * this.replicas.length,
-    });
+  /** Requests in flight per replica times the replicas. */
+  protected override defaultBatchConcurrency(): number {
+    return batchConcurrencyPerReplica * this.replicas.length;
   }
 
   /** Closes every replica (open streams end with an AbortError); throws the first failure after all tried. */
@@ -230,10 +216,9 @@ export class ReplicatedModel implements LoadedModel {
     };
   }
 
-  private async *run(
-    messages: ChatMessage[] | PreparedPrompt,
-    options: GenerateOptions,
-    maxTokens: number,
+  /** Streams from the replica with the least outstanding work when iteration starts. */
+  protected async *stream(
+    { messages, options, resolved, hooks }: ChatRequest,
     resolveResult: (r: GenerateResult) => void,
     rejectResult: (e: unknown) => void,
   ): AsyncGenerator<ChatChunk> {
@@ -242,9 +227,12 @@ export class ReplicatedModel implements LoadedModel {
       rejectResult(error);
       throw error;
     }
-    const ticket = this.router.route(maxTokens);
+    const ticket = this.router.route(resolved.maxTokens);
     const stream = (this.replicas[ticket.replica] as Replica).chat(messages, options, {
-      onPrompt: (promptTokens) => ticket.promptBuilt(promptTokens),
+      onPrompt: (promptTokens) => {
+        ticket.promptBuilt(promptTokens);
+        hooks.onPrompt?.(promptTokens);
+      },
     });
     stream.result.then(resolveResult, rejectResult);
     try {

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type fastifyFactory from 'fastify';
-import { packageRoot } from '../native.js';
+import { packageRoot } from '../engine/addon.js';
 
 let load: NodeJS.Require | undefined;
 const requireFromPackage = (name: string): unknown => {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../lib/checkpoint/index.js';
+import { nativeAddon } from '../../lib/engine/addon.js';
 import { CheckpointError, UnsupportedError } from '../../lib/errors.js';
-import { nativeAddon } from '../../lib/native.js';
 import { goldenPath } from '../support/golden.js';
 
 let dir: string;

@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { nativeAddon } from '../../lib/engine/addon.js';
 import { ImageError } from '../../lib/errors.js';
-import { nativeAddon } from '../../lib/native.js';
 import { readProcessorConfig } from '../../lib/processor/config.js';
 import { decodeForTiling, imageDecoder } from '../../lib/processor/decode.js';
 import { defaultMaxPixels, loadImage } from '../../lib/processor/image.js';

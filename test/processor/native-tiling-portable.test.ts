@@ -3,7 +3,7 @@
  * Its own process (vitest forks): VL2_CPU_KERNELS=portable is set before the addon picks its kernels.
  */
 import { describe, expect, it } from 'vitest';
-import { nativeAddon } from '../../lib/native.js';
+import { nativeAddon } from '../../lib/engine/addon.js';
 import { nativeMatchesReference } from '../support/native-tiling-cases.js';
 
 process.env.VL2_CPU_KERNELS = 'portable';

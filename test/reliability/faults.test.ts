@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../lib/checkpoint/index.js';
+import { nativeAddon } from '../../lib/engine/addon.js';
 import { ByteTokenizer, type ChatMessage, CheckpointError, loadModel } from '../../lib/index.js';
-import { nativeAddon } from '../../lib/native.js';
 import { goldenPath } from '../support/golden.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -89,7 +89,7 @@ describe('process and close faults', () => {
     // worker thread (no timer: a timer fires before the load starts or after it ends, depending on the
     // machine), and prints what it saw then: the stages reported so far and whether the load settled.
     const { status, signal, stderr, stdout } = child(`${importLib}
-      const { nativeAddon } = await import(${JSON.stringify(join(root, 'lib', 'native.ts'))});
+      const { nativeAddon } = await import(${JSON.stringify(join(root, 'lib', 'engine', 'addon.ts'))});
       const addon = nativeAddon();
       const queue = addon.loadModel;
       const stages = [];

@@ -3,8 +3,8 @@
  * compiled but no driver), so every refusal is tested without a GPU.
  */
 import { describe, expect, it } from 'vitest';
+import type { BackendInfo } from '../../lib/engine/addon.js';
 import { InvalidArgumentError, UnsupportedError } from '../../lib/errors.js';
-import type { BackendInfo } from '../../lib/native.js';
 import { replicaPlacements } from '../../lib/replicas/devices.js';
 
 const cpu: BackendInfo = { name: 'cpu', compiled: true, available: true, threads: 16 };

@@ -5,8 +5,8 @@
  * (drop tokens under minP x the top probability), renormalised; seeded draws follow that distribution.
  */
 import { describe, expect, it } from 'vitest';
+import { nativeAddon, type SamplerProbeOptions } from '../../lib/engine/addon.js';
 import { fromNativeError, InvalidArgumentError } from '../../lib/errors.js';
-import { nativeAddon, type SamplerProbeOptions } from '../../lib/native.js';
 import { argmax, cases, logits, none, seen } from '../support/sampler-cases.js';
 
 /** The reference: float32 where the native code rounds to float32, float64 elsewhere. */

@@ -4,8 +4,9 @@
  * position, and the same greedy token wherever the reference's top-2 margin is above 0.5.
  * Free of vitest so the GPU machine (no test runner there) runs it as a plain script too.
  */
+
+import { nativeAddon } from '../../lib/engine/addon.js';
 import { EngineModel } from '../../lib/engine/native-model.js';
-import { nativeAddon } from '../../lib/native.js';
 import {
   caseNames,
   decodeCasesBatched,
@@ -20,9 +21,7 @@ import {
 } from './golden.js';
 import {
   compareWithSolo,
-  type GeneratorLike,
   runScheduled,
-  type SchedulerEvent,
   type SoloDecode,
   schedulerLines,
   type TokenComparison,
@@ -185,15 +184,7 @@ async function schedulerChecks(
   for (const golden of cases) solo.set(golden.name, await soloGreedy(model, golden, eos));
   // Batched work is at most the solo work; the slack covers a loaded machine.
   const deadlineMs = 60_000 + 10 * (Date.now() - started);
-  const Generator = (
-    nativeAddon() as unknown as {
-      NativeGenerator: new (
-        model: unknown,
-        onEvents: (events: SchedulerEvent[]) => void,
-        options: object,
-      ) => GeneratorLike;
-    }
-  ).NativeGenerator;
+  const Generator = nativeAddon().NativeGenerator;
   const run = await runScheduled(
     (onEvents) => new Generator(model.nativeHandle, onEvents, { stepTokens: 37 }),
     cases.map((golden) => ({

@@ -4,7 +4,7 @@
  * probabilities (five binomial standard deviations), report their log-probabilities, and repeat
  * for a seed. Free of vitest so the GPU machine runs it as a plain script too.
  */
-import { nativeAddon } from '../../lib/native.js';
+import { nativeAddon } from '../../lib/engine/addon.js';
 import type { CheckLine } from './bf16-golden-check.js';
 import { cases, none, randomLogits } from './sampler-cases.js';
 

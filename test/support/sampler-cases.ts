@@ -1,5 +1,5 @@
 /** Sampling cases shared by the CPU sampler test and the GPU sampler check. */
-import type { SamplerProbeOptions } from '../../lib/native.js';
+import type { SamplerProbeOptions } from '../../lib/engine/addon.js';
 
 /** Deterministic logits: a linear congruential generator mapped to [-8, 8). */
 export function randomLogits(vocab: number, seed: number): Float32Array {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
-import { packageRoot } from '../../native.js';
+import { packageRoot } from '../../engine/addon.js';
 
 export interface StaticFile {
   body: Buffer;

@@ -1,14 +1,15 @@
 /**
  * Loads the native addon (prebuilt binary first, then a local build) and declares the typed
- * surface it exports. Everything else in lib/ reaches native code through {@link nativeAddon}.
+ * surface it exports, whole: everything else in lib/ reaches native code through
+ * {@link nativeAddon} and these types, never through a cast.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import type { CheckpointTable } from './checkpoint/index.js';
-import type { EngineOptions, NativeModelHandle } from './engine/native-types.js';
-import { NativeMissingError } from './errors.js';
-import type { GenerateOptions } from './options.js';
+import type { CheckpointTable } from '../checkpoint/index.js';
+import { NativeMissingError } from '../errors.js';
+import type { GenerateOptions } from '../options.js';
+import type { EngineOptions, NativeGeneratorClass, NativeModelHandle } from './native-types.js';
 
 /** One device the CUDA runtime reported. */
 export interface CudaDevice {
@@ -48,6 +49,8 @@ export interface NativeAddon {
   cudaKernelLaunches(reset?: boolean): Record<string, number>;
   /** Maps and loads a validated checkpoint on a worker thread. */
   loadModel(checkpoint: CheckpointTable, options: EngineOptions): Promise<NativeModelHandle>;
+  /** The scheduler of a loaded model: requests in, batched token events out (continuous batching). */
+  NativeGenerator: NativeGeneratorClass;
   /**
    * The native sampler alone (a test hook): the distribution it draws from after every filter
    * (kept ids most likely first, probabilities renormalised) and `draws` tokens drawn by one sampler,
@@ -126,8 +129,8 @@ function __dirnameOfThisModule(): string {
   // Works in both module systems: CommonJS defines __dirname, ESM has import.meta (not
   // expressible in a file that also compiles to CommonJS), so fall back to the stack.
   if (typeof __dirname === 'string') return __dirname;
-  const line = new Error().stack?.split('\n').find((l) => l.includes('native.'));
-  const match = line?.match(/(?:file:\/\/)?(\/[^:)]+)\/native\.[jt]s/);
+  const line = new Error().stack?.split('\n').find((l) => l.includes('addon.'));
+  const match = line?.match(/(?:file:\/\/)?(\/[^:)]+)\/addon\.[jt]s/);
   if (!match?.[1]) throw new NativeMissingError('cannot locate the deepseek-vl2 module folder');
   return match[1];
 }
