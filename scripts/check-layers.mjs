@@ -86,7 +86,9 @@ for (const file of [...filesUnder('test', /\.ts$/), ...filesUnder('bench', /\.ts
   const source = readFileSync(file, 'utf8');
   for (const match of source.matchAll(/nativeAddon\(\)\s*as\s+unknown\b/g)) {
     const line = source.slice(0, match.index).split('\n').length;
-    problems.push(`${file}:${line}: the addon cast 'as unknown' (its type is lib/engine/addon.ts's NativeAddon)`);
+    problems.push(
+      `${file}:${line}: the addon cast 'as unknown' (its type is lib/engine/addon.ts's NativeAddon)`,
+    );
   }
 }
 
