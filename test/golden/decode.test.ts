@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineModel } from '../../lib/engine/native-model.js';
 import {
+  argmax,
   caseNames,
   decodeCasesBatched,
   goldenCase,
@@ -31,12 +32,6 @@ function logsumexp(logits: Float32Array): number {
   let sum = 0;
   for (const v of logits) sum += Math.exp(v - max);
   return max + Math.log(sum);
-}
-
-function argmax(logits: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
-  return best;
 }
 
 /** Our top-16 ids are the reference's, and our logits at those ids and the logsumexp agree. */

@@ -8,6 +8,7 @@
 import { nativeAddon } from '../../lib/engine/addon.js';
 import { EngineModel } from '../../lib/engine/native-model.js';
 import {
+  argmax,
   caseNames,
   decodeCasesBatched,
   type GoldenCase,
@@ -15,9 +16,11 @@ import {
   goldenPath,
   goldenPrompt,
   type ModelVariant,
+  rankOf,
   readF32,
   relativeError,
   type TopK,
+  topTwoMargin,
 } from './golden.js';
 import {
   compareWithSolo,
@@ -38,19 +41,6 @@ export interface CheckLine {
 }
 
 export const passed = (line: CheckLine) => line.value <= line.limit;
-
-function rankOf(logits: Float32Array, id: number): number {
-  const value = logits[id] as number;
-  let rank = 1;
-  for (const v of logits) if (v > value) rank++;
-  return rank;
-}
-
-function argmax(logits: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
-  return best;
-}
 
 /** Checks of one row of logits against a reference top-16. */
 function topKChecks(logits: Float32Array, expected: TopK, where: string): CheckLine[] {
@@ -208,16 +198,6 @@ async function schedulerChecks(
 
 /** The golden README's float32 rule: a different greedy token is no error where the margin is below 1e-3. */
 const fp32GreedyMargin = 1e-3;
-
-function topTwoMargin(logits: Float32Array): number {
-  let first = -Infinity;
-  let second = -Infinity;
-  for (const v of logits) {
-    if (v > first) [first, second] = [v, first];
-    else if (v > second) second = v;
-  }
-  return first - second;
-}
 
 /** One case alone: full prefill, then one sequence decoding greedily until EOS or the token budget. */
 async function soloGreedy(model: EngineModel, golden: GoldenCase, eos: number): Promise<SoloDecode> {

@@ -199,3 +199,29 @@ export function byteDifferences(actual: Uint8Array, expected: Uint8Array): { max
   }
   return { max, count };
 }
+
+/** The index of the largest logit (the lower index on a tie). */
+export function argmax(logits: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
+  return best;
+}
+
+/** 1 + how many logits are larger than the one at `id`. */
+export function rankOf(logits: Float32Array, id: number): number {
+  const value = logits[id] as number;
+  let rank = 1;
+  for (const v of logits) if (v > value) rank++;
+  return rank;
+}
+
+/** The gap between the largest and the second largest logit (the greedy choice's margin). */
+export function topTwoMargin(logits: Float32Array): number {
+  let first = -Infinity;
+  let second = -Infinity;
+  for (const v of logits) {
+    if (v > first) [first, second] = [v, first];
+    else if (v > second) second = v;
+  }
+  return first - second;
+}

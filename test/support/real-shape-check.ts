@@ -31,7 +31,7 @@ import type { EnginePrompt, PrefillResult } from '../../lib/engine/native-types.
 import type { VariantName } from '../../lib/synth/variants.js';
 import { writeSyntheticCheckpoint } from '../../lib/synth/write-checkpoint.js';
 import { bf16Tolerance, type CheckLine, passed } from './bf16-golden-check.js';
-import { relativeError } from './golden.js';
+import { argmax, rankOf, relativeError, topTwoMargin } from './golden.js';
 import {
   type CapturedRouting,
   FlipLedger,
@@ -67,28 +67,6 @@ export interface RealShapeReport {
 }
 
 const limit = bf16Tolerance.logitsRelativeError;
-
-function argmax(x: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if ((x[i] as number) > (x[best] as number)) best = i;
-  return best;
-}
-
-function rankOf(x: Float32Array, id: number): number {
-  let rank = 1;
-  for (const v of x) if (v > (x[id] as number)) rank++;
-  return rank;
-}
-
-function topTwoMargin(x: Float32Array): number {
-  let first = -Infinity;
-  let second = -Infinity;
-  for (const v of x) {
-    if (v > first) [first, second] = [v, first];
-    else if (v > second) second = v;
-  }
-  return first - second;
-}
 
 const error = (where: string, check: string, got: Float32Array, want: Float32Array): CheckLine => ({
   where,
