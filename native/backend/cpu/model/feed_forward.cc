@@ -61,14 +61,12 @@ Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows, boo
       for (int e = 0; e < experts; ++e) s[e] = 1.0f / (1.0f + std::exp(-s[e]));
     }
     std::copy(s, s + experts, choice.begin());
-    if (keepChoices && config_.topkMethod == TopkMethod::kGreedy)
-      std::copy(choice.begin(), choice.end(), routing.choices.begin() + r * experts);
+    if (config_.topkMethod == TopkMethod::kNoauxTc) {
+      for (int e = 0; e < experts; ++e) choice[e] += correctionBias_[e];
+    }
+    if (keepChoices) std::copy(choice.begin(), choice.end(), routing.choices.begin() + r * experts);
     if (config_.topkMethod != TopkMethod::kGreedy) {
       const int groups = config_.groups, perGroup = experts / groups;
-      if (config_.topkMethod == TopkMethod::kNoauxTc) {
-        for (int e = 0; e < experts; ++e) choice[e] += correctionBias_[e];
-      }
-      if (keepChoices) std::copy(choice.begin(), choice.end(), routing.choices.begin() + r * experts);
       // Group score: the best (group_limited_greedy) or the sum of the two best (noaux_tc).
       std::vector<float> groupScore(static_cast<std::size_t>(groups));
       for (int g = 0; g < groups; ++g) {
