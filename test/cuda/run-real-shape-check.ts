@@ -1,7 +1,7 @@
 /**
  * The real-shape check (CUDA against the CPU backend at the published widths) as a plain script,
  * for the GPU machine and for compute-sanitizer:
- *   node run-real-shape-check.js [tiny|small|base ...] [--layers N]
+ *   node run-real-shape-check.js [tiny|small|base ...] [--layers N] [--decode-batches 1,7,64]
  * Prints the worst value of every check per variant, the routing flips left out, and the kernel
  * launches; exits 1 if any check fails (a tuned kernel that did not run, a routing flip whose router
  * scores disagree or that was no near tie, or flips on more than 2% of the rows included).
@@ -13,12 +13,14 @@ import { checkRealShapes } from '../support/real-shape-check.js';
 const args = process.argv.slice(2);
 const layersFlag = args.indexOf('--layers');
 const layers = layersFlag >= 0 ? Number(args[layersFlag + 1]) : 3;
+const batchesFlag = args.indexOf('--decode-batches');
+const decodeBatches = batchesFlag >= 0 ? String(args[batchesFlag + 1]).split(',').map(Number) : undefined;
 const all: VariantName[] = ['tiny', 'small', 'base'];
 const chosen = args.filter((a): a is VariantName => (all as string[]).includes(a));
 let failures = 0;
 for (const variant of chosen.length ? chosen : all) {
   const started = Date.now();
-  const report = await checkRealShapes(variant, layers);
+  const report = await checkRealShapes(variant, { layers, decodeBatches });
   const failed = report.lines.filter((line) => !passed(line));
   failures += failed.length;
   console.log(

@@ -161,15 +161,27 @@ function promptLines(
 }
 
 /** Runs one variant; `layers` language layers (the first dense, the rest MoE). */
-export async function checkRealShapes(variant: VariantName, layers = 3): Promise<RealShapeReport> {
+export interface RealShapeOptions {
+  /** Decoder layers of the synthetic checkpoint. */
+  layers?: number;
+  /** Batch sizes of the batched decode steps; larger batches judge more routing rows. */
+  decodeBatches?: number[];
+}
+
+export async function checkRealShapes(
+  variant: VariantName,
+  { layers = 3, decodeBatches = [1, 7, 64] }: RealShapeOptions = {},
+): Promise<RealShapeReport> {
   const report: RealShapeReport = { lines: [], launches: {}, routingFlips: [] };
   const dir = await mkdtemp(join(tmpdir(), `vl2-real-${variant}-`));
   const open: EngineModel[] = [];
   try {
     await writeSyntheticCheckpoint({ variant, out: dir, layers, seed: 3 });
-    const cpu = await EngineModel.load(dir, { device: 'cpu', cacheTokens: 16384 });
+    // Each decode sequence holds a block or two of its own beyond the shared prefix.
+    const perSequence = 128 * Math.max(...decodeBatches);
+    const cpu = await EngineModel.load(dir, { device: 'cpu', cacheTokens: 16384 + perSequence });
     open.push(cpu);
-    const gpu = await EngineModel.load(dir, { device: 'cuda', cacheTokens: 65536 });
+    const gpu = await EngineModel.load(dir, { device: 'cuda', cacheTokens: 65536 + 2 * perSequence });
     open.push(gpu);
     nativeAddon().cudaKernelLaunches(true);
     const config = cpu.checkpoint.modelConfig;
@@ -245,7 +257,7 @@ export async function checkRealShapes(variant: VariantName, layers = 3): Promise
     //    blocks plus a short tail of their own, so the CPU computes only the tails. The GPU runs
     //    two copies: decode() eagerly (logits compared), decodeGreedy() as CUDA graph replays
     //    (greedy tokens compared where the CPU's margin allows).
-    for (const batch of [1, 7, 64]) {
+    for (const batch of decodeBatches) {
       const cpuSequences: number[] = [];
       const eager: number[] = [];
       const graphed: number[] = [];
