@@ -14,6 +14,7 @@ export type Vl2ErrorCode =
   | 'VL2_ABORTED'
   | 'VL2_IMAGE'
   | 'VL2_NATIVE_MISSING'
+  | 'VL2_CONSTRAINT'
   | HubErrorCode
   | 'VL2_QUEUE'
   | 'VL2_INTERNAL';
@@ -96,6 +97,30 @@ export class NativeMissingError extends Vl2Error {
   }
 }
 
+/**
+ * A response format (JSON Schema, grammar text, regular expression) is malformed or uses what the
+ * constrained decoder does not support; refused before any generation (HTTP 400 on the server).
+ */
+export class ConstraintError extends Vl2Error {
+  /** The schema keyword at fault (`uniqueItems`, `pattern`...), when one is. */
+  readonly keyword?: string;
+  /** Where in the schema: a JSON pointer such as `/properties/items/items`, when known. */
+  readonly path?: string;
+  /** Where in grammar or regex text: 1-based line and column, when known. */
+  readonly line?: number;
+  readonly column?: number;
+  constructor(
+    message: string,
+    details: { keyword?: string; path?: string; line?: number; column?: number; cause?: unknown } = {},
+  ) {
+    super('VL2_CONSTRAINT', message, { cause: details.cause });
+    this.keyword = details.keyword;
+    this.path = details.path;
+    this.line = details.line;
+    this.column = details.column;
+  }
+}
+
 /** Fetching a model from the Hugging Face hub (or finding it in the cache) failed; `code` says why. */
 export class HubError extends Vl2Error {
   declare readonly code: HubErrorCode;
@@ -129,6 +154,7 @@ const nativeCodes = new Set<string>([
   'VL2_CONTEXT_OVERFLOW',
   'VL2_CUDA',
   'VL2_ABORTED',
+  'VL2_CONSTRAINT',
   'VL2_INTERNAL',
 ]);
 
@@ -150,6 +176,8 @@ export function fromNativeError(error: unknown): Vl2Error {
       return new ContextOverflowError(message, { cause: error });
     case 'VL2_ABORTED':
       return new AbortError(message, { cause: error });
+    case 'VL2_CONSTRAINT':
+      return new ConstraintError(message, { cause: error });
     default:
       return new Vl2Error(code as Vl2ErrorCode, message, { cause: error });
   }

@@ -18,6 +18,7 @@ export type { EngineInfo, EngineOptions, EnginePrompt, PrefillResult } from './e
 export {
   AbortError,
   CheckpointError,
+  ConstraintError,
   ContextOverflowError,
   fromNativeError,
   HubError,

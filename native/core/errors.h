@@ -16,6 +16,7 @@ enum class ErrorCode {
   kContextOverflow,  // a prompt or generation past the model's context
   kCuda,             // a CUDA runtime or launch failure
   kAborted,          // cancelled by the caller
+  kConstraint,       // a response format (grammar, schema, regex) that is malformed or unsupported
   kInternal,         // a broken invariant: a bug in this engine
 };
 
@@ -29,6 +30,7 @@ inline const char* errorCodeName(ErrorCode code) {
     case ErrorCode::kContextOverflow: return "VL2_CONTEXT_OVERFLOW";
     case ErrorCode::kCuda: return "VL2_CUDA";
     case ErrorCode::kAborted: return "VL2_ABORTED";
+    case ErrorCode::kConstraint: return "VL2_CONSTRAINT";
     case ErrorCode::kInternal: return "VL2_INTERNAL";
   }
   return "VL2_INTERNAL";
