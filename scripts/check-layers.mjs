@@ -1,7 +1,7 @@
 // Checks that dependencies run one way, so the tree keeps the architecture it shows
 // (docs/ARCHITECTURE.md):
 // - native/: a file includes only its own folder's layer or a lower one, in the order
-//   napi -> engine -> model -> backend | image -> core; the CPU and CUDA backends never include
+//   napi -> engine -> model -> backend | image | grammar -> core; the CPU and CUDA backends never include
 //   each other, and the backend interface (native/backend/*.h) includes neither.
 // - lib/: no import cycles between TypeScript modules, and no `as unknown as`: the addon is typed
 //   whole in lib/engine/ (addon.ts, native-types.ts), so a double cast there would hide a binding
@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 
-const layerRank = { core: 0, backend: 1, image: 1, model: 2, engine: 3, napi: 4 };
+const layerRank = { core: 0, backend: 1, image: 1, grammar: 1, model: 2, engine: 3, napi: 4 };
 const problems = [];
 
 function filesUnder(folder, pattern) {

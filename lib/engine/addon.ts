@@ -9,7 +9,13 @@ import { dirname, join, resolve } from 'node:path';
 import type { CheckpointTable } from '../checkpoint/index.js';
 import { NativeMissingError } from '../errors.js';
 import type { GenerateOptions } from '../options.js';
-import type { EngineOptions, NativeGeneratorClass, NativeModelHandle } from './native-types.js';
+import type {
+  EngineOptions,
+  NativeGeneratorClass,
+  NativeGrammar,
+  NativeModelHandle,
+  NativeVocabulary,
+} from './native-types.js';
 
 /** One device the CUDA runtime reported. */
 export interface CudaDevice {
@@ -51,6 +57,17 @@ export interface NativeAddon {
   loadModel(checkpoint: CheckpointTable, options: EngineOptions): Promise<NativeModelHandle>;
   /** The scheduler of a loaded model: requests in, batched token events out (continuous batching). */
   NativeGenerator: NativeGeneratorClass;
+  /**
+   * A vocabulary for constrained decoding, its trie built on a worker thread: bytes holds every
+   * token's text, offsets [size + 1] where each starts, special [size] 1 for added tokens.
+   */
+  createVocabulary(bytes: Uint8Array, offsets: Float64Array, special: Uint8Array): Promise<NativeVocabulary>;
+  /**
+   * Grammar text (native/grammar/README.md) compiled on a worker thread; rejects with VL2_CONSTRAINT
+   * ("line L, column C: ...") for what the dialect refuses. allowedSpecial: added tokens the grammar
+   * may spell by their text (the grounding tags); other special tokens are never allowed.
+   */
+  compileGrammar(text: string, vocabulary: NativeVocabulary, allowedSpecial: Int32Array): Promise<NativeGrammar>;
   /**
    * The native sampler alone (a test hook): the distribution it draws from after every filter
    * (kept ids most likely first, probabilities renormalised) and `draws` tokens drawn by one sampler,

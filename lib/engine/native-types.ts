@@ -108,6 +108,28 @@ export interface GeneratorRequest extends EnginePrompt {
    * temperature 0, topK 0, topP 1, minP 0, repetitionPenalty 1, unseeded).
    */
   sampling?: Partial<ResolvedOptions['sampling']>;
+  /** A response format compiled by compileGrammar: only tokens that keep the text inside it. */
+  grammar?: NativeGrammar;
+}
+
+/** A tokenizer's vocabulary as the bytes each token spells (native/grammar/token_vocabulary.h). */
+export interface NativeVocabulary {
+  size(): number;
+}
+
+/**
+ * A grammar compiled against a vocabulary (native/grammar/grammar_states.h). Its states are the
+ * test probe: where a text stands after tokens, whether the grammar may end there, and the tokens
+ * it allows next (EOS and stop tokens not included: the scheduler adds them where it is complete).
+ */
+export interface NativeGrammar {
+  initial(): number;
+  /** The state after the token; 0 when the grammar refuses it. */
+  afterToken(state: number, token: number): number;
+  complete(state: number): boolean;
+  /** Bitmask over the vocabulary: bit t of word t >> 5 is set when token t may come next. */
+  allowed(state: number): Uint32Array;
+  stateCount(): number;
 }
 
 /** One request's news from the scheduler: a token, its end, or both (batched per callback). */

@@ -4,6 +4,7 @@
  * token in text.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { packTokenBytes, type TokenBytes } from './token-bytes.js';
 import { bosToken, eosToken, imageToken, type TextTokenizer } from './tokenizer.js';
 
 /** The 3 control ids and the 256 byte ids come before `<image>`. */
@@ -63,5 +64,17 @@ export class ByteTokenizer implements TextTokenizer {
 
   tokenId(token: string): number | undefined {
     return token === imageToken ? this.imageId : token === bosToken ? 0 : token === eosToken ? 1 : undefined;
+  }
+
+  tokenBytes(size: number): TokenBytes {
+    const encoder = new TextEncoder();
+    const texts = [
+      { id: 0, bytes: encoder.encode(bosToken), special: true },
+      { id: 1, bytes: encoder.encode(eosToken), special: true },
+      { id: 2, bytes: encoder.encode('<｜▁pad▁｜>'), special: true },
+      { id: this.imageId, bytes: encoder.encode(imageToken), special: true },
+    ];
+    for (let byte = 0; byte < 256; byte++) texts.push({ id: byte + 3, bytes: Uint8Array.of(byte), special: false });
+    return packTokenBytes(size, texts);
   }
 }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { CheckpointError } from '../errors.js';
+import { byteLevelBytes, packTokenBytes, type TokenBytes } from './token-bytes.js';
 
 /** What the processor and the decoder need from a tokenizer. */
 export interface TextTokenizer {
@@ -20,6 +21,8 @@ export interface TextTokenizer {
   readonly imageId: number;
   /** Ids that are special tokens (hidden when decoding with skipSpecial). */
   readonly specialIds: ReadonlySet<number>;
+  /** Every token's text as bytes over `size` ids (a model's vocabulary may pad past the tokenizer's). */
+  tokenBytes(size: number): TokenBytes;
 }
 
 interface AddedToken {
@@ -48,8 +51,9 @@ export class HfTokenizer implements TextTokenizer {
 
   private constructor(
     private readonly tokenizer: Tokenizer,
-    added: AddedToken[],
+    private readonly added: AddedToken[],
     private readonly source: string,
+    private readonly vocab: Record<string, unknown>,
   ) {
     this.byContent = new Map(added.map((t) => [t.content, t.id]));
     this.specialIds = new Set(added.filter((t) => t.special).map((t) => t.id));
@@ -109,7 +113,12 @@ export class HfTokenizer implements TextTokenizer {
       // @huggingface/tokenizers throws plain Errors (and TypeErrors) for the structures it cannot read.
       throw refuse(`cannot be read: ${(error as Error).message}`, error);
     }
-    const loaded = new HfTokenizer(tokenizer, added, tokenizerJsonPath);
+    const model = (json as { model?: { vocab?: unknown } }).model;
+    const vocab =
+      typeof model?.vocab === 'object' && model.vocab !== null && !Array.isArray(model.vocab)
+        ? (model.vocab as Record<string, unknown>)
+        : {};
+    const loaded = new HfTokenizer(tokenizer, added, tokenizerJsonPath, vocab);
     // @huggingface/tokenizers builds parts of its pipeline on first use: a malformed pre-tokenizer or
     // decoder fails only when text goes through it (found by test/fuzz/tokenizer), so text goes
     // through once here, where the error can name the file.
@@ -155,5 +164,17 @@ export class HfTokenizer implements TextTokenizer {
 
   tokenId(token: string): number | undefined {
     return this.byContent.get(token);
+  }
+
+  tokenBytes(size: number): TokenBytes {
+    const encoder = new TextEncoder();
+    const texts: { id: number; bytes: Uint8Array; special: boolean }[] = [];
+    for (const [text, id] of Object.entries(this.vocab)) {
+      const bytes = typeof id === 'number' ? byteLevelBytes(text) : undefined;
+      if (bytes) texts.push({ id: id as number, bytes, special: false });
+    }
+    // Added tokens last: their ids win over a vocabulary entry with the same id.
+    for (const t of this.added) texts.push({ id: t.id, bytes: encoder.encode(t.content), special: t.special });
+    return packTokenBytes(size, texts);
   }
 }

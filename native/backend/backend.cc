@@ -1,5 +1,7 @@
 #include "backend/backend.h"
 
+#include <limits>
+
 namespace vl2 {
 
 std::vector<TokenChoice> ModelBackend::forwardAndChoose(const StepBatch& batch, const float* x,
@@ -9,6 +11,11 @@ std::vector<TokenChoice> ModelBackend::forwardAndChoose(const StepBatch& batch, 
   std::vector<TokenChoice> out(choices.size());
   for (std::size_t i = 0; i < choices.size(); ++i) {
     if (choices[i].sampler == nullptr) continue;  // no token wanted (a prompt chunk that is not the last)
+    if (const std::uint32_t* allowed = choices[i].allowed) {
+      float* row = logits.data() + i * vocab;
+      for (std::size_t t = 0; t < vocab; ++t)
+        if (!((allowed[t >> 5] >> (t & 31)) & 1u)) row[t] = -std::numeric_limits<float>::infinity();
+    }
     out[i].token = choices[i].sampler->sample(logits.data() + i * vocab, static_cast<std::int32_t>(vocab),
                                               *choices[i].seen);
     out[i].logprob = choices[i].sampler->lastLogprob();

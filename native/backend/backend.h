@@ -55,6 +55,9 @@ struct ChoiceRequest {
   std::uint64_t seed = 0;
   std::uint64_t draw = 0;  // tokens this request has drawn before
   const std::unordered_set<std::int32_t>* seen = nullptr;
+  // A response format's allowed tokens: bitmask [ceil(vocab / 32)], bit t set when token t may
+  // come next; the others are masked out before every other filter. Null: any token.
+  const std::uint32_t* allowed = nullptr;
 };
 
 struct TokenChoice {

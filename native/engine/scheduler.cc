@@ -45,6 +45,16 @@ void Scheduler::submit(std::unique_ptr<GenerationRequest> request) {
   run->seen.insert(request->inputIds.begin(), request->inputIds.end());
   run->sampler = std::make_unique<Sampler>(request->sampling);
   run->deviceSeed = request->sampling.seeded ? request->sampling.seed : std::random_device{}();
+  if (request->grammar) {
+    if (request->grammar->vocabulary().size() != model_->config().language.vocabSize)
+      fail(ErrorCode::kInvalidArgument, "the response format was compiled for a vocabulary of " +
+                                            std::to_string(request->grammar->vocabulary().size()) +
+                                            " tokens; this model has " +
+                                            std::to_string(model_->config().language.vocabSize));
+    std::vector<std::int32_t> ends = request->stopTokenIds;
+    ends.push_back(static_cast<std::int32_t>(model_->config().language.eosTokenId));
+    run->constraint = std::make_unique<grammar::GrammarMatcher>(request->grammar, std::move(ends));
+  }
   run->request = std::move(request);
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -79,6 +89,15 @@ void Scheduler::release(Running& run) {
 
 void Scheduler::record(Running& run, std::int32_t token, float logprob, std::vector<TokenEvent>& events) {
   const GenerationRequest& request = *run.request;
+  if (run.constraint) {
+    try {
+      if (run.constraintFailure) throw *run.constraintFailure;
+      run.constraint->accept(token);
+    } catch (const Error& error) {
+      events.push_back(finishEvent(request.id, FinishReason::kError, &error));
+      return;
+    }
+  }
   run.seen.insert(token);
   run.generated.push_back(token);
   TokenEvent event;
@@ -98,8 +117,16 @@ void Scheduler::record(Running& run, std::int32_t token, float logprob, std::vec
 }
 
 ChoiceRequest Scheduler::choiceFor(Running& run) {
-  return ChoiceRequest{run.sampler.get(), &run.request->sampling, run.deviceSeed,
+  ChoiceRequest choice{run.sampler.get(), &run.request->sampling, run.deviceSeed,
                        static_cast<std::uint64_t>(run.generated.size()), &run.seen};
+  if (run.constraint && !run.constraintFailure) {
+    try {
+      choice.allowed = run.constraint->allowed().data();
+    } catch (const Error& error) {  // nothing may follow: the request ends when its token is recorded
+      run.constraintFailure = std::make_unique<Error>(error);
+    }
+  }
+  return choice;
 }
 
 void Scheduler::admit(std::vector<TokenEvent>& events) {

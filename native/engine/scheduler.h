@@ -23,6 +23,7 @@
 
 #include "core/errors.h"
 #include "engine/sampler.h"
+#include "grammar/grammar_matcher.h"
 #include "model/model.h"
 
 namespace vl2 {
@@ -36,6 +37,9 @@ struct GenerationRequest {
   SamplingParams sampling;
   int maxTokens = 512;
   std::vector<std::int32_t> stopTokenIds;
+  // A response format: only tokens that keep the text inside this grammar are sampled; EOS and
+  // the stop tokens only where it is complete. Null: unconstrained.
+  std::shared_ptr<grammar::GrammarStates> grammar;
 };
 
 enum class FinishReason { kNone, kStop, kLength, kAbort, kError };
@@ -78,6 +82,8 @@ class Scheduler {
     std::unordered_set<std::int32_t> seen;
     std::vector<std::int32_t> generated;
     std::int64_t sequence = 0;
+    std::unique_ptr<grammar::GrammarMatcher> constraint;  // kept through preemption
+    std::unique_ptr<Error> constraintFailure;  // set by choiceFor: the request ends with it
   };
 
   void loop();

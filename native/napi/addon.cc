@@ -3,6 +3,7 @@
 
 #include "napi/backends.h"
 #include "napi/generator_binding.h"
+#include "napi/grammar_binding.h"
 #include "napi/image_binding.h"
 #include "napi/model_binding.h"
 
@@ -10,6 +11,7 @@ static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
   vl2::napi::registerBackends(env, exports);
   vl2::napi::registerModel(env, exports);
   vl2::napi::registerGenerator(env, exports);
+  vl2::napi::registerGrammar(env, exports);
   vl2::napi::registerImage(env, exports);
   return exports;
 }

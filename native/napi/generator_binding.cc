@@ -12,6 +12,7 @@
 
 #include "backend/cuda_backend.h"
 #include "engine/scheduler.h"
+#include "napi/grammar_binding.h"
 #include "napi/js_errors.h"
 #include "napi/js_values.h"
 #include "napi/model_binding.h"
@@ -175,8 +176,8 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
     if (status != napi_ok) delete batch;
   }
 
-  // submit({ inputIds, tiles?, imagesSpatialCrop?, imageTokenPositions?, maxTokens, stopTokenIds?, sampling
-  // }) -> id
+  // submit({ inputIds, tiles?, imagesSpatialCrop?, imageTokenPositions?, maxTokens, stopTokenIds?, sampling,
+  // grammar? }) -> id
   Napi::Value submit(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       if (!scheduler_) fail(ErrorCode::kAborted, "the model is closed");
@@ -205,6 +206,7 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
       }
       if (!isAbsent(o.Get("stopTokenIds")))
         request->stopTokenIds = int32ArrayField(o, "stopTokenIds", "request");
+      if (!isAbsent(o.Get("grammar"))) request->grammar = grammarOf(o.Get("grammar"));
       request->maxTokens = static_cast<int>(std::min<std::int64_t>(
           integerFieldOr(o, "maxTokens", 512, 0, kMaxSafeInteger, "request"), INT32_MAX));
       request->sampling = samplingFromJs(isAbsent(o.Get("sampling")) ? Napi::Object::New(info.Env())

@@ -34,6 +34,7 @@ function decodingAs(piece: string, special = false): TextTokenizer {
     eosId: bytes.eosId,
     imageId: bytes.imageId,
     specialIds: special ? new Set(Array.from({ length: 1024 }, (_, i) => i)) : bytes.specialIds,
+    tokenBytes: (size) => bytes.tokenBytes(size),
   };
 }
 

@@ -37,6 +37,8 @@ std::vector<TokenChoice> CudaBackend::forwardAndChoose(const StepBatch& batch, c
   // Parameters and seen ids of every row in one upload.
   std::vector<SamplingRow> params(static_cast<std::size_t>(rows));
   std::vector<int32_t> seen;
+  std::vector<uint32_t> masks;  // the constrained rows' allowed-token bitmasks, one after another
+  const std::size_t maskWords = (static_cast<std::size_t>(config_.language.vocabSize) + 31) / 32;
   for (int r = 0; r < rows; ++r) {
     const ChoiceRequest& c = choices[r];
     SamplingRow& p = params[r];
@@ -51,9 +53,14 @@ std::vector<TokenChoice> CudaBackend::forwardAndChoose(const StepBatch& batch, c
     p.seenOffset = static_cast<int>(seen.size());
     if (p.repetitionPenalty != 1.0f) seen.insert(seen.end(), c.seen->begin(), c.seen->end());
     p.seenCount = static_cast<int>(seen.size()) - p.seenOffset;
+    if (c.allowed != nullptr) {
+      p.maskOffset = static_cast<int>(masks.size());
+      masks.insert(masks.end(), c.allowed, c.allowed + maskWords);
+    }
   }
   auto* deviceParams = scratch_->take<SamplingRow>(params.size());
   auto* deviceSeen = scratch_->take<int32_t>(std::max<std::size_t>(seen.size(), 1));
+  auto* deviceMasks = masks.empty() ? nullptr : scratch_->take<uint32_t>(masks.size());
   auto* chosen = scratch_->take<int32_t>(2 * static_cast<std::size_t>(rows));
   float* logprobs = reinterpret_cast<float*>(chosen + rows);
   check(cudaMemcpyAsync(deviceParams, params.data(), params.size() * sizeof(SamplingRow),
@@ -62,7 +69,11 @@ std::vector<TokenChoice> CudaBackend::forwardAndChoose(const StepBatch& batch, c
   if (!seen.empty())
     check(cudaMemcpyAsync(deviceSeen, seen.data(), seen.size() * 4, cudaMemcpyHostToDevice, stream_),
           "seen ids upload");
-  sampleTokens(logits, rows, config_.language.vocabSize, deviceParams, deviceSeen, chosen, logprobs, stream_);
+  if (deviceMasks != nullptr)
+    check(cudaMemcpyAsync(deviceMasks, masks.data(), masks.size() * 4, cudaMemcpyHostToDevice, stream_),
+          "token masks upload");
+  sampleTokens(logits, rows, config_.language.vocabSize, deviceParams, deviceSeen, deviceMasks, chosen, logprobs,
+               stream_);
   std::vector<int32_t> result(2 * static_cast<std::size_t>(rows));
   check(cudaMemcpyAsync(result.data(), chosen, result.size() * 4, cudaMemcpyDeviceToHost, stream_),
         "tokens download");

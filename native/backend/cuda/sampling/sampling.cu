@@ -77,8 +77,8 @@ __device__ inline double uniformDraw(uint64_t seed, uint64_t draw) {
 }
 
 __global__ void __launch_bounds__(kThreads)
-    sampleKernel(float* logits, int vocab, const SamplingRow* params, const int32_t* seenIds, int32_t* tokens,
-                 float* logprobs) {
+    sampleKernel(float* logits, int vocab, const SamplingRow* params, const int32_t* seenIds,
+                 const uint32_t* masks, int32_t* tokens, float* logprobs) {
   __shared__ float histogram[kBins];
   __shared__ float scratch[kThreads / 32];
   __shared__ uint32_t shared[2];
@@ -86,6 +86,14 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ int bestIndex[kThreads / 32];
   const SamplingRow p = params[blockIdx.x];
   float* l = logits + static_cast<long long>(blockIdx.x) * vocab;
+
+  // A response format's mask comes before every other filter, as on the host.
+  if (p.maskOffset >= 0) {
+    const uint32_t* allowed = masks + p.maskOffset;
+    for (int i = threadIdx.x; i < vocab; i += kThreads)
+      if (!((allowed[i >> 5] >> (i & 31)) & 1u)) l[i] = __int_as_float(0xff800000);  // -inf
+    __syncthreads();
+  }
 
   if (p.repetitionPenalty != 1.0f) {
     for (int i = threadIdx.x; i < p.seenCount; i += kThreads) {
@@ -199,10 +207,10 @@ __global__ void __launch_bounds__(kThreads)
 }  // namespace
 
 void sampleTokens(float* logits, int rows, int vocab, const SamplingRow* params, const int32_t* seenIds,
-                  int32_t* tokens, float* logprobs, cudaStream_t stream) {
+                  const uint32_t* masks, int32_t* tokens, float* logprobs, cudaStream_t stream) {
   require(rows >= 0 && vocab > 0, "sampling sizes");
   if (rows == 0) return;
-  sampleKernel<<<rows, kThreads, 0, stream>>>(logits, vocab, params, seenIds, tokens, logprobs);
+  sampleKernel<<<rows, kThreads, 0, stream>>>(logits, vocab, params, seenIds, masks, tokens, logprobs);
   checkLaunch("sampleKernel");
 }
 

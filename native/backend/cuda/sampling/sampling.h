@@ -12,6 +12,7 @@
 namespace vl2::cuda {
 
 struct SamplingRow {
+  int maskOffset = -1;  // the row's allowed-token bitmask in the masks upload, in words; -1 none
   float temperature = 0.0f;  // 0: greedy
   int topK = 0;              // 0: off
   float topP = 1.0f;         // 1: off
@@ -26,7 +27,8 @@ struct SamplingRow {
 // logits: [rows, vocab] fp32, modified in place (penalties); rows, seenIds on the device.
 // tokens[r], logprobs[r]: the chosen id and its log-probability under the filtered
 // distribution (greedy: under the full softmax, as the CPU sampler reports).
+// masks: the rows' allowed-token bitmasks (SamplingRow::maskOffset), or null when no row has one.
 void sampleTokens(float* logits, int rows, int vocab, const SamplingRow* params, const int32_t* seenIds,
-                  int32_t* tokens, float* logprobs, cudaStream_t stream);
+                  const uint32_t* masks, int32_t* tokens, float* logprobs, cudaStream_t stream);
 
 }  // namespace vl2::cuda
