@@ -1,0 +1,51 @@
+/**
+ * Random texts a grammar accepts, for tests that check every accepted text is valid (against a
+ * JSON Schema, a regex, the grounding parser). A walk over ReferenceGrammar.allowedNextBytes: each
+ * step picks one allowed byte, mostly ASCII, and past a soft length prefers bytes that close
+ * strings, objects and arrays, so walks end; it stops at an accepting prefix with probability 1/2.
+ */
+import type { ReferenceGrammar } from './grammar-reference.js';
+
+/** A small seeded PRNG (mulberry32): fast-check supplies the seed, so failures shrink and replay. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const closers = new Set([0x22, 0x5d, 0x7d, 0x3e]); // " ] } >
+
+export interface SampleOptions {
+  /** Past this many bytes, closing bytes are preferred. */
+  softBytes?: number;
+  /** A walk longer than this gives up (undefined is returned). */
+  maxBytes?: number;
+}
+
+/** One accepted text, or undefined when the walk ran past maxBytes. */
+export function sampleGrammar(
+  grammar: ReferenceGrammar,
+  random: () => number,
+  { softBytes = 40, maxBytes = 600 }: SampleOptions = {},
+): string | undefined {
+  const bytes: number[] = [];
+  const pick = (options: number[]) => options[Math.floor(random() * options.length)] as number;
+  while (bytes.length <= maxBytes) {
+    const prefix = Uint8Array.from(bytes);
+    const allowed = [...grammar.allowedNextBytes(prefix)];
+    if (grammar.accepts(prefix) && (allowed.length === 0 || random() < 0.5))
+      return new TextDecoder('utf-8', { fatal: true }).decode(prefix);
+    if (allowed.length === 0) throw new Error('sampleGrammar: a prefix with no way on and no match');
+    const closing = allowed.filter((b) => closers.has(b));
+    const ascii = allowed.filter((b) => b < 0x80);
+    if (bytes.length > softBytes && closing.length && random() < 0.7) bytes.push(pick(closing));
+    else if (ascii.length && random() < 0.85) bytes.push(pick(ascii));
+    else bytes.push(pick(allowed));
+  }
+  return undefined;
+}
