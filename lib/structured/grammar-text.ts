@@ -11,7 +11,8 @@ export const maxRepetitionBound = 1000;
 
 /** A code point as an escape the dialect reads inside a literal or a class. */
 function escapeCodePoint(cp: number): string {
-  if (cp <= 0xff) return `\\x${cp.toString(16).padStart(2, '0')}`;
+  // \x only below 0x80: whether \x80..\xFF means a code point or a byte is easy to get wrong.
+  if (cp < 0x80) return `\\x${cp.toString(16).padStart(2, '0')}`;
   if (cp <= 0xffff) return `\\u${cp.toString(16).padStart(4, '0')}`;
   return `\\U${cp.toString(16).padStart(8, '0')}`;
 }

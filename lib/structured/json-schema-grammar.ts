@@ -175,7 +175,10 @@ class SchemaCompiler {
     const name = this.rules.reserve(pointer === '' ? 'value' : (pointer.split('/').pop() ?? 'ref'));
     this.refRules.set(pointer, name);
     const body = this.compile(target, pointer, new Set([...head, pointer]));
-    if (body === undefined) refuse('$ref', path, `${String(ref)} refers to a schema no value satisfies`);
+    if (body === undefined) {
+      if (path === '') refuse('schema', '', 'no value satisfies the schema');
+      refuse('$ref', path, `${String(ref)} refers to a schema no value satisfies`);
+    }
     this.rules.fill(name, body);
     return name;
   }

@@ -87,11 +87,18 @@ const cases: Case[] = [
     rejected: ['"AB-12"', '"xAB-123"'],
   },
   {
-    name: 'pattern, unanchored, escapes in the JSON text',
-    schema: { type: 'string', pattern: 'a\\n[b"\\\\]+' },
-    valid: ['a\nb', 'xx a\n"\\ yy', 'a\nbb'],
-    arbitrary: fc.stringMatching(/a\n[b"\\]+/u),
+    name: 'pattern, unanchored',
+    schema: { type: 'string', pattern: '[0-9]' },
+    valid: ['1', 'a1b'],
+    arbitrary: fc.stringMatching(/[0-9]/u),
     rejected: ['"ab"'],
+  },
+  {
+    name: 'pattern, escapes in the JSON text, end unanchored',
+    schema: { type: 'string', pattern: '^a\\n[b"\\\\]+' },
+    valid: ['a\nb', 'a\n"\\ yy', 'a\nbb'],
+    arbitrary: fc.stringMatching(/^a\n[b"\\]+/u),
+    rejected: ['"ab"', '"xa\\nb"'],
   },
   {
     name: 'integer range across zero',
@@ -449,6 +456,18 @@ describe('jsonSchemaToGrammar refusals', () => {
     ['enum with other keywords', { enum: ['a'], maxLength: 3 }, 'enum', '/enum'],
     ['$ref with siblings', { $ref: '#/$defs/a', type: 'string', $defs: { a: {} } }, '$ref', '/$ref'],
     ['false at the root', false, 'schema', ''],
+    ['no value at the root', { type: 'object', properties: { a: false }, required: ['a'] }, 'schema', ''],
+    ['a $ref no value satisfies', { $defs: { n: { type: [] } }, $ref: '#/$defs/n' }, 'type', '/$defs/n/type'],
+    [
+      'a required property with schema false',
+      {
+        type: 'array',
+        items: { $ref: '#/$defs/o' },
+        $defs: { o: { type: 'object', properties: { a: false }, required: ['a'] } },
+      },
+      '$ref',
+      '/items/$ref',
+    ],
     // Malformed schemas.
     ['type not a string', { type: 5 }, 'type', '/type'],
     ['type unknown', { type: 'float' }, 'type', '/type'],

@@ -2,7 +2,8 @@
  * Random texts a grammar accepts, for tests that check every accepted text is valid (against a
  * JSON Schema, a regex, the grounding parser). A walk over ReferenceGrammar.allowedNextBytes: each
  * step picks one allowed byte, mostly ASCII, and past a soft length prefers bytes that close
- * strings, objects and arrays, so walks end; it stops at an accepting prefix with probability 1/2.
+ * strings, objects, arrays and tags, so walks end; it stops at an accepting prefix with probability
+ * 1/2, and at the first one past the soft length.
  */
 import type { ReferenceGrammar } from './grammar-reference.js';
 
@@ -18,7 +19,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const closers = new Set([0x22, 0x5d, 0x7d, 0x3e]); // " ] } >
+const closers = new Set([0x22, 0x5d, 0x7d, 0x3c, 0x3e]); // " ] } < >
 
 export interface SampleOptions {
   /** Past this many bytes, closing bytes are preferred. */
@@ -38,7 +39,7 @@ export function sampleGrammar(
   while (bytes.length <= maxBytes) {
     const prefix = Uint8Array.from(bytes);
     const allowed = [...grammar.allowedNextBytes(prefix)];
-    if (grammar.accepts(prefix) && (allowed.length === 0 || random() < 0.5))
+    if (grammar.accepts(prefix) && (allowed.length === 0 || bytes.length > softBytes || random() < 0.5))
       return new TextDecoder('utf-8', { fatal: true }).decode(prefix);
     if (allowed.length === 0) throw new Error('sampleGrammar: a prefix with no way on and no match');
     const closing = allowed.filter((b) => closers.has(b));
