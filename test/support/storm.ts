@@ -24,6 +24,7 @@
 import { readFileSync } from 'node:fs';
 // mulberry32, seeded, so a failing storm can be replayed by its seed.
 import { seededRandom as random } from '../../bench/support/prompts.js';
+import { EngineModel } from '../../lib/engine/native-model.js';
 import {
   AbortError,
   type ChatMessage,
@@ -36,10 +37,18 @@ import {
   type Model,
   Vl2Error,
 } from '../../lib/index.js';
-import { goldenPath } from './golden.js';
+import { bf16Tolerance } from './bf16-golden-check.js';
+import { argmax, goldenPath, topTwoMargin } from './golden.js';
 import { goldenTokenizer } from './golden-tokenizer.js';
 import { settledRss } from './memory.js';
-import { type AnswerCheck, type AnsweredRequest, checkAnswersAlone, isGreedy } from './storm-answers.js';
+import type { SoloDecode } from './scheduler-judge.js';
+import {
+  type AnswerCheck,
+  type AnsweredRequest,
+  checkAnswersAlone,
+  isGreedy,
+  type NearTieJudge,
+} from './storm-answers.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -305,6 +314,35 @@ async function settleBy(promises: Promise<unknown>[], deadline: number): Promise
   return open;
 }
 
+/** The GPU's judge of a difference: the request's prompt decoded alone on a second engine, with margins. */
+async function soloJudge(model: Model, modelDir: string): Promise<NearTieJudge & { close(): void }> {
+  const engine = await EngineModel.load(modelDir, { device: 'cuda', cacheTokens: 4096 });
+  const eos = engine.checkpoint.modelConfig.language.eosTokenId;
+  return {
+    tieMargin: bf16Tolerance.greedyMargin,
+    async solo(request, tokens) {
+      const { prompt } = await model.prepare(request.messages);
+      const sequence = engine.createSequence();
+      try {
+        let logits = (await engine.prefill(sequence, prompt)).logits;
+        const decoded: SoloDecode = { tokens: [], margins: [] };
+        for (;;) {
+          const token = argmax(logits);
+          if (token === eos) break;
+          decoded.tokens.push(token);
+          decoded.margins.push(topTwoMargin(logits));
+          if (decoded.tokens.length >= tokens) break;
+          logits = await engine.decode([{ sequence, token }]);
+        }
+        return decoded;
+      } finally {
+        engine.freeSequence(sequence);
+      }
+    },
+    close: () => engine.close(),
+  };
+}
+
 async function waitForCache(model: Model, deadline: number): Promise<void> {
   // Requests that ended by a stop string or early leave are freed on the scheduler's next turn.
   while (Date.now() < deadline && model.info().cacheFreeTokens !== model.info().cacheCapacityTokens)
@@ -449,7 +487,14 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     report.rssAfterStormBytes = settledRss();
     report.deviceFreeAfterBytes = model.info().deviceFreeBytes;
     // After the readings, so the answers' own runs do not count in them.
-    if (options.checkAnswers ?? true) report.answers = await checkAnswersAlone(model, answered, deadline);
+    if (options.checkAnswers ?? true) {
+      const judge = device === 'cuda' ? await soloJudge(model, modelDir) : undefined;
+      try {
+        report.answers = await checkAnswersAlone(model, answered, deadline, judge);
+      } finally {
+        judge?.close();
+      }
+    }
   } finally {
     await model.close();
   }
@@ -539,7 +584,7 @@ export function describeStorm(report: StormReport): string[] {
     `  RSS before the storm ${mib(report.rssBeforeWarmRoundBytes)}, baseline after the first ${report.warmRoundRequests} requests ${mib(report.rssBaselineBytes)}, after storm ${mib(report.rssAfterStormBytes)} (+${mib(report.rssAfterStormBytes - report.rssBaselineBytes)} over ${report.completedAfterBaseline} completed requests, ${((report.rssAfterStormBytes - report.rssBaselineBytes) / Math.max(1, report.completedAfterBaseline) / 1024).toFixed(1)} KiB each; bound ${mib(report.rssSlackBytes)} + ${(report.rssPerRequestBytes / 1024).toFixed(0)} KiB each = ${mib(report.rssBoundBytes)}), after close ${mib(report.rssAfterCloseBytes)} (bound +${mib(report.rssCloseBoundBytes)} over after storm)${report.leakedBytes ? `; test leak held: ${mib(report.leakedBytes)}` : ''}`,
     ...(report.answers
       ? [
-          `  answers: ${report.answers.checked} completed greedy requests (${report.answers.withImage} with an image; ${report.answers.distinct} distinct prompts) against the prompt alone in ${(report.answers.ms / 1000).toFixed(1)} s, ${report.answers.mismatches.length} mismatched`,
+          `  answers: ${report.answers.checked} completed greedy requests (${report.answers.withImage} with an image; ${report.answers.distinct} distinct prompts) against the prompt alone in ${(report.answers.ms / 1000).toFixed(1)} s, ${report.answers.mismatches.length} mismatched, ${report.answers.nearTies} accepted as near ties of the solo decode`,
         ]
       : []),
     ...(report.device === 'cuda'
