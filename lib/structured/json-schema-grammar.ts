@@ -19,7 +19,13 @@ import {
   maxJsonDepth,
   ws,
 } from './json-grammar.js';
-import { type DecimalBounds, decimalRange, fractionDigitsFor, integerRange } from './number-grammar.js';
+import {
+  type DecimalBounds,
+  decimalBound,
+  decimalRange,
+  fractionDigitsFor,
+  integerRange,
+} from './number-grammar.js';
 import { regexJsonStringBody } from './regex-grammar.js';
 
 export interface JsonSchemaGrammarOptions {
@@ -396,36 +402,38 @@ class SchemaCompiler {
   }
 
   private number(schema: Schema, path: string): string | undefined {
-    const keywords = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'].filter(
-      (k) => k in schema,
-    );
     this.integerBounds(schema, path);
-    if (keywords.length === 0) return jsonNumber(this.rules);
     const bounds: DecimalBounds = {};
-    for (const keyword of keywords) {
-      const value = schema[keyword] as number;
-      if (!Number.isInteger(value))
-        refuse(
-          keyword,
-          at(path, keyword),
-          `${keyword} of a number must be a whole number (${value} is not supported)`,
-        );
-      const bound = { value: BigInt(value), inclusive: !keyword.startsWith('exclusive') };
+    const chosen: Partial<Record<'lo' | 'hi', { value: number; keyword: string }>> = {};
+    for (const keyword of ['minimum', 'exclusiveMinimum', 'maximum', 'exclusiveMaximum']) {
+      const value = schema[keyword];
+      if (typeof value !== 'number') continue;
+      const inclusive = !keyword.startsWith('exclusive');
       const side = keyword.endsWith('inimum') ? 'lo' : 'hi';
-      const current = bounds[side];
+      const current = chosen[side];
       const tighter =
         !current ||
-        (side === 'lo'
-          ? bound.value > current.value || (bound.value === current.value && !bound.inclusive)
-          : bound.value < current.value || (bound.value === current.value && !bound.inclusive));
-      if (tighter) bounds[side] = bound;
+        (side === 'lo' ? value > current.value : value < current.value) ||
+        (value === current.value && !inclusive);
+      if (!tighter) continue;
+      const bound = decimalBound(value, inclusive);
+      if (!bound)
+        refuse(keyword, at(path, keyword), `${keyword} ${value} is written with an exponent (not supported)`);
+      bounds[side] = bound;
+      chosen[side] = { value, keyword };
     }
-    const fraction = fractionDigitsFor(bounds);
-    if (fraction === undefined) {
-      const keyword = keywords.find((k) => k.startsWith('exclusive')) ?? 'exclusiveMinimum';
-      refuse(keyword, at(path, keyword), `${keyword} of a number needs fewer than 15 digits to be exact`);
+    if (!chosen.lo && !chosen.hi) return jsonNumber(this.rules);
+    const digits = fractionDigitsFor(bounds);
+    if (digits === undefined) {
+      const keyword =
+        [chosen.lo, chosen.hi].find((c) => c?.keyword.startsWith('exclusive'))?.keyword ?? 'exclusiveMinimum';
+      refuse(
+        keyword,
+        at(path, keyword),
+        `${keyword} of a number needs at most 15 significant digits to be exact`,
+      );
     }
-    const body = decimalRange(bounds, fraction);
+    const body = decimalRange(bounds, digits);
     return body === undefined ? undefined : this.rules.add(`${hintOf(path)}-number`, body);
   }
 

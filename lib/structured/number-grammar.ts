@@ -67,41 +67,126 @@ export function integerRange(lo: bigint | undefined, hi: bigint | undefined): st
 }
 
 /**
- * Significant digits a bounded decimal may have: any decimal of at most 15 significant digits
- * survives the trip to a double unchanged, so one that differs from an exclusive bound still
- * differs after JSON.parse (and order is kept, so it stays on the right side).
+ * Significant digits a bounded decimal may have near an exclusive bound: any decimal of at most 15
+ * significant digits survives the trip to a double unchanged, so one that differs from the bound
+ * still differs after JSON.parse (and rounding keeps order, so it stays on the right side).
+ * Inclusive bounds need no such limit: rounding never crosses the double the bound already is.
  */
 const exactDecimalDigits = 15;
 
+/** A non-negative decimal: integer part and fraction digits (no trailing zeros). */
+export interface Magnitude {
+  int: bigint;
+  frac: string;
+}
+
+export interface DecimalBound {
+  negative: boolean;
+  magnitude: Magnitude;
+  inclusive: boolean;
+}
+
 export interface DecimalBounds {
-  /** Integer lower bound and whether it is included; undefined: no bound. */
-  lo?: { value: bigint; inclusive: boolean };
-  hi?: { value: bigint; inclusive: boolean };
+  lo?: DecimalBound;
+  hi?: DecimalBound;
+}
+
+/** A schema bound as a decimal: its shortest round-trip text, which is exactly the double. */
+export function decimalBound(value: number, inclusive: boolean): DecimalBound | undefined {
+  const text = String(Math.abs(value));
+  if (/e/i.test(text)) return undefined;
+  const [int = '0', frac = ''] = text.split('.');
+  return { negative: value < 0, magnitude: { int: BigInt(int), frac: frac.replace(/0+$/, '') }, inclusive };
+}
+
+function compareMagnitudes(a: Magnitude, b: Magnitude): number {
+  if (a.int !== b.int) return a.int < b.int ? -1 : 1;
+  const length = Math.max(a.frac.length, b.frac.length);
+  const fa = a.frac.padEnd(length, '0');
+  const fb = b.frac.padEnd(length, '0');
+  return fa === fb ? 0 : fa < fb ? -1 : 1;
 }
 
 /**
- * Fraction digits allowed for a bounded decimal: near an exclusive bound b, integer part digits
- * plus fraction digits stay within exactDecimalDigits. Undefined: the bounds leave no room (an
- * exclusive bound of 15 or more digits), and the caller refuses.
+ * Fraction digits allowed for a bounded decimal: near an exclusive bound, integer digits plus
+ * fraction digits stay within exactDecimalDigits. Undefined: an exclusive bound itself has more
+ * significant digits than that, and the caller refuses.
  */
 export function fractionDigitsFor(bounds: DecimalBounds): number | undefined {
   let digits = maxFractionDigits;
   for (const bound of [bounds.lo, bounds.hi]) {
     if (!bound || bound.inclusive) continue;
-    const length = (bound.value < 0n ? -bound.value : bound.value).toString().length;
-    digits = Math.min(digits, exactDecimalDigits - length);
+    const intDigits = bound.magnitude.int.toString().length;
+    if (intDigits + bound.magnitude.frac.length > exactDecimalDigits) return undefined;
+    digits = Math.min(digits, exactDecimalDigits - intDigits);
   }
   return digits >= 1 ? digits : undefined;
 }
 
-/** `.ddd` with 1..n digits, at least one of them non-zero. */
-function nonZeroFraction(n: number): string {
-  const options: string[] = [];
-  for (let zeros = 0; zeros < n; zeros++) {
-    const rest = n - 1 - zeros;
-    options.push(`${zeros ? `"${'0'.repeat(zeros)}" ` : ''}[1-9]${rest ? ` [0-9]{0,${rest}}` : ''}`.trim());
+interface FractionBound {
+  digits: string;
+  inclusive: boolean;
+}
+
+/**
+ * Fraction digit strings f of length 0..n (length 0: no fraction written) with lo <= 0.f <= hi,
+ * each bound inclusive or not, undefined for none. Built digit by digit like the integer ranges:
+ * a first digit strictly inside the bounds frees the rest, one equal to a bound's digit carries
+ * that bound on to the rest.
+ */
+function fractionDigits(
+  lo: FractionBound | undefined,
+  hi: FractionBound | undefined,
+  n: number,
+): { empty: boolean; nonEmpty: string[] } {
+  if (lo && lo.digits === '' && lo.inclusive) lo = undefined;
+  const emptyOk = !lo && (!hi || hi.digits !== '' || hi.inclusive);
+  if (!lo && !hi) return { empty: true, nonEmpty: n > 0 ? [`[0-9]{1,${n}}`] : [] };
+  if (n === 0) return { empty: emptyOk, nonEmpty: [] };
+  const groups = new Map<string, { digits: number[]; lo?: FractionBound; hi?: FractionBound }>();
+  for (let c = 0; c <= 9; c++) {
+    let subLo: FractionBound | undefined;
+    let subHi: FractionBound | undefined;
+    if (lo) {
+      const l0 = Number(lo.digits[0] ?? '0');
+      if (c < l0) continue;
+      if (c === l0) subLo = { digits: lo.digits.slice(1), inclusive: lo.inclusive };
+    }
+    if (hi) {
+      const h0 = Number(hi.digits[0] ?? '0');
+      if (c > h0) continue;
+      if (c === h0) subHi = { digits: hi.digits.slice(1), inclusive: hi.inclusive };
+    }
+    const key = JSON.stringify([subLo, subHi]);
+    const group = groups.get(key) ?? { digits: [], lo: subLo, hi: subHi };
+    group.digits.push(c);
+    groups.set(key, group);
   }
-  return `"." (${options.join(' | ')})`;
+  const nonEmpty: string[] = [];
+  for (const group of groups.values()) {
+    const rest = fractionDigits(group.lo, group.hi, n - 1);
+    if (!rest.empty && rest.nonEmpty.length === 0) continue;
+    const first = group.digits as number[];
+    const lowDigit = first[0] as number;
+    const highDigit = first[first.length - 1] as number;
+    // Digits sharing a state are contiguous: they lie strictly between the bounds' digits.
+    const head = lowDigit === highDigit ? `"${lowDigit}"` : `[${lowDigit}-${highDigit}]`;
+    const tail = rest.nonEmpty.join(' | ');
+    nonEmpty.push(!tail ? head : rest.empty ? `${head} (${tail})?` : `${head} (${tail})`);
+  }
+  return { empty: emptyOk, nonEmpty };
+}
+
+/** The fraction part (with its "."), or undefined when no fraction, not even none, fits. */
+function fraction(
+  lo: FractionBound | undefined,
+  hi: FractionBound | undefined,
+  n: number,
+): string | undefined {
+  const { empty, nonEmpty } = fractionDigits(lo, hi, n);
+  if (nonEmpty.length === 0) return empty ? '' : undefined;
+  const written = `"." (${nonEmpty.join(' | ')})`;
+  return empty ? `(${written})?` : written;
 }
 
 /**
@@ -109,45 +194,49 @@ function nonZeroFraction(n: number): string {
  * inclusive, hi open when undefined. Alternatives, empty when no magnitude fits.
  */
 function magnitudeRange(
-  lo: { value: bigint; inclusive: boolean },
-  hi: { value: bigint; inclusive: boolean } | undefined,
-  fraction: number,
+  lo: { magnitude: Magnitude; inclusive: boolean },
+  hi: { magnitude: Magnitude; inclusive: boolean } | undefined,
+  digits: number,
 ): string[] {
-  const anyFraction = `("." [0-9]{1,${fraction}})?`;
-  const zeroFraction = `("." "0"{1,${fraction}})?`;
   const out: string[] = [];
-  const within = (a: bigint, b: bigint | undefined) => naturalRange(a, b);
-  if (hi && hi.value < lo.value) return out;
-  if (hi && hi.value === lo.value) {
-    if (lo.inclusive && hi.inclusive) out.push(`"${lo.value}" ${zeroFraction}`);
+  const withFraction = (int: bigint, part: string | undefined) => {
+    if (part !== undefined) out.push(`"${int}"${part ? ` ${part}` : ''}`);
+  };
+  const loFraction = { digits: lo.magnitude.frac, inclusive: lo.inclusive };
+  if (hi && compareMagnitudes(hi.magnitude, lo.magnitude) < 0) return out;
+  if (hi && hi.magnitude.int === lo.magnitude.int) {
+    withFraction(
+      lo.magnitude.int,
+      fraction(loFraction, { digits: hi.magnitude.frac, inclusive: hi.inclusive }, digits),
+    );
     return out;
   }
-  // Integer part == lo: lo itself only when inclusive, above it with a non-zero fraction.
-  out.push(lo.inclusive ? `"${lo.value}" ${anyFraction}` : `"${lo.value}" ${nonZeroFraction(fraction)}`);
-  // Integer parts strictly between: any fraction.
-  const middle = within(lo.value + 1n, hi ? hi.value - 1n : undefined);
-  if (middle.length) out.push(`(${middle.join(' | ')}) ${anyFraction}`);
-  // Integer part == hi: only hi itself (zero fraction), and only when inclusive.
-  if (hi?.inclusive) out.push(`"${hi.value}" ${zeroFraction}`);
+  withFraction(lo.magnitude.int, fraction(loFraction, undefined, digits));
+  const middle = naturalRange(lo.magnitude.int + 1n, hi ? hi.magnitude.int - 1n : undefined);
+  if (middle.length) out.push(`(${middle.join(' | ')}) ("." [0-9]{1,${digits}})?`);
+  if (hi)
+    withFraction(
+      hi.magnitude.int,
+      fraction(undefined, { digits: hi.magnitude.frac, inclusive: hi.inclusive }, digits),
+    );
   return out;
 }
 
-/** Decimals (no exponent) between integer bounds; undefined when none fits. */
-export function decimalRange(bounds: DecimalBounds, fraction: number): string | undefined {
+/** Decimals (no exponent) between the bounds, `digits` fraction digits at most; undefined when none fits. */
+export function decimalRange(bounds: DecimalBounds, digits: number): string | undefined {
   const { lo, hi } = bounds;
   const out: string[] = [];
-  const zero = { value: 0n, inclusive: true };
-  // Non-negative values: magnitudes from max(lo, 0).
-  if (!hi || hi.value > 0n || (hi.value === 0n && hi.inclusive)) {
-    const from = lo && lo.value >= 0n ? lo : zero;
-    out.push(...magnitudeRange(from, hi, fraction));
+  const zero: Magnitude = { int: 0n, frac: '' };
+  const isZero = (m: Magnitude) => m.int === 0n && m.frac === '';
+  // Non-negative values: magnitudes from max(lo, 0) up to hi.
+  if (!hi || (!hi.negative && (!isZero(hi.magnitude) || hi.inclusive))) {
+    const from = lo && !lo.negative ? lo : { magnitude: zero, inclusive: true };
+    out.push(...magnitudeRange(from, hi, digits));
   }
-  // Negative values, "-" then a magnitude above 0 (never "-0" or "-0.0").
-  if (!lo || lo.value < 0n) {
-    const magLo =
-      hi && hi.value < 0n ? { value: -hi.value, inclusive: hi.inclusive } : { value: 0n, inclusive: false };
-    const magHi = lo ? { value: -lo.value, inclusive: lo.inclusive } : undefined;
-    const mags = magnitudeRange(magLo, magHi, fraction);
+  // Negative values: "-" then a magnitude above 0 (never "-0" or "-0.0").
+  if (!lo || (lo.negative && !isZero(lo.magnitude))) {
+    const magLo = hi?.negative ? hi : { magnitude: zero, inclusive: false };
+    const mags = magnitudeRange(magLo, lo, digits);
     if (mags.length) out.push(`"-" (${mags.join(' | ')})`);
   }
   return out.length ? out.join(' | ') : undefined;

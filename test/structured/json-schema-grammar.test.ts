@@ -150,6 +150,20 @@ const cases: Case[] = [
     rejected: ['10', '10.0', '9.9'],
   },
   {
+    name: 'number, decimal bounds',
+    schema: { type: 'number', minimum: 0.5, maximum: 99.99 },
+    valid: [0.5, 0.50001, 1, 99.99, 99.989, 42.125],
+    arbitrary: fc.integer({ min: 50, max: 9999 }).map((n) => n / 100),
+    rejected: ['0.49', '99.991', '100', '0.4999999'],
+  },
+  {
+    name: 'number, decimal exclusive bounds across zero',
+    schema: { type: 'number', exclusiveMinimum: -1.25, exclusiveMaximum: 0.1 },
+    valid: [-1.24, -1.2499, 0, 0.0999, -0.5],
+    arbitrary: fc.integer({ min: -1249, max: 99 }).map((n) => n / 1000),
+    rejected: ['-1.25', '-1.250', '0.1', '0.10', '-0', '-0.0'],
+  },
+  {
     name: 'object: required, optional, additionalProperties false, schema order',
     schema: {
       type: 'object',
@@ -395,6 +409,46 @@ describe('jsonSchemaToGrammar', () => {
     );
   });
 
+  it('writes every number range exactly (random decimal bounds, probes on both sides)', () => {
+    const decimal = fc
+      .integer({ min: -99999, max: 99999 })
+      .chain((n) => fc.constantFrom(1, 10, 100, 1000).map((scale) => n / scale));
+    const keywordPair = fc.tuple(
+      fc.constantFrom('minimum', 'exclusiveMinimum', undefined),
+      fc.constantFrom('maximum', 'exclusiveMaximum', undefined),
+    );
+    fc.assert(
+      fc.property(
+        decimal,
+        decimal,
+        keywordPair,
+        fc.array(decimal, { minLength: 12, maxLength: 12 }),
+        (a, b, [low, high], probes) => {
+          const schema: Record<string, unknown> = { type: 'number' };
+          if (low) schema[low] = Math.min(a, b);
+          if (high) schema[high] = Math.max(a, b);
+          const valid = validator(schema);
+          let grammar: ReferenceGrammar;
+          try {
+            grammar = ReferenceGrammar.parse(jsonSchemaToGrammar(schema));
+          } catch {
+            return; // both bounds equal with one exclusive: no number at all
+          }
+          for (const n of [a, b, ...probes, a + 0.0001, b - 0.0001]) {
+            const text = String(n);
+            // Bounded numbers have no exponent, and near an exclusive bound at most 15 significant digits.
+          if (/e|\.\d{9}/.test(text)) continue;
+            expect(grammar.accepts(text), `${text} against ${JSON.stringify(schema)}`).toBe(valid(n));
+            expect(grammar.accepts(`${text}${text.includes('.') ? '' : '.'}000`), `${text}000`).toBe(
+              valid(n),
+            );
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('writes output that is finite for any sampler: bounded whitespace', () => {
     const grammar = ReferenceGrammar.parse(jsonSchemaToGrammar({ type: 'array' }));
     expect(grammar.accepts(`[${' '.repeat(16)}]`)).toBe(true);
@@ -443,7 +497,13 @@ describe('jsonSchemaToGrammar refusals', () => {
       '/oneOf',
     ],
     ['oneOf integer and number', { oneOf: [{ type: 'integer' }, { type: 'number' }] }, 'oneOf', '/oneOf'],
-    ['a number bound that is not whole', { type: 'number', minimum: 0.5 }, 'minimum', '/minimum'],
+    ['a number bound written with an exponent', { type: 'number', minimum: 1e-7 }, 'minimum', '/minimum'],
+    [
+      'an exclusive number bound of more than 15 digits',
+      { type: 'number', exclusiveMaximum: 0.1234567890123456 },
+      'exclusiveMaximum',
+      '/exclusiveMaximum',
+    ],
     [
       'a number exclusive bound too long to stay exact',
       { type: 'number', exclusiveMaximum: 1e15 },
