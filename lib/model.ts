@@ -7,6 +7,7 @@ import { backends } from './backends.js';
 import type { BatchInput, BatchOptions, BatchResult } from './batch.js';
 import { nativeAddon } from './engine/addon.js';
 import { EngineModel } from './engine/native-model.js';
+import { FormatCompiler } from './structured/format-compiler.js';
 import type { EngineInfo, GeneratorEvent, NativeGenerator, SchedulerStats } from './engine/native-types.js';
 import {
   AbortError,
@@ -115,6 +116,7 @@ export interface LoadedModel {
 export class Model extends GenerationSurface implements LoadedModel {
   private readonly queues = new Map<number, EventQueue>();
   private readonly generator: NativeGenerator;
+  private readonly formats: FormatCompiler;
   private closed = false;
 
   private constructor(
@@ -127,6 +129,7 @@ export class Model extends GenerationSurface implements LoadedModel {
     stepTokens: number | undefined,
   ) {
     super();
+    this.formats = new FormatCompiler(processor.tokenizer, engine.checkpoint.modelConfig.language.vocabSize);
     this.generator = new (nativeAddon().NativeGenerator)(
       engine.nativeHandle,
       (events) => {
@@ -234,6 +237,7 @@ export class Model extends GenerationSurface implements LoadedModel {
           ? messages.prompt
           : await this.processor.process(messages, { ...this.processOptions });
       hooks.onPrompt?.(prompt.inputIds.length);
+      const grammar = options.responseFormat ? await this.formats.compile(options.responseFormat) : undefined;
       const decoder = new IncrementalDecoder(
         this.processor.tokenizer,
         options.stop,
@@ -250,6 +254,7 @@ export class Model extends GenerationSurface implements LoadedModel {
           maxTokens: options.maxTokens,
           stopTokenIds: options.stopTokenIds,
           sampling: options.sampling,
+          ...(grammar ? { grammar } : {}),
         });
       } catch (error) {
         throw fromNativeError(error);

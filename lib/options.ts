@@ -4,7 +4,8 @@
  * penalty (the authors' web demo uses 1.1; pass it to match that). The model card advises
  * temperature <= 0.7 when sampling.
  */
-import { InvalidArgumentError } from './errors.js';
+import { ConstraintError, InvalidArgumentError } from './errors.js';
+import type { ResponseFormat } from './structured/response-format.js';
 
 /** Options of {@link Model.chat} and {@link Model.generate}. */
 export interface GenerateOptions {
@@ -30,6 +31,13 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Include special tokens (e.g. <|ref|>, <|det|>) in the text (default true: grounding needs them). */
   showSpecialTokens?: boolean;
+  /**
+   * Constrains the answer: JSON that validates against a schema, any JSON object, a regular
+   * expression, a grammar, or the grounding format. Only tokens that keep the text inside the format
+   * are sampled, and the answer ends only where it is complete (unless maxTokens or a stop string
+   * ends it first: finishReason then says 'length' or 'stop').
+   */
+  responseFormat?: ResponseFormat;
 }
 
 /** Generation options after validation, every default filled in. */
@@ -47,6 +55,7 @@ export interface ResolvedOptions {
   stop: string[];
   signal?: AbortSignal;
   showSpecialTokens: boolean;
+  responseFormat?: ResponseFormat;
 }
 
 const known = new Set([
@@ -61,6 +70,7 @@ const known = new Set([
   'stop',
   'signal',
   'showSpecialTokens',
+  'responseFormat',
 ]);
 
 function check(ok: boolean, message: string): void {
@@ -87,6 +97,7 @@ export function resolveOptions(options: GenerateOptions = {}): ResolvedOptions {
     stop = [],
     signal,
     showSpecialTokens = true,
+    responseFormat,
   } = options;
   check(Number.isInteger(maxTokens) && maxTokens >= 1, `maxTokens must be an integer >= 1, got ${maxTokens}`);
   check(
@@ -114,6 +125,11 @@ export function resolveOptions(options: GenerateOptions = {}): ResolvedOptions {
   );
   check(signal === undefined || signal instanceof AbortSignal, 'signal must be an AbortSignal');
   check(typeof showSpecialTokens === 'boolean', 'showSpecialTokens must be a boolean');
+  if (
+    responseFormat !== undefined &&
+    (typeof responseFormat !== 'object' || responseFormat === null || typeof responseFormat.type !== 'string')
+  )
+    throw new ConstraintError("responseFormat must be an object with a 'type'", { keyword: 'type' });
   return {
     maxTokens,
     sampling: { temperature, topK, topP, minP, repetitionPenalty, ...(seed === undefined ? {} : { seed }) },
@@ -121,5 +137,6 @@ export function resolveOptions(options: GenerateOptions = {}): ResolvedOptions {
     stop,
     signal,
     showSpecialTokens,
+    ...(responseFormat === undefined ? {} : { responseFormat }),
   };
 }

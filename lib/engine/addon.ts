@@ -67,7 +67,11 @@ export interface NativeAddon {
    * ("line L, column C: ...") for what the dialect refuses. allowedSpecial: added tokens the grammar
    * may spell by their text (the grounding tags); other special tokens are never allowed.
    */
-  compileGrammar(text: string, vocabulary: NativeVocabulary, allowedSpecial: Int32Array): Promise<NativeGrammar>;
+  compileGrammar(
+    text: string,
+    vocabulary: NativeVocabulary,
+    allowedSpecial: Int32Array,
+  ): Promise<NativeGrammar>;
   /**
    * The native sampler alone (a test hook): the distribution it draws from after every filter
    * (kept ids most likely first, probabilities renormalised) and `draws` tokens drawn by one sampler,

@@ -74,7 +74,8 @@ export class ByteTokenizer implements TextTokenizer {
       { id: 2, bytes: encoder.encode('<｜▁pad▁｜>'), special: true },
       { id: this.imageId, bytes: encoder.encode(imageToken), special: true },
     ];
-    for (let byte = 0; byte < 256; byte++) texts.push({ id: byte + 3, bytes: Uint8Array.of(byte), special: false });
+    for (let byte = 0; byte < 256; byte++)
+      texts.push({ id: byte + 3, bytes: Uint8Array.of(byte), special: false });
     return packTokenBytes(size, texts);
   }
 }

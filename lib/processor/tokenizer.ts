@@ -174,7 +174,8 @@ export class HfTokenizer implements TextTokenizer {
       if (bytes) texts.push({ id: id as number, bytes, special: false });
     }
     // Added tokens last: their ids win over a vocabulary entry with the same id.
-    for (const t of this.added) texts.push({ id: t.id, bytes: encoder.encode(t.content), special: t.special });
+    for (const t of this.added)
+      texts.push({ id: t.id, bytes: encoder.encode(t.content), special: t.special });
     return packTokenBytes(size, texts);
   }
 }
