@@ -1,8 +1,9 @@
 /**
  * Numbers between bounds, as grammar expressions over their decimal digits. Integers: the usual
  * digit-range construction (one alternative per digit count, split on the first differing digit),
- * without leading zeros or `-0`. Decimals (JSON Schema `number`): integer bounds only, no exponent,
- * and few enough fraction digits that JSON.parse cannot round a value onto an exclusive bound.
+ * without leading zeros or `-0`. Decimals (JSON Schema `number`): bounds with fractions too, built
+ * the same way over the fraction digits; no exponent, and few enough digits near an exclusive bound
+ * that JSON.parse cannot round a value onto it.
  */
 import { maxFractionDigits, maxIntegerDigits } from './json-grammar.js';
 
@@ -140,7 +141,8 @@ function fractionDigits(
   n: number,
 ): { empty: boolean; nonEmpty: string[] } {
   if (lo && lo.digits === '' && lo.inclusive) lo = undefined;
-  const emptyOk = !lo && (!hi || hi.digits !== '' || hi.inclusive);
+  const hiAllowsZero = hi ? hi.digits !== '' || hi.inclusive : true;
+  const emptyOk = !lo && hiAllowsZero;
   if (!lo && !hi) return { empty: true, nonEmpty: n > 0 ? [`[0-9]{1,${n}}`] : [] };
   if (n === 0) return { empty: emptyOk, nonEmpty: [] };
   const groups = new Map<string, { digits: number[]; lo?: FractionBound; hi?: FractionBound }>();

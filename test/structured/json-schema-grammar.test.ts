@@ -437,7 +437,7 @@ describe('jsonSchemaToGrammar', () => {
           for (const n of [a, b, ...probes, a + 0.0001, b - 0.0001]) {
             const text = String(n);
             // Bounded numbers have no exponent, and near an exclusive bound at most 15 significant digits.
-          if (/e|\.\d{9}/.test(text)) continue;
+            if (/e|\.\d{9}/.test(text)) continue;
             expect(grammar.accepts(text), `${text} against ${JSON.stringify(schema)}`).toBe(valid(n));
             expect(grammar.accepts(`${text}${text.includes('.') ? '' : '.'}000`), `${text}000`).toBe(
               valid(n),

@@ -6,8 +6,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { expect } from 'vitest';
+// mulberry32, seeded by fast-check, so a failing walk shrinks and replays.
+import { seededRandom } from '../../bench/support/prompts.js';
 import { ReferenceGrammar } from '../support/grammar-reference.js';
-import { sampleGrammar, seededRandom } from '../support/grammar-sampler.js';
+import { sampleGrammar } from '../support/grammar-sampler.js';
 
 const ajv = new Ajv2020({ strict: false });
 addFormats.default(ajv);

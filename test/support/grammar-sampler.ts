@@ -7,17 +7,8 @@
  */
 import type { ReferenceGrammar } from './grammar-reference.js';
 
-/** A small seeded PRNG (mulberry32): fast-check supplies the seed, so failures shrink and replay. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded: a caller's seed (fast-check's, say) replays a walk. */
+export { seededRandom } from '../../bench/support/prompts.js';
 
 const closers = new Set([0x22, 0x5d, 0x7d, 0x3c, 0x3e]); // " ] } < >
 
