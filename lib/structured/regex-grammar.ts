@@ -274,12 +274,19 @@ function single(cp: number): RegexNode {
 /** How a set of code points is written: as raw text, or as characters inside a JSON string. */
 type Encoding = 'raw' | 'json-string';
 
-/** The grammar expression of a node; undefined for the empty language (an empty class). */
-function emit(node: RegexNode, encoding: Encoding, path?: string): string | undefined {
+/**
+ * The grammar expression of a node; undefined for the empty language (an empty class). `rules`,
+ * when given, names each set written as JSON string characters (many alternatives: a class plus
+ * the escapes), so a pattern with several `.` or `\\w` holds each once.
+ */
+function emit(node: RegexNode, encoding: Encoding, path?: string, rules?: RuleSet): string | undefined {
   switch (node.kind) {
     case 'set': {
       if (node.ranges.length === 0) return undefined;
-      if (encoding === 'json-string') return jsonCharIn(node.ranges);
+      if (encoding === 'json-string') {
+        const chars = jsonCharIn(node.ranges);
+        return chars && rules && chars.includes('|') ? rules.add('pattern-char', chars) : chars;
+      }
       const [only] = node.ranges;
       if (node.ranges.length === 1 && only && only[0] === only[1])
         return literal(String.fromCodePoint(only[0]));
@@ -288,14 +295,14 @@ function emit(node: RegexNode, encoding: Encoding, path?: string): string | unde
     case 'sequence': {
       const parts: string[] = [];
       for (const item of node.items) {
-        const part = emit(item, encoding, path);
+        const part = emit(item, encoding, path, rules);
         if (part === undefined) return undefined;
         if (part !== '""') parts.push(part.includes('|') ? `(${part})` : part);
       }
       return parts.length ? parts.join(' ') : '""';
     }
     case 'alternation': {
-      const options = node.options.map((o) => emit(o, encoding, path)).filter((o) => o !== undefined);
+      const options = node.options.map((o) => emit(o, encoding, path, rules)).filter((o) => o !== undefined);
       if (options.length === 0) return undefined;
       const nonEmpty = [...new Set(options.filter((o) => o !== '""'))];
       if (nonEmpty.length === 0) return '""';
@@ -303,7 +310,7 @@ function emit(node: RegexNode, encoding: Encoding, path?: string): string | unde
       return nonEmpty.length < options.length ? `(${joined})?` : joined;
     }
     case 'repeat': {
-      const inner = emit(node.node, encoding, path);
+      const inner = emit(node.node, encoding, path, rules);
       if (inner === undefined) return node.min === 0 ? '""' : undefined;
       if (inner === '""' || node.max === 0) return '""';
       return repeat(group(inner), node.min, node.max);
@@ -357,12 +364,16 @@ export function regexToGrammar(pattern: string): string {
  */
 export function regexJsonStringBody(pattern: string, rules: RuleSet, path: string): string {
   const parsed = new RegexParser(pattern, path).parse();
-  const anyChar = `${jsonChar(rules)}*`;
+  const anyChar = () => `${jsonChar(rules)}*`;
   const options: string[] = [];
   for (const option of topLevel(parsed)) {
-    const body = emit(option.node, 'json-string', path);
+    const body = emit(option.node, 'json-string', path, rules);
     if (body === undefined) continue;
-    const parts = [option.start ? '' : anyChar, body === '""' ? '' : group(body), option.end ? '' : anyChar];
+    const parts = [
+      option.start ? '' : anyChar(),
+      body === '""' ? '' : group(body),
+      option.end ? '' : anyChar(),
+    ];
     const joined = parts.filter(Boolean).join(' ');
     options.push(joined || '""');
   }
