@@ -3,7 +3,9 @@
  * `<|ref|>LABEL<|/ref|><|det|>[[x1, y1, x2, y2], ...]<|/det|>` objects, coordinates 0..999 of the
  * image. Every accepted text parses with parseGrounding (lib/grounding-text.ts) to the same objects:
  * labels hold no `<` (so no tag can start inside one), no newline, and no whitespace at either end
- * (which the parser trims); text between objects holds no `<` either.
+ * (which the parser trims). Objects are separated by a comma or semicolon and whitespace at most: the
+ * format is for answers read by a program, and a short separator lets a sampler end the answer (with
+ * free text between objects, a random model's answers ran on to their token limit).
  */
 import { complement, jsWhitespace, normalize, subtract } from './code-points.js';
 import { characterClass, RuleSet } from './grammar-text.js';
@@ -15,9 +17,7 @@ export const maxGroundingLabelLength = 64;
  * sampler cannot keep adding boxes without end.
  */
 export const maxBoxesPerObject = 32;
-export const maxGroundedObjects = 64;
-/** Free text between two objects (a newline, "and", a comma...). */
-export const maxGroundingSeparatorLength = 64;
+export const maxGroundedObjects = 16;
 
 export function groundingGrammar(): string {
   const rules = new RuleSet();
@@ -43,9 +43,6 @@ export function groundingGrammar(): string {
     'object',
     `"<|ref|>" ${label} "<|/ref|><|det|>[" ${box} (", " ${box}){0,${maxBoxesPerObject - 1}} "]<|/det|>"`,
   );
-  const separator = rules.add(
-    'separator',
-    `${characterClass(complement(lt))}{0,${maxGroundingSeparatorLength}}`,
-  );
+  const separator = rules.add('separator', '[,;]? [ \\n]{0,2}');
   return rules.render(`${object} (${separator} ${object}){0,${maxGroundedObjects - 1}}`);
 }

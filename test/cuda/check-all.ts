@@ -70,6 +70,13 @@ const checks: GpuCheck[] = [
     deadlineS: 600,
   },
   {
+    name: 'structured',
+    what: 'constrained answers through the GPU sampler masks: every one ends by itself and validates',
+    script: 'run-structured-check',
+    args: [String(values['storm-variant'])],
+    deadlineS: 600,
+  },
+  {
     name: 'storm',
     what: 'requests, aborts, malformed input and close() under load; answers, memory',
     script: 'run-storm',

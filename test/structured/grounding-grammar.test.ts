@@ -21,7 +21,7 @@ describe('groundingGrammar', () => {
     fc.assert(
       fc.property(
         fc.array(object, { minLength: 1, maxLength: 3 }),
-        fc.constantFrom('', '\n', ' and '),
+        fc.constantFrom('', '\n', ', ', ';\n'),
         (objects, sep) => {
           const text = objects.map(write).join(sep);
           expect(grammar.accepts(text), text).toBe(true);
