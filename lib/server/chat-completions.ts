@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatChunk, GenerateOptions, GenerateResult, LoadedModel as Model } from '../model.js';
+import type { ResponseFormat } from '../structured/response-format.js';
 import {
   type CompletionIdentity,
   chunkObject,
@@ -18,7 +19,7 @@ import {
 } from './completion-objects.js';
 import { badRequest, HttpError, toHttpError } from './errors.js';
 import { toChatMessages } from './messages.js';
-import { type ChatCompletionRequest, chatCompletionSchema } from './schema.js';
+import { type ChatCompletionRequest, chatCompletionSchema, type ResponseFormatField } from './schema.js';
 import { sseBody, sseHeaders } from './sse.js';
 import { AbortReason, type ServerState } from './state.js';
 
@@ -54,7 +55,9 @@ function generateOptions(body: ChatCompletionRequest, state: ServerState): Gener
   }
   const defined = <T>(value: T | null | undefined) => (value === null ? undefined : value);
   const stop = defined(body.stop);
+  const responseFormat = responseFormatOf(defined(body.response_format));
   return {
+    ...(responseFormat ? { responseFormat } : {}),
     maxTokens:
       defined(body.max_completion_tokens) ?? defined(body.max_tokens) ?? state.options.defaultMaxTokens,
     temperature: defined(body.temperature),
@@ -65,6 +68,23 @@ function generateOptions(body: ChatCompletionRequest, state: ServerState): Gener
     seed: defined(body.seed),
     stop: typeof stop === 'string' ? [stop] : stop,
   };
+}
+
+/** OpenAI's response_format as the model's option; a json_schema without a schema is any JSON object. */
+function responseFormatOf(field: ResponseFormatField | undefined): ResponseFormat | undefined {
+  switch (field?.type) {
+    case undefined:
+    case 'text':
+      return undefined;
+    case 'json_schema':
+      return field.json_schema.schema === undefined
+        ? { type: 'json_object' }
+        : { type: 'json_schema', schema: field.json_schema.schema, name: field.json_schema.name };
+    case 'regex':
+      return { type: 'regex', pattern: field.regex };
+    default:
+      return field;
+  }
 }
 
 /** Feeds the latency metrics as tokens arrive; counts the request as waiting until its first. */

@@ -5,7 +5,7 @@
  * after Retry-After), 503 while loading or shutting down, 500 for anything unexpected.
  */
 import type { FastifyError } from 'fastify';
-import { Vl2Error } from '../errors.js';
+import { ConstraintError, Vl2Error } from '../errors.js';
 
 /** The body of every error response. */
 export interface OpenAiErrorBody {
@@ -45,6 +45,14 @@ function fromVl2Error(error: Vl2Error): HttpError {
       return badRequest(error.message, 'messages', 'context_length_exceeded');
     case 'VL2_UNSUPPORTED':
       return badRequest(error.message, null, 'unsupported');
+    case 'VL2_CONSTRAINT':
+      return badRequest(
+        `response_format: ${error.message}`,
+        error instanceof ConstraintError && error.keyword
+          ? 'response_format.json_schema.schema'
+          : 'response_format',
+        'invalid_response_format',
+      );
     case 'VL2_ABORTED':
       return new HttpError(503, error.message, 'server_error', null, 'aborted');
     default:

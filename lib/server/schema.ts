@@ -1,10 +1,11 @@
 /**
  * The request body of POST /v1/chat/completions as a JSON schema (fastify validates it before the
  * handler runs, so every type error is a 400 naming the field) and as a TypeScript type. Fields
- * OpenAI defines that this server does not implement (tools, response_format, audio...) are refused
- * rather than silently ignored, except in the forms that ask for nothing (`tools: []`,
- * `response_format: { type: 'text' }`, `logit_bias: {}`...), which common clients send by default.
- * top_k, min_p and repetition_penalty are extensions (vLLM's names).
+ * OpenAI defines that this server does not implement (tools, audio...) are refused rather than
+ * silently ignored, except in the forms that ask for nothing (`tools: []`, `logit_bias: {}`...),
+ * which common clients send by default. top_k, min_p and repetition_penalty are extensions (vLLM's
+ * names); so are the response_format types regex, grammar and grounding beside OpenAI's text,
+ * json_object and json_schema.
  */
 
 export interface TextPart {
@@ -47,12 +48,29 @@ export interface ChatCompletionRequest {
   /** Accepted only in the forms that ask for nothing: see the schema. */
   store?: boolean | null;
   metadata?: Record<string, string> | null;
-  response_format?: { type: 'text' } | null;
+  response_format?: ResponseFormatField | null;
   tools?: [] | null;
   tool_choice?: 'none' | 'auto' | null;
   parallel_tool_calls?: boolean | null;
   logit_bias?: Record<string, never> | null;
 }
+
+/** OpenAI's response_format, plus this server's regex, grammar and grounding types. */
+export type ResponseFormatField =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | {
+      type: 'json_schema';
+      json_schema: {
+        name: string;
+        description?: string;
+        schema?: Record<string, unknown>;
+        strict?: boolean | null;
+      };
+    }
+  | { type: 'regex'; regex: string }
+  | { type: 'grammar'; grammar: string }
+  | { type: 'grounding' };
 
 /** OpenAI allows at most this many stop sequences. */
 const maxStopSequences = 4;
@@ -124,11 +142,32 @@ export const chatCompletionSchema = {
     // No-ops: nothing is stored, and without tools there is nothing to choose or run in parallel.
     store: nullable({ type: 'boolean' }),
     metadata: nullable({ type: 'object', additionalProperties: { type: 'string' } }),
+    // The schema itself is checked when it compiles (a 400 naming the keyword), not here.
     response_format: nullable({
       type: 'object',
       required: ['type'],
+      properties: {
+        type: { enum: ['text', 'json_object', 'json_schema', 'regex', 'grammar', 'grounding'] },
+        json_schema: {
+          type: 'object',
+          required: ['name'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' },
+            description: { type: 'string' },
+            schema: { type: 'object' },
+            strict: nullable({ type: 'boolean' }),
+          },
+        },
+        regex: { type: 'string', minLength: 1 },
+        grammar: { type: 'string', minLength: 1 },
+      },
+      allOf: [
+        { if: { properties: { type: { const: 'json_schema' } } }, then: { required: ['json_schema'] } },
+        { if: { properties: { type: { const: 'regex' } } }, then: { required: ['regex'] } },
+        { if: { properties: { type: { const: 'grammar' } } }, then: { required: ['grammar'] } },
+      ],
       additionalProperties: false,
-      properties: { type: { const: 'text' } },
     }),
     tools: nullable({ type: 'array', maxItems: 0 }),
     tool_choice: nullable({ enum: ['none', 'auto'] }),

@@ -58,9 +58,9 @@ describe('bad requests get 400 in OpenAI error shape', () => {
       'tools',
     ],
     [
-      'a JSON response format',
-      { model: modelName, messages, response_format: { type: 'json_object' } },
-      null,
+      'an unknown response format type',
+      { model: modelName, messages, response_format: { type: 'xml' } },
+      'response_format.type',
     ],
     ['a logit bias', { model: modelName, messages, logit_bias: { '42': 5 } }, 'logit_bias'],
     ['a tool message', { model: modelName, messages: [{ role: 'tool', content: 'x' }] }, 'messages.0.role'],
