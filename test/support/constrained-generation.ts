@@ -6,17 +6,13 @@
  * answers are accepted by the reference recognizer, grounding answers parse into as many objects as
  * they open. Shared by the CPU test (test/structured) and the GPU script (test/cuda).
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { parseGrounding } from '../../lib/grounding.js';
 import { type Device, loadModel, type ResponseFormat } from '../../lib/index.js';
+import { validator } from './ajv.js';
 import type { CheckLine } from './bf16-golden-check.js';
 import { goldenPath, type ModelVariant } from './golden.js';
 import { goldenTokenizer } from './golden-tokenizer.js';
 import { ReferenceGrammar } from './grammar-reference.js';
-
-const ajv = new Ajv2020({ strict: false });
-addFormats.default(ajv);
 
 /** Hand-written schemas: together they use every keyword lib/structured supports. */
 export const constrainedSchemas: Record<string, object> = {
@@ -115,13 +111,13 @@ interface FormatCase {
 function cases(): FormatCase[] {
   const out: FormatCase[] = [];
   for (const [name, schema] of Object.entries(constrainedSchemas)) {
-    const validate = ajv.compile(schema);
+    const validate = validator(schema);
     out.push({
       name: `json_schema ${name}`,
       format: { type: 'json_schema', schema },
       valid: (text) => {
         try {
-          return validate(JSON.parse(text)) as boolean;
+          return validate(JSON.parse(text));
         } catch {
           return false;
         }

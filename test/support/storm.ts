@@ -28,6 +28,7 @@ import { EngineModel } from '../../lib/engine/native-model.js';
 import {
   AbortError,
   type ChatMessage,
+  ConstraintError,
   ContextOverflowError,
   type GenerateOptions,
   ImageError,
@@ -37,6 +38,7 @@ import {
   type Model,
   Vl2Error,
 } from '../../lib/index.js';
+import { validator } from './ajv.js';
 import { bf16Tolerance } from './bf16-golden-check.js';
 import { argmax, goldenPath, topTwoMargin } from './golden.js';
 import { goldenTokenizer } from './golden-tokenizer.js';
@@ -104,14 +106,35 @@ type Kind =
   | 'badOptions'
   | 'badMessages'
   | 'badImage'
-  | 'overflow';
+  | 'overflow'
+  | 'constrained'
+  | 'badFormat';
 
-const malformedKinds = new Set<Kind>(['badOptions', 'badMessages', 'badImage', 'overflow']);
+const malformedKinds = new Set<Kind>(['badOptions', 'badMessages', 'badImage', 'overflow', 'badFormat']);
+
+/**
+ * The constrained requests' schema: every part bounded (short strings, enums, whitespace runs of at
+ * most 16), so a complete answer fits the 400 tokens they may take and each must end by itself.
+ */
+const stormSchema = {
+  type: 'object',
+  properties: {
+    label: { type: 'string', maxLength: 8 },
+    count: { type: 'integer', minimum: 0, maximum: 999 },
+    kind: { enum: ['cat', 'dog', null] },
+    ok: { type: 'boolean' },
+  },
+  required: ['label', 'count'],
+  additionalProperties: false,
+};
+const stormValidate = validator(stormSchema);
 
 /** The share of each kind of request, out of 100. */
 const mix: [Kind, number][] = [
-  ['plain', 46],
+  ['plain', 40],
   ['image', 6],
+  ['constrained', 5],
+  ['badFormat', 1],
   ['abortBefore', 4],
   ['abortAfterChunks', 10],
   ['abortTimer', 6],
@@ -244,8 +267,32 @@ function plan(index: number, next: () => number, image: Buffer, maxPositions: nu
     }
     case 'overflow':
       return { index, kind, messages: user('x '.repeat(maxPositions + 16)), options, after };
+    case 'constrained':
+      return {
+        index,
+        kind,
+        messages: user(text),
+        options: { ...options, maxTokens: 400, responseFormat: { type: 'json_schema', schema: stormSchema } },
+        after,
+      };
+    case 'badFormat':
+      return {
+        index,
+        kind,
+        messages: user(text),
+        options: { responseFormat: { type: 'json_schema', schema: { type: 'array', uniqueItems: true } } },
+        after,
+      };
     default:
       return { index, kind, messages: user(text), options, after };
+  }
+}
+
+function validJson(text: string): boolean {
+  try {
+    return stormValidate(JSON.parse(text));
+  } catch {
+    return false;
   }
 }
 
@@ -262,17 +309,23 @@ async function runOne(model: Model, request: Planned, next: () => number): Promi
   let chunks = 0;
   let finish: string | undefined;
   const tokenIds: number[] = [];
+  let text = '';
   try {
     const stream = model.chat(request.messages, options);
     for await (const chunk of stream) {
       chunks++;
       tokenIds.push(...chunk.tokenIds);
+      text += chunk.text;
       if (chunk.finishReason) finish = chunk.finishReason;
       if (kind === 'abortAfterChunks' && chunks === request.after) controller.abort();
       if (kind === 'leaveEarly' && chunks === request.after) break;
     }
     if (kind === 'leaveEarly' && finish === undefined) return { result: 'aborted', tokenIds };
     if (malformedKinds.has(kind)) return { unexpected: `#${request.index} ${kind}: accepted (${finish})` };
+    if (kind === 'constrained' && (finish !== 'stop' || !validJson(text)))
+      return {
+        unexpected: `#${request.index} constrained: ${finish}, ${JSON.stringify(text).slice(0, 200)}`,
+      };
     if (finish === 'stop' || finish === 'length') return { result: 'completed', tokenIds };
     if (finish === 'abort' && aborts) return { result: 'aborted', tokenIds };
     return { unexpected: `#${request.index} ${kind}: ended with finishReason ${finish}` };
@@ -282,6 +335,7 @@ async function runOne(model: Model, request: Planned, next: () => number): Promi
       badMessages: InvalidArgumentError,
       badImage: ImageError,
       overflow: ContextOverflowError,
+      badFormat: ConstraintError,
       abortBefore: AbortError,
       abortAfterChunks: AbortError,
       abortTimer: AbortError,
@@ -449,7 +503,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
           report.completionTokens += outcome.tokenIds.length;
         }
         if ('result' in outcome && outcome.result === 'completed') {
-          if (isGreedy(request.options) && (request.kind === 'plain' || request.kind === 'image'))
+          if (isGreedy(request.options) && ['plain', 'image', 'constrained'].includes(request.kind))
             answered.push({ ...request, tokenIds: outcome.tokenIds });
           if (options.leakBytesPerCompletedRequest)
             leaked.push(Buffer.alloc(options.leakBytesPerCompletedRequest, 0xa5)); // filled: resident
