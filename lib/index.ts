@@ -50,6 +50,7 @@ export {
 } from './model.js';
 export type { RemoteFetchOptions, ResolvedAddress } from './net/safe-fetch.js';
 export type { GenerateOptions } from './options.js';
+export { type JsonSchemaFormat, jsonSchema } from './structured/json-schema-format.js';
 export type { ResponseFormat } from './structured/response-format.js';
 export { PreparedPrompt } from './prepared.js';
 export {
