@@ -3,12 +3,14 @@
  * that is not a JSON object, lacks a prompt, or carries bad messages or options is refused with an
  * InvalidArgumentError naming its line (written to the output as that line's error; the batch goes on).
  * Lines: { "id": "...", "prompt": "...", "images": ["a.jpg"], "options": { "maxTokens": 64 } }
+ * and optionally "responseFormat": { "type": "json_schema", "schema": {...} } (or inside "options").
  * or { "id": "...", "messages": [...] }.
  */
 import type { BatchRequest } from '../batch.js';
 import { InvalidArgumentError } from '../errors.js';
 import { resolveOptions } from '../options.js';
 import { normaliseMessage } from '../processor/messages.js';
+import { grammarOf } from '../structured/response-format.js';
 
 /** A refused line; `requestId` is the line's own id when it had a usable one, so a resumed run skips it. */
 export class BatchLineError extends InvalidArgumentError {
@@ -45,7 +47,14 @@ function parseLine(text: string, lineNumber: number): BatchRequest {
   }
   if (typeof line !== 'object' || line === null || Array.isArray(line))
     throw new InvalidArgumentError(`${where}: must be a JSON object`);
-  const { id, prompt, images, messages, options } = line as Record<string, unknown>;
+  const { id, prompt, images, messages, responseFormat } = line as Record<string, unknown>;
+  let { options } = line as Record<string, unknown>;
+  // A line's responseFormat may sit beside its options, as the README's extraction example writes it.
+  if (responseFormat !== undefined) {
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
+      throw new InvalidArgumentError(`${where}: "options" must be an object`);
+    options = { ...(options as object | undefined), responseFormat };
+  }
   if (id !== undefined && typeof id !== 'string' && typeof id !== 'number')
     throw new InvalidArgumentError(`${where}: "id" must be a string`);
   if (options !== undefined) {
@@ -54,9 +63,11 @@ function parseLine(text: string, lineNumber: number): BatchRequest {
     if ('signal' in options)
       throw new InvalidArgumentError(`${where}: "options.signal" is not a batch option`);
     try {
-      resolveOptions(options);
+      const resolved = resolveOptions(options);
+      // An unsupported schema is refused with its line, not when the line's turn comes.
+      if (resolved.responseFormat) grammarOf(resolved.responseFormat);
     } catch (error) {
-      throw new InvalidArgumentError(`${where}: ${(error as Error).message}`);
+      throw new InvalidArgumentError(`${where}: ${(error as Error).message}`, { cause: error });
     }
   }
   const request = {

@@ -1,8 +1,10 @@
 /** `vl2 run`: answer one prompt about zero or more images, streaming the answer. */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { InvalidArgumentError } from '../errors.js';
 import { drawGrounding } from '../grounding.js';
 import type { ChatMessage } from '../processor/index.js';
+import { grammarOf, type ResponseFormat } from '../structured/response-format.js';
 import { loadWithProgress } from './load-with-progress.js';
 
 /** Parsed flags of `vl2 run`. */
@@ -14,6 +16,33 @@ export interface RunOptions {
   seed?: number;
   boxes?: string;
   tokenizer?: string;
+  jsonSchema?: string;
+  json?: boolean;
+  regex?: string;
+  grammar?: string;
+}
+
+/** The response format the flags ask for (at most one), read from its file where it has one. */
+async function responseFormatOf(options: RunOptions): Promise<ResponseFormat | undefined> {
+  const chosen = [options.jsonSchema, options.json, options.regex, options.grammar].filter(
+    (f) => f !== undefined,
+  );
+  if (chosen.length > 1)
+    throw new InvalidArgumentError('give at most one of --json-schema, --json, --regex, --grammar');
+  if (options.jsonSchema) {
+    const text = await readFile(options.jsonSchema, 'utf8');
+    try {
+      return { type: 'json_schema', schema: JSON.parse(text) };
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `--json-schema ${options.jsonSchema} is not JSON: ${(error as Error).message}`,
+      );
+    }
+  }
+  if (options.json) return { type: 'json_object' };
+  if (options.regex !== undefined) return { type: 'regex', pattern: options.regex };
+  if (options.grammar) return { type: 'grammar', grammar: await readFile(options.grammar, 'utf8') };
+  return undefined;
 }
 
 /** Adds `vl2 run` to the program. */
@@ -31,8 +60,14 @@ export function registerRunCommand(program: Command): void {
     .option('--seed <n>', 'sampling seed', (v) => Number.parseInt(v, 10))
     .option('--boxes <out.png>', 'draw the grounding boxes of the answer on the first image')
     .option('--tokenizer <file>', "tokenizer.json to use instead of the model's")
+    .option('--json-schema <file>', 'answer with JSON that validates against this JSON Schema')
+    .option('--json', 'answer with a JSON object')
+    .option('--regex <pattern>', 'answer with text the whole regular expression matches')
+    .option('--grammar <file>', 'answer with text of this grammar (native/grammar/README.md)')
     .argument('<prompt>', 'the question or instruction')
     .action(async (prompt: string, options: RunOptions) => {
+      const responseFormat = await responseFormatOf(options);
+      if (responseFormat) grammarOf(responseFormat); // a bad format stops here, before the model loads
       const model = await loadWithProgress(options.model, { tokenizer: options.tokenizer });
       try {
         const images = options.image ?? [];
@@ -42,6 +77,7 @@ export function registerRunCommand(program: Command): void {
           maxTokens: options.maxTokens,
           temperature: options.temperature,
           seed: options.seed,
+          ...(responseFormat ? { responseFormat } : {}),
         });
         for await (const chunk of stream) process.stdout.write(chunk.text);
         const result = await stream.result;
