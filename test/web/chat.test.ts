@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groundingDisplayText } from '../../lib/grounding-text.js';
 import type { ChatMessage, Model } from '../../lib/index.js';
 import { loadTiny, type Served, serve } from '../server/serve.js';
+import { validator } from '../support/ajv.js';
 import { type Browser, launchChromium, pageErrors, root, screenshots } from './browser.js';
 
 let model: Model;
@@ -163,6 +164,27 @@ describe('the chat page on the golden tiny model', () => {
     expect(await page.locator('.turn').count()).toBe(0);
     expect(await page.isDisabled('#regenerate')).toBe(true);
   });
+
+  it('answers with JSON that validates when the settings hold a JSON schema', async () => {
+    const schema = {
+      type: 'object',
+      properties: { day: { enum: ['Monday', 'Friday'] }, sure: { type: 'boolean' } },
+      required: ['day', 'sure'],
+      additionalProperties: false,
+    };
+    await page.fill('#json-schema', JSON.stringify(schema));
+    await page.fill('#temperature', '1');
+    await page.fill('#prompt', 'Which day is it? Answer in JSON.');
+    await setMaxTokens(200);
+    const before = await answers().count();
+    await page.click('#send');
+    await answers().nth(before).waitFor();
+    await expect.poll(() => lastAnswer().getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    const text = (await lastAnswer().locator('.answer-text').textContent()) ?? '';
+    expect(validator(schema)(JSON.parse(text)), text).toBe(true);
+    await page.fill('#json-schema', '');
+    await page.fill('#temperature', '0');
+  }, 120_000);
 
   it('logged no error on the way (no blocked load, no uncaught exception)', () => {
     expect(errors).toEqual([]);
