@@ -50,8 +50,6 @@ export {
 } from './model.js';
 export type { RemoteFetchOptions, ResolvedAddress } from './net/safe-fetch.js';
 export type { GenerateOptions } from './options.js';
-export { type JsonSchemaFormat, jsonSchema } from './structured/json-schema-format.js';
-export type { ResponseFormat } from './structured/response-format.js';
 export { PreparedPrompt } from './prepared.js';
 export {
   ByteTokenizer,
@@ -75,3 +73,5 @@ export {
 export type { ReplicaOptions } from './replicas/devices.js';
 export { type ReplicaInfo, type ReplicatedInfo, ReplicatedModel } from './replicas/replicated-model.js';
 export { createServer, type ServerOptions } from './server/index.js';
+export { type JsonSchemaFormat, jsonSchema } from './structured/json-schema-format.js';
+export type { ResponseFormat } from './structured/response-format.js';

@@ -7,7 +7,6 @@ import { backends } from './backends.js';
 import type { BatchInput, BatchOptions, BatchResult } from './batch.js';
 import { nativeAddon } from './engine/addon.js';
 import { EngineModel } from './engine/native-model.js';
-import { FormatCompiler } from './structured/format-compiler.js';
 import type { EngineInfo, GeneratorEvent, NativeGenerator, SchedulerStats } from './engine/native-types.js';
 import {
   AbortError,
@@ -26,6 +25,7 @@ import { PreparedPrompt } from './prepared.js';
 import { type ChatMessage, type ProcessOptions, Processor, type TextTokenizer } from './processor/index.js';
 import type { ChatChunk, FinishReason, GenerateResult } from './results.js';
 import { IncrementalDecoder } from './stream.js';
+import { FormatCompiler } from './structured/format-compiler.js';
 
 export type { SchedulerStats } from './engine/native-types.js';
 export type { ChatHooks } from './generation-surface.js';

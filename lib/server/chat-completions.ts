@@ -72,16 +72,27 @@ function generateOptions(body: ChatCompletionRequest, state: ServerState): Gener
 
 /** OpenAI's response_format as the model's option; a json_schema without a schema is any JSON object. */
 function responseFormatOf(field: ResponseFormatField | undefined): ResponseFormat | undefined {
+  const needs = (name: string) =>
+    badRequest(
+      `response_format of type ${field?.type} needs '${name}'`,
+      `response_format.${name}`,
+      'invalid_value',
+    );
   switch (field?.type) {
     case undefined:
     case 'text':
       return undefined;
     case 'json_schema':
+      if (!field.json_schema) throw needs('json_schema');
       return field.json_schema.schema === undefined
         ? { type: 'json_object' }
         : { type: 'json_schema', schema: field.json_schema.schema, name: field.json_schema.name };
     case 'regex':
+      if (field.regex === undefined) throw needs('regex');
       return { type: 'regex', pattern: field.regex };
+    case 'grammar':
+      if (field.grammar === undefined) throw needs('grammar');
+      return { type: 'grammar', grammar: field.grammar };
     default:
       return field;
   }

@@ -142,7 +142,8 @@ export const chatCompletionSchema = {
     // No-ops: nothing is stored, and without tools there is nothing to choose or run in parallel.
     store: nullable({ type: 'boolean' }),
     metadata: nullable({ type: 'object', additionalProperties: { type: 'string' } }),
-    // The schema itself is checked when it compiles (a 400 naming the keyword), not here.
+    // The schema itself is checked when it compiles (a 400 naming the keyword), and the field each
+    // type needs by chat-completions.ts, where the message can say which.
     response_format: nullable({
       type: 'object',
       required: ['type'],
@@ -162,11 +163,6 @@ export const chatCompletionSchema = {
         regex: { type: 'string', minLength: 1 },
         grammar: { type: 'string', minLength: 1 },
       },
-      allOf: [
-        { if: { properties: { type: { const: 'json_schema' } } }, then: { required: ['json_schema'] } },
-        { if: { properties: { type: { const: 'regex' } } }, then: { required: ['regex'] } },
-        { if: { properties: { type: { const: 'grammar' } } }, then: { required: ['grammar'] } },
-      ],
       additionalProperties: false,
     }),
     tools: nullable({ type: 'array', maxItems: 0 }),

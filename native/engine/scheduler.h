@@ -83,7 +83,7 @@ class Scheduler {
     std::vector<std::int32_t> generated;
     std::int64_t sequence = 0;
     std::unique_ptr<grammar::GrammarMatcher> constraint;  // kept through preemption
-    std::unique_ptr<Error> constraintFailure;  // set by choiceFor: the request ends with it
+    std::unique_ptr<Error> constraintFailure;             // set by choiceFor: the request ends with it
   };
 
   void loop();

@@ -275,7 +275,8 @@ class GrammarCompiler {
         const auto c = static_cast<std::size_t>(callee);
         if (state[c] == 1)
           refuseAt(syntax_[c].line, syntax_[c].column,
-                   "the rule " + syntax_[c].name + " is left-recursive (it reaches itself before reading a character)");
+                   "the rule " + syntax_[c].name +
+                       " is left-recursive (it reaches itself before reading a character)");
         if (state[c] == 0) visit(c);
       }
       state[r] = 2;
@@ -289,6 +290,8 @@ class GrammarCompiler {
   std::vector<RawNode> raw_;
 };
 
-std::shared_ptr<const Grammar> Grammar::compile(const std::string& text) { return GrammarCompiler().compile(text); }
+std::shared_ptr<const Grammar> Grammar::compile(const std::string& text) {
+  return GrammarCompiler().compile(text);
+}
 
 }  // namespace vl2::grammar

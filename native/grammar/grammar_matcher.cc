@@ -21,19 +21,22 @@ const std::vector<std::uint32_t>& GrammarMatcher::allowed() {
   }
   if (!any)
     fail(ErrorCode::kConstraint,
-         "no token of the vocabulary can continue the response format here (the grammar needs text its tokens cannot spell)");
+         "no token of the vocabulary can continue the response format here (the grammar needs text its "
+         "tokens cannot spell)");
   return mask_;
 }
 
 void GrammarMatcher::accept(std::int32_t token) {
   if (ended_) fail(ErrorCode::kInternal, "a token after the response format ended");
   if (std::find(endTokens_.begin(), endTokens_.end(), token) != endTokens_.end()) {
-    if (!states_->complete(state_)) fail(ErrorCode::kInternal, "an end token before the response format was complete");
+    if (!states_->complete(state_))
+      fail(ErrorCode::kInternal, "an end token before the response format was complete");
     ended_ = true;
     return;
   }
   const std::int32_t next = states_->afterToken(state_, token);
-  if (next == GrammarStates::kDead) fail(ErrorCode::kInternal, "a token the response format does not allow was sampled");
+  if (next == GrammarStates::kDead)
+    fail(ErrorCode::kInternal, "a token the response format does not allow was sampled");
   state_ = next;
 }
 

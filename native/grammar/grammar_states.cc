@@ -6,7 +6,8 @@
 
 namespace vl2::grammar {
 
-GrammarStates::GrammarStates(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const TokenVocabulary> vocabulary,
+GrammarStates::GrammarStates(std::shared_ptr<const Grammar> grammar,
+                             std::shared_ptr<const TokenVocabulary> vocabulary,
                              const std::vector<std::int32_t>& allowedSpecial)
     : grammar_(std::move(grammar)), vocabulary_(std::move(vocabulary)) {
   specialAllowed_.assign(static_cast<std::size_t>(vocabulary_->size()), 0);
@@ -29,8 +30,8 @@ std::int32_t GrammarStates::frame(std::int32_t node, std::int32_t parent) {
   return id;
 }
 
-void GrammarStates::close(std::int32_t stack, std::vector<std::int32_t>& ready, std::vector<std::int32_t>& seen,
-                          bool& complete) {
+void GrammarStates::close(std::int32_t stack, std::vector<std::int32_t>& ready,
+                          std::vector<std::int32_t>& seen, bool& complete) {
   std::vector<std::int32_t> work{stack};
   while (!work.empty()) {
     const std::int32_t at = work.back();
@@ -148,7 +149,8 @@ std::size_t GrammarStates::stateCount() {
 std::shared_ptr<const std::vector<std::uint32_t>> GrammarStates::allowed(std::int32_t state) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (auto& kept = states_[static_cast<std::size_t>(state)].mask) return kept;
-  auto mask = std::make_shared<std::vector<std::uint32_t>>((static_cast<std::size_t>(vocabulary_->size()) + 31) / 32, 0);
+  auto mask = std::make_shared<std::vector<std::uint32_t>>(
+      (static_cast<std::size_t>(vocabulary_->size()) + 31) / 32, 0);
   const std::vector<TrieNode>& trie = vocabulary_->trie();
   const std::vector<std::int32_t>& ids = vocabulary_->tokenIds();
   // Depth-first over the trie; a subtree is skipped as soon as its prefix is refused.

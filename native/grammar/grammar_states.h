@@ -54,7 +54,8 @@ class GrammarStates {
 
   std::int32_t frame(std::int32_t node, std::int32_t parent);
   // Adds every stack reachable from `stack` without reading a byte (calls, returns).
-  void close(std::int32_t stack, std::vector<std::int32_t>& ready, std::vector<std::int32_t>& seen, bool& complete);
+  void close(std::int32_t stack, std::vector<std::int32_t>& ready, std::vector<std::int32_t>& seen,
+             bool& complete);
   std::int32_t intern(std::vector<std::int32_t> stacks, bool complete);
   std::int32_t step(std::int32_t state, std::uint8_t byte);
   void spend(std::size_t bytes);

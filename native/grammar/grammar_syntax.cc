@@ -8,7 +8,8 @@
 namespace vl2::grammar {
 
 void refuseAt(int line, int column, const std::string& why) {
-  fail(ErrorCode::kConstraint, "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + why);
+  fail(ErrorCode::kConstraint,
+       "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + why);
 }
 
 namespace {
@@ -247,7 +248,8 @@ class Parser {
       e.kind = Expr::Kind::kRule;
       e.rule = name();
     } else {
-      refuse(std::string("unexpected ") + (atEnd() ? "end of grammar" : "character '" + std::string(1, c) + "'"));
+      refuse(std::string("unexpected ") +
+             (atEnd() ? "end of grammar" : "character '" + std::string(1, c) + "'"));
     }
     return e;
   }
@@ -265,7 +267,14 @@ class Parser {
         case 'n': return '\n';
         case 'r': return '\r';
         case 't': return '\t';
-        case '\\': case '"': case '\'': case '[': case ']': case '-': case '^': case '/': return static_cast<unsigned char>(e);
+        case '\\':
+        case '"':
+        case '\'':
+        case '[':
+        case ']':
+        case '-':
+        case '^':
+        case '/': return static_cast<unsigned char>(e);
         case 'x': return hex(2, line, column);
         case 'u': return hex(4, line, column);
         case 'U': return hex(8, line, column);
@@ -291,7 +300,9 @@ class Parser {
       const char h = peek();
       if (!std::isxdigit(static_cast<unsigned char>(h)))
         refuseAt(line, column, "a \\x, \\u or \\U escape needs " + std::to_string(digits) + " hex digits");
-      value = value * 16 + static_cast<std::uint32_t>(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (std::tolower(h) - 'a' + 10));
+      value = value * 16 + static_cast<std::uint32_t>(std::isdigit(static_cast<unsigned char>(h))
+                                                          ? h - '0'
+                                                          : (std::tolower(h) - 'a' + 10));
       advance();
     }
     if (value > kMaxCodePoint || (value >= 0xD800 && value <= 0xDFFF))

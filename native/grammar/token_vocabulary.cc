@@ -14,7 +14,8 @@ TokenVocabulary::TokenVocabulary(std::vector<std::uint8_t> bytes, std::vector<st
   if (offsets_.size() != special_.size() + 1)
     fail(ErrorCode::kInvalidArgument, "a vocabulary needs one offset per token plus one");
   for (std::size_t i = 0; i + 1 < offsets_.size(); ++i) {
-    if (offsets_[i] < 0 || offsets_[i] > offsets_[i + 1] || offsets_[i + 1] > static_cast<std::int64_t>(bytes_.size()))
+    if (offsets_[i] < 0 || offsets_[i] > offsets_[i + 1] ||
+        offsets_[i + 1] > static_cast<std::int64_t>(bytes_.size()))
       fail(ErrorCode::kInvalidArgument, "vocabulary offsets must rise within the token bytes");
   }
   // Tokens sorted by text; a node's tokens are a run of that order, its children its sub-runs.
@@ -58,7 +59,8 @@ TokenVocabulary::TokenVocabulary(std::vector<std::uint8_t> bytes, std::vector<st
 
 std::string_view TokenVocabulary::bytesOf(std::int32_t token) const {
   const auto t = static_cast<std::size_t>(token);
-  return {reinterpret_cast<const char*>(bytes_.data()) + offsets_[t], static_cast<std::size_t>(offsets_[t + 1] - offsets_[t])};
+  return {reinterpret_cast<const char*>(bytes_.data()) + offsets_[t],
+          static_cast<std::size_t>(offsets_[t + 1] - offsets_[t])};
 }
 
 }  // namespace vl2::grammar

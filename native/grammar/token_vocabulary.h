@@ -22,7 +22,8 @@ class TokenVocabulary {
   // bytes: every token's text concatenated; offsets: [size + 1] into bytes; special: [size], 1
   // for added tokens (matched by their text only where a constraint allows them). Tokens with no
   // text (padding ids past the tokenizer) can never be allowed.
-  TokenVocabulary(std::vector<std::uint8_t> bytes, std::vector<std::int64_t> offsets, std::vector<std::uint8_t> special);
+  TokenVocabulary(std::vector<std::uint8_t> bytes, std::vector<std::int64_t> offsets,
+                  std::vector<std::uint8_t> special);
 
   std::int32_t size() const { return static_cast<std::int32_t>(special_.size()); }
   std::string_view bytesOf(std::int32_t token) const;

@@ -20,14 +20,16 @@ class NativeVocabulary : public Napi::ObjectWrap<NativeVocabulary> {
   using Held = std::shared_ptr<const TokenVocabulary>;
 
   static void define(Napi::Env env, Napi::Object exports) {
-    Napi::Function cls = DefineClass(env, "NativeVocabulary", {InstanceMethod("size", &NativeVocabulary::size)});
+    Napi::Function cls =
+        DefineClass(env, "NativeVocabulary", {InstanceMethod("size", &NativeVocabulary::size)});
     constructor = new Napi::FunctionReference(Napi::Persistent(cls));
     exports.Set("NativeVocabulary", cls);
   }
 
   explicit NativeVocabulary(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeVocabulary>(info) {
     if (info.Length() != 1 || !info[0].IsExternal()) {
-      Napi::TypeError::New(info.Env(), "NativeVocabulary is created by createVocabulary()").ThrowAsJavaScriptException();
+      Napi::TypeError::New(info.Env(), "NativeVocabulary is created by createVocabulary()")
+          .ThrowAsJavaScriptException();
       return;
     }
     vocabulary_ = *info[0].As<Napi::External<Held>>().Data();
@@ -36,7 +38,9 @@ class NativeVocabulary : public Napi::ObjectWrap<NativeVocabulary> {
   Held vocabulary() const { return vocabulary_; }
 
  private:
-  Napi::Value size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), vocabulary_->size()); }
+  Napi::Value size(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), vocabulary_->size());
+  }
   Held vocabulary_;
 };
 
@@ -60,7 +64,8 @@ class NativeGrammar : public Napi::ObjectWrap<NativeGrammar> {
 
   explicit NativeGrammar(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeGrammar>(info) {
     if (info.Length() != 1 || !info[0].IsExternal()) {
-      Napi::TypeError::New(info.Env(), "NativeGrammar is created by compileGrammar()").ThrowAsJavaScriptException();
+      Napi::TypeError::New(info.Env(), "NativeGrammar is created by compileGrammar()")
+          .ThrowAsJavaScriptException();
       return;
     }
     states_ = *info[0].As<Napi::External<Held>>().Data();
@@ -78,21 +83,25 @@ class NativeGrammar : public Napi::ObjectWrap<NativeGrammar> {
   }
 
   Napi::Value initial(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value { return Napi::Number::New(info.Env(), states_->initial()); });
+    return guarded(info.Env(),
+                   [&]() -> Napi::Value { return Napi::Number::New(info.Env(), states_->initial()); });
   }
 
   // afterToken(state, token) -> state (0: the grammar refuses the token)
   Napi::Value afterToken(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       const std::int32_t state = stateArg(info, 0);
-      if (!info[1].IsNumber()) fail(ErrorCode::kInvalidArgument, "afterToken(state, token): token is a number");
-      return Napi::Number::New(info.Env(), states_->afterToken(state, info[1].As<Napi::Number>().Int32Value()));
+      if (!info[1].IsNumber())
+        fail(ErrorCode::kInvalidArgument, "afterToken(state, token): token is a number");
+      return Napi::Number::New(info.Env(),
+                               states_->afterToken(state, info[1].As<Napi::Number>().Int32Value()));
     });
   }
 
   Napi::Value complete(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(),
-                   [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), states_->complete(stateArg(info, 0))); });
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return Napi::Boolean::New(info.Env(), states_->complete(stateArg(info, 0)));
+    });
   }
 
   // allowed(state) -> Uint32Array bitmask over the vocabulary (end tokens not included)
@@ -124,10 +133,12 @@ Typed typedArg(const Napi::Value& value, napi_typedarray_type type, const char* 
 // createVocabulary(bytes: Uint8Array, offsets: Float64Array [size + 1], special: Uint8Array [size])
 Napi::Value createVocabularyJs(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const auto bytes = typedArg<Napi::Uint8Array>(info[0], napi_uint8_array, "createVocabulary: bytes must be a Uint8Array");
-    const auto offsets =
-        typedArg<Napi::Float64Array>(info[1], napi_float64_array, "createVocabulary: offsets must be a Float64Array");
-    const auto special = typedArg<Napi::Uint8Array>(info[2], napi_uint8_array, "createVocabulary: special must be a Uint8Array");
+    const auto bytes =
+        typedArg<Napi::Uint8Array>(info[0], napi_uint8_array, "createVocabulary: bytes must be a Uint8Array");
+    const auto offsets = typedArg<Napi::Float64Array>(info[1], napi_float64_array,
+                                                      "createVocabulary: offsets must be a Float64Array");
+    const auto special = typedArg<Napi::Uint8Array>(info[2], napi_uint8_array,
+                                                    "createVocabulary: special must be a Uint8Array");
     std::vector<std::uint8_t> ownBytes(bytes.Data(), bytes.Data() + bytes.ElementLength());
     std::vector<std::int64_t> ownOffsets(offsets.ElementLength());
     for (std::size_t i = 0; i < ownOffsets.size(); ++i) ownOffsets[i] = static_cast<std::int64_t>(offsets[i]);
@@ -147,10 +158,12 @@ Napi::Value createVocabularyJs(const Napi::CallbackInfo& info) {
 // compileGrammar(text: string, vocabulary: NativeVocabulary, allowedSpecial: Int32Array)
 Napi::Value compileGrammarJs(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    if (!info[0].IsString()) fail(ErrorCode::kInvalidArgument, "compileGrammar: the grammar text must be a string");
+    if (!info[0].IsString())
+      fail(ErrorCode::kInvalidArgument, "compileGrammar: the grammar text must be a string");
     if (!info[1].IsObject() || !info[1].As<Napi::Object>().InstanceOf(NativeVocabulary::constructor->Value()))
       fail(ErrorCode::kInvalidArgument, "compileGrammar: expected a NativeVocabulary");
-    const auto special = typedArg<Napi::Int32Array>(info[2], napi_int32_array, "compileGrammar: allowedSpecial must be an Int32Array");
+    const auto special = typedArg<Napi::Int32Array>(info[2], napi_int32_array,
+                                                    "compileGrammar: allowedSpecial must be an Int32Array");
     std::string text = info[0].As<Napi::String>().Utf8Value();
     auto vocabulary = NativeVocabulary::Unwrap(info[1].As<Napi::Object>())->vocabulary();
     std::vector<std::int32_t> allowedSpecial(special.Data(), special.Data() + special.ElementLength());

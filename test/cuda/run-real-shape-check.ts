@@ -14,7 +14,12 @@ const args = process.argv.slice(2);
 const layersFlag = args.indexOf('--layers');
 const layers = layersFlag >= 0 ? Number(args[layersFlag + 1]) : 3;
 const batchesFlag = args.indexOf('--decode-batches');
-const decodeBatches = batchesFlag >= 0 ? String(args[batchesFlag + 1]).split(',').map(Number) : undefined;
+const decodeBatches =
+  batchesFlag >= 0
+    ? String(args[batchesFlag + 1])
+        .split(',')
+        .map(Number)
+    : undefined;
 const all: VariantName[] = ['tiny', 'small', 'base'];
 const chosen = args.filter((a): a is VariantName => (all as string[]).includes(a));
 let failures = 0;

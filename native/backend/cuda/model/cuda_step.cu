@@ -72,8 +72,8 @@ std::vector<TokenChoice> CudaBackend::forwardAndChoose(const StepBatch& batch, c
   if (deviceMasks != nullptr)
     check(cudaMemcpyAsync(deviceMasks, masks.data(), masks.size() * 4, cudaMemcpyHostToDevice, stream_),
           "token masks upload");
-  sampleTokens(logits, rows, config_.language.vocabSize, deviceParams, deviceSeen, deviceMasks, chosen, logprobs,
-               stream_);
+  sampleTokens(logits, rows, config_.language.vocabSize, deviceParams, deviceSeen, deviceMasks, chosen,
+               logprobs, stream_);
   std::vector<int32_t> result(2 * static_cast<std::size_t>(rows));
   check(cudaMemcpyAsync(result.data(), chosen, result.size() * 4, cudaMemcpyDeviceToHost, stream_),
         "tokens download");

@@ -44,7 +44,8 @@ std::vector<TokenChoice> drawOnDevice(const std::vector<float>& logits, const Sa
   if (!seen.empty())
     VL2_CUDA_CHECK(cudaMemcpy(deviceSeen, seen.data(), seen.size() * 4, cudaMemcpyHostToDevice));
   float* logprobs = reinterpret_cast<float*>(tokens + draws);
-  cuda::sampleTokens(deviceLogits, draws, vocab, deviceParams, deviceSeen, nullptr, tokens, logprobs, nullptr);
+  cuda::sampleTokens(deviceLogits, draws, vocab, deviceParams, deviceSeen, nullptr, tokens, logprobs,
+                     nullptr);
   std::vector<std::int32_t> result(static_cast<std::size_t>(draws) * 2);
   VL2_CUDA_CHECK(cudaMemcpy(result.data(), tokens, result.size() * 4, cudaMemcpyDeviceToHost));
   std::vector<TokenChoice> out(static_cast<std::size_t>(draws));

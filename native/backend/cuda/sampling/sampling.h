@@ -12,7 +12,7 @@
 namespace vl2::cuda {
 
 struct SamplingRow {
-  int maskOffset = -1;  // the row's allowed-token bitmask in the masks upload, in words; -1 none
+  int maskOffset = -1;       // the row's allowed-token bitmask in the masks upload, in words; -1 none
   float temperature = 0.0f;  // 0: greedy
   int topK = 0;              // 0: off
   float topP = 1.0f;         // 1: off
