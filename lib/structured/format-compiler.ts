@@ -1,7 +1,7 @@
 /**
  * Response formats compiled for one model: its tokenizer's vocabulary (built once, on first use,
- * off the JS thread) and each format's grammar compiled against it, kept by a hash of the grammar
- * text so a schema sent with every request compiles once. Grammar errors from the engine come back
+ * off the JS thread) and each format's grammar compiled against it, kept by a hash of the format
+ * so a schema sent with every request compiles once. Grammar errors from the engine come back
  * as ConstraintError with their line and column.
  */
 import { createHash } from 'node:crypto';
@@ -26,21 +26,21 @@ export class FormatCompiler {
 
   /** The compiled grammar of a format; undefined for free text. Throws ConstraintError for a bad one. */
   async compile(format: ResponseFormat): Promise<NativeGrammar | undefined> {
-    const compiled = grammarOf(format);
-    if (!compiled) return undefined;
-    // A tokenizer without one of these tokens spells its text with ordinary tokens instead.
-    const specialIds = compiled.allowedSpecial.flatMap((token) => {
-      const id = this.tokenizer.tokenId(token);
-      return id === undefined ? [] : [id];
-    });
-    const key = createHash('sha256')
-      .update(compiled.grammar)
-      .update(`\0${specialIds.join(',')}`)
-      .digest('hex');
+    if (format.type === 'text') return undefined;
+    // Keyed by the format as JSON, so a schema sent again skips its conversion to grammar text too
+    // (milliseconds for a large schema) and costs a hash.
+    const key = createHash('sha256').update(JSON.stringify(format)).digest('hex');
     let grammar = this.grammars.get(key);
     if (grammar) {
       this.grammars.delete(key); // most recently used last
     } else {
+      const compiled = grammarOf(format);
+      if (!compiled) return undefined;
+      // A tokenizer without one of these tokens spells its text with ordinary tokens instead.
+      const specialIds = compiled.allowedSpecial.flatMap((token) => {
+        const id = this.tokenizer.tokenId(token);
+        return id === undefined ? [] : [id];
+      });
       grammar = this.build(compiled.grammar, specialIds);
       grammar.catch(() => this.grammars.delete(key)); // a failure is not kept
     }
