@@ -11,6 +11,7 @@ std::vector<TokenChoice> ModelBackend::forwardAndChoose(const StepBatch& batch, 
   std::vector<TokenChoice> out(choices.size());
   for (std::size_t i = 0; i < choices.size(); ++i) {
     if (choices[i].sampler == nullptr) continue;  // no token wanted (a prompt chunk that is not the last)
+    if (choices[i].allowedReady) choices[i].allowedReady->wait();
     if (const std::uint32_t* allowed = choices[i].allowed) {
       float* row = logits.data() + i * vocab;
       for (std::size_t t = 0; t < vocab; ++t)

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -58,6 +59,9 @@ struct ChoiceRequest {
   // A response format's allowed tokens: bitmask [ceil(vocab / 32)], bit t set when token t may
   // come next; the others are masked out before every other filter. Null: any token.
   const std::uint32_t* allowed = nullptr;
+  // Set while `allowed` is still being computed beside the forward pass (engine/mask_worker.h):
+  // wait on it before reading `allowed`.
+  const std::shared_future<void>* allowedReady = nullptr;
 };
 
 struct TokenChoice {

@@ -91,7 +91,7 @@ void Scheduler::record(Running& run, std::int32_t token, float logprob, std::vec
   const GenerationRequest& request = *run.request;
   if (run.constraint) {
     try {
-      if (run.constraintFailure) throw *run.constraintFailure;
+      if (const Error* failure = run.constraint->failure()) throw *failure;
       run.constraint->accept(token);
     } catch (const Error& error) {
       events.push_back(finishEvent(request.id, FinishReason::kError, &error));
@@ -116,15 +116,12 @@ void Scheduler::record(Running& run, std::int32_t token, float logprob, std::vec
   events.push_back(std::move(event));
 }
 
-ChoiceRequest Scheduler::choiceFor(Running& run) {
+ChoiceRequest Scheduler::choiceFor(Running& run, const std::shared_future<void>* masksReady) {
   ChoiceRequest choice{run.sampler.get(), &run.request->sampling, run.deviceSeed,
                        static_cast<std::uint64_t>(run.generated.size()), &run.seen};
-  if (run.constraint && !run.constraintFailure) {
-    try {
-      choice.allowed = run.constraint->allowed().data();
-    } catch (const Error& error) {  // nothing may follow: the request ends when its token is recorded
-      run.constraintFailure = std::make_unique<Error>(error);
-    }
+  if (run.constraint) {
+    choice.allowed = run.constraint->mask();
+    choice.allowedReady = masksReady;
   }
   return choice;
 }
@@ -209,6 +206,24 @@ bool Scheduler::preemptNewest() {
 }
 
 void Scheduler::step(std::vector<TokenEvent>& events) {
+  // Constrained requests' masks, computed on the mask worker while the forward pass runs.
+  std::vector<grammar::GrammarMatcher*> constrained;
+  for (const auto* group : {&prefilling_, &active_})
+    for (const auto& run : *group)
+      if (run->constraint) constrained.push_back(run->constraint.get());
+  std::shared_future<void> masksReady;
+  if (!constrained.empty()) {
+    if (!masks_) masks_ = std::make_unique<MaskWorker>();
+    masksReady = masks_->start(std::move(constrained));
+  }
+  // However the step ends, the job is over before the matchers are touched again.
+  struct AwaitMasks {
+    std::shared_future<void>& ready;
+    ~AwaitMasks() {
+      if (ready.valid()) ready.wait();
+    }
+  } awaitMasks{masksReady};
+  const std::shared_future<void>* ready = masksReady.valid() ? &masksReady : nullptr;
   for (;;) {
     std::vector<DecodeRequest> decodes;
     std::vector<PromptChunk> chunks;
@@ -222,15 +237,16 @@ void Scheduler::step(std::vector<TokenEvent>& events) {
       budget -= take;
       chunks.push_back(PromptChunk{run->sequence, take});
       ends.push_back(take == left);
-      choices.push_back(take == left ? choiceFor(*run) : ChoiceRequest{});
+      choices.push_back(take == left ? choiceFor(*run, ready) : ChoiceRequest{});
     }
     for (const auto& run : active_) {
       decodes.push_back(DecodeRequest{run->sequence, run->generated.back()});
-      choices.push_back(choiceFor(*run));
+      choices.push_back(choiceFor(*run, ready));
     }
     if (chunks.empty() && decodes.empty()) return;
     try {
       const std::vector<TokenChoice> chosen = model_->step(chunks, decodes, choices);
+      if (masksReady.valid()) masksReady.wait();  // recording moves the matchers on
       for (std::size_t i = 0; i < active_.size(); ++i) {
         const TokenChoice& choice = chosen[chunks.size() + i];
         record(*active_[i], choice.token, choice.logprob, events);

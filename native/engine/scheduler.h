@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "engine/mask_worker.h"
 #include "engine/sampler.h"
 #include "grammar/grammar_matcher.h"
 #include "model/model.h"
@@ -83,7 +84,6 @@ class Scheduler {
     std::vector<std::int32_t> generated;
     std::int64_t sequence = 0;
     std::unique_ptr<grammar::GrammarMatcher> constraint;  // kept through preemption
-    std::unique_ptr<Error> constraintFailure;             // set by choiceFor: the request ends with it
   };
 
   void loop();
@@ -93,7 +93,8 @@ class Scheduler {
   void step(std::vector<TokenEvent>& events);
   // Frees the newest request's blocks and requeues it; false when none may yield.
   bool preemptNewest();
-  ChoiceRequest choiceFor(Running& run);
+  // masksReady: the step's mask job, which the backend waits on before it samples.
+  ChoiceRequest choiceFor(Running& run, const std::shared_future<void>* masksReady);
   // Records a chosen token and its finish, if any.
   void record(Running& run, std::int32_t token, float logprob, std::vector<TokenEvent>& events);
   void release(Running& run);  // frees the sequence's cache blocks
@@ -109,6 +110,7 @@ class Scheduler {
   std::unordered_set<std::int64_t> cancelled_;
   SchedulerStats stats_;
   std::int64_t stepTokens_;
+  std::unique_ptr<MaskWorker> masks_;  // started with the first constrained request
   bool stopping_ = false;
   std::thread thread_;
 };

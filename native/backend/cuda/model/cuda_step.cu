@@ -53,6 +53,7 @@ std::vector<TokenChoice> CudaBackend::forwardAndChoose(const StepBatch& batch, c
     p.seenOffset = static_cast<int>(seen.size());
     if (p.repetitionPenalty != 1.0f) seen.insert(seen.end(), c.seen->begin(), c.seen->end());
     p.seenCount = static_cast<int>(seen.size()) - p.seenOffset;
+    if (c.allowedReady) c.allowedReady->wait();  // the masks were computed while the forward ran
     if (c.allowed != nullptr) {
       p.maskOffset = static_cast<int>(masks.size());
       masks.insert(masks.end(), c.allowed, c.allowed + maskWords);
