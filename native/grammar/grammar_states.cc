@@ -108,6 +108,7 @@ void GrammarStates::spend(std::size_t bytes) {
     s.next.shrink_to_fit();
     s.mask.reset();
   }
+  nodeMasks_.clear();
   cachedBytes_ = bytes;
 }
 
@@ -146,30 +147,73 @@ std::size_t GrammarStates::stateCount() {
   return states_.size();
 }
 
+void GrammarStates::walk(std::int32_t from, std::int32_t state, std::vector<std::uint32_t>& mask,
+                         std::vector<std::int32_t>* popPoints) {
+  const std::vector<TrieNode>& trie = vocabulary_->trie();
+  const std::vector<std::int32_t>& ids = vocabulary_->tokenIds();
+  // Depth-first over the trie; a subtree is skipped as soon as its prefix is refused.
+  std::vector<std::pair<std::int32_t, std::int32_t>> work{{from, state}};
+  while (!work.empty()) {
+    const auto [at, at_state] = work.back();
+    work.pop_back();
+    const TrieNode& node = trie[static_cast<std::size_t>(at)];
+    for (std::int32_t c = node.firstChild; c < node.firstChild + node.childCount; ++c) {
+      const TrieNode& child = trie[static_cast<std::size_t>(c)];
+      const std::int32_t next = step(at_state, child.byte);
+      if (next == kDead) continue;
+      for (std::int32_t i = child.firstToken; i < child.firstToken + child.tokenCount; ++i) {
+        const std::int32_t token = ids[static_cast<std::size_t>(i)];
+        if (vocabulary_->special(token) && !specialAllowed_[static_cast<std::size_t>(token)]) continue;
+        mask[static_cast<std::size_t>(token) >> 5] |= 1u << (token & 31);
+      }
+      if (child.childCount == 0) continue;
+      if (popPoints && states_[static_cast<std::size_t>(next)].complete) popPoints->push_back(c);
+      work.emplace_back(c, next);
+    }
+  }
+}
+
+std::shared_ptr<const GrammarStates::NodeMasks> GrammarStates::nodeMasks(std::int32_t node) {
+  const auto kept = nodeMasks_.find(node);
+  if (kept != nodeMasks_.end()) return kept->second;
+  auto masks = std::make_shared<NodeMasks>();
+  masks->accepted.assign((static_cast<std::size_t>(vocabulary_->size()) + 31) / 32, 0);
+  // The node alone on a stack whose parent is unknown: "complete" there means the frame may end.
+  const std::int32_t alone = intern({frame(node, kUnknownParent)}, false);
+  walk(0, alone, masks->accepted, &masks->popPoints);
+  spend(masks->accepted.size() * sizeof(std::uint32_t) + masks->popPoints.size() * sizeof(std::int32_t));
+  nodeMasks_.emplace(node, masks);
+  return masks;
+}
+
+std::int32_t GrammarStates::afterReturn(std::int32_t parent) {
+  const auto kept = returnStates_.find(parent);
+  if (kept != returnStates_.end()) return kept->second;
+  std::vector<std::int32_t> ready;
+  std::vector<std::int32_t> seen;
+  bool complete = false;
+  close(parent, ready, seen, complete);
+  const std::int32_t state = intern(std::move(ready), complete);
+  returnStates_.emplace(parent, state);
+  return state;
+}
+
 std::shared_ptr<const std::vector<std::uint32_t>> GrammarStates::allowed(std::int32_t state) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (auto& kept = states_[static_cast<std::size_t>(state)].mask) return kept;
   auto mask = std::make_shared<std::vector<std::uint32_t>>(
       (static_cast<std::size_t>(vocabulary_->size()) + 31) / 32, 0);
-  const std::vector<TrieNode>& trie = vocabulary_->trie();
-  const std::vector<std::int32_t>& ids = vocabulary_->tokenIds();
-  // Depth-first over the trie; a subtree is skipped as soon as its prefix is refused.
-  std::vector<std::pair<std::int32_t, std::int32_t>> work{{0, state}};
-  while (!work.empty()) {
-    const auto [at, from] = work.back();
-    work.pop_back();
-    const TrieNode& node = trie[static_cast<std::size_t>(at)];
-    for (std::int32_t c = node.firstChild; c < node.firstChild + node.childCount; ++c) {
-      const TrieNode& child = trie[static_cast<std::size_t>(c)];
-      const std::int32_t next = step(from, child.byte);
-      if (next == kDead) continue;
-      for (std::int32_t i = child.firstToken; i < child.firstToken + child.tokenCount; ++i) {
-        const std::int32_t token = ids[static_cast<std::size_t>(i)];
-        if (vocabulary_->special(token) && !specialAllowed_[static_cast<std::size_t>(token)]) continue;
-        (*mask)[static_cast<std::size_t>(token) >> 5] |= 1u << (token & 31);
-      }
-      if (child.childCount > 0) work.emplace_back(c, next);
-    }
+  // Per stack: the tokens its top node takes without leaving its frame (kept per node, so the walk
+  // over free text is done once per grammar, not once per context), then, where the frame may end
+  // inside a token, the rest of that token from the state its parent returns to.
+  const std::vector<std::int32_t> stacks = states_[static_cast<std::size_t>(state)].stacks;
+  for (const std::int32_t stack : stacks) {
+    const Frame f = frames_[static_cast<std::size_t>(stack)];
+    const std::shared_ptr<const NodeMasks> local = nodeMasks(f.node);
+    for (std::size_t w = 0; w < mask->size(); ++w) (*mask)[w] |= local->accepted[w];
+    if (f.parent < 0) continue;  // the root's frame: once it ends, nothing may follow
+    const std::int32_t returned = afterReturn(f.parent);
+    for (const std::int32_t point : local->popPoints) walk(point, returned, *mask, nullptr);
   }
   spend(mask->size() * sizeof(std::uint32_t));
   states_[static_cast<std::size_t>(state)].mask = mask;

@@ -52,7 +52,23 @@ class GrammarStates {
     std::shared_ptr<const std::vector<std::uint32_t>> mask;
   };
 
+  // What one grammar node allows on its own: the tokens it consumes without its frame ending (or
+  // ending exactly at the token's end), and the trie nodes where the frame may end with bytes left.
+  struct NodeMasks {
+    std::vector<std::uint32_t> accepted;
+    std::vector<std::int32_t> popPoints;
+  };
+  // A frame's parent when a node's tokens are worked out for every context at once.
+  static constexpr std::int32_t kUnknownParent = -2;
+
   std::int32_t frame(std::int32_t node, std::int32_t parent);
+  // Sets the bits of the tokens below trie node `from` that `state` continues into; with popPoints,
+  // also lists the trie nodes below it where the state may end its frame with bytes left.
+  void walk(std::int32_t from, std::int32_t state, std::vector<std::uint32_t>& mask,
+            std::vector<std::int32_t>* popPoints);
+  std::shared_ptr<const NodeMasks> nodeMasks(std::int32_t node);
+  // The state a frame's end returns to: its parent stack, closed.
+  std::int32_t afterReturn(std::int32_t parent);
   // Adds every stack reachable from `stack` without reading a byte (calls, returns).
   void close(std::int32_t stack, std::vector<std::int32_t>& ready, std::vector<std::int32_t>& seen,
              bool& complete);
@@ -67,7 +83,9 @@ class GrammarStates {
   std::vector<Frame> frames_;
   std::unordered_map<std::uint64_t, std::int32_t> frameIds_;
   std::vector<State> states_;
-  std::unordered_map<std::uint64_t, std::vector<std::int32_t>> stateIds_;  // by hash of stacks
+  std::unordered_map<std::uint64_t, std::vector<std::int32_t>> stateIds_;         // by hash of stacks
+  std::unordered_map<std::int32_t, std::shared_ptr<const NodeMasks>> nodeMasks_;  // by grammar node
+  std::unordered_map<std::int32_t, std::int32_t> returnStates_;                   // by parent stack
   std::int32_t initial_ = -1;
   std::size_t cachedBytes_ = 0;
 };
