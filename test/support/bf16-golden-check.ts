@@ -7,6 +7,7 @@
 
 import { nativeAddon } from '../../lib/engine/addon.js';
 import { EngineModel } from '../../lib/engine/native-model.js';
+import type { EnginePrompt } from '../../lib/engine/native-types.js';
 import {
   argmax,
   caseNames,
@@ -200,16 +201,29 @@ async function schedulerChecks(
 const fp32GreedyMargin = 1e-3;
 
 /** One case alone: full prefill, then one sequence decoding greedily until EOS or the token budget. */
-async function soloGreedy(model: EngineModel, golden: GoldenCase, eos: number): Promise<SoloDecode> {
+function soloGreedy(model: EngineModel, golden: GoldenCase, eos: number): Promise<SoloDecode> {
+  return soloGreedyDecode(model, goldenPrompt(golden), golden.greedy_tokens.length, eos);
+}
+
+/**
+ * A prompt decoded alone: full prefill, then one sequence decoding greedily until EOS (kept as the
+ * last token) or `maxTokens`, with the top-2 margin each token was chosen by.
+ */
+export async function soloGreedyDecode(
+  model: EngineModel,
+  prompt: EnginePrompt,
+  maxTokens: number,
+  eos: number,
+): Promise<SoloDecode> {
   const sequence = model.createSequence();
   try {
-    let logits = (await model.prefill(sequence, goldenPrompt(golden))).logits;
+    let logits = (await model.prefill(sequence, prompt)).logits;
     const decoded: SoloDecode = { tokens: [], margins: [] };
-    while (decoded.tokens.length < golden.greedy_tokens.length) {
+    while (decoded.tokens.length < maxTokens) {
       const token = argmax(logits);
       decoded.tokens.push(token);
       decoded.margins.push(topTwoMargin(logits));
-      if (token === eos || decoded.tokens.length === golden.greedy_tokens.length) break;
+      if (token === eos || decoded.tokens.length === maxTokens) break;
       logits = await model.decode([{ sequence, token }]);
     }
     return decoded;

@@ -39,11 +39,10 @@ import {
   Vl2Error,
 } from '../../lib/index.js';
 import { validator } from './ajv.js';
-import { bf16Tolerance } from './bf16-golden-check.js';
-import { argmax, goldenPath, topTwoMargin } from './golden.js';
+import { bf16Tolerance, soloGreedyDecode } from './bf16-golden-check.js';
+import { goldenPath } from './golden.js';
 import { goldenTokenizer } from './golden-tokenizer.js';
 import { settledRss } from './memory.js';
-import type { SoloDecode } from './scheduler-judge.js';
 import {
   type AnswerCheck,
   type AnsweredRequest,
@@ -376,22 +375,16 @@ async function soloJudge(model: Model, modelDir: string): Promise<NearTieJudge &
     tieMargin: bf16Tolerance.greedyMargin,
     async solo(request, tokens) {
       const { prompt } = await model.prepare(request.messages);
-      const sequence = engine.createSequence();
-      try {
-        let logits = (await engine.prefill(sequence, prompt)).logits;
-        const decoded: SoloDecode = { tokens: [], margins: [] };
-        for (;;) {
-          const token = argmax(logits);
-          if (token === eos) break;
-          decoded.tokens.push(token);
-          decoded.margins.push(topTwoMargin(logits));
-          if (decoded.tokens.length >= tokens) break;
-          logits = await engine.decode([{ sequence, token }]);
-        }
-        return decoded;
-      } finally {
-        engine.freeSequence(sequence);
+      const decoded = await soloGreedyDecode(engine, prompt, tokens + 1, eos);
+      // The storm's tokens leave out the EOS that ends an answer.
+      if (decoded.tokens.at(-1) === eos) {
+        decoded.tokens.pop();
+        decoded.margins.pop();
+      } else if (decoded.tokens.length > tokens) {
+        decoded.tokens.length = tokens;
+        decoded.margins.length = tokens;
       }
+      return decoded;
     },
     close: () => engine.close(),
   };
