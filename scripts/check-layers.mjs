@@ -2,7 +2,11 @@
 // (docs/ARCHITECTURE.md):
 // - native/: a file includes only its own folder's layer or a lower one, in the order
 //   napi -> engine -> model -> backend | image | grammar -> core; the CPU and CUDA backends never include
-//   each other, and the backend interface (native/backend/*.h) includes neither.
+//   each other, and the backend interface (native/backend/*) includes neither, except
+//   backend_factory.cc, the one place either backend is made (the CUDA one through cuda_face/, its
+//   declarations, which a build without CUDA answers). Above native/backend/, only the interface
+//   and the factory are reached (napi's device listing and probes may also call cuda_face/):
+//   native/model/ names a device, never a backend.
 // - lib/: no import cycles between TypeScript modules, and no `as unknown as`: the addon is typed
 //   whole in lib/engine/ (addon.ts, native-types.ts), so a double cast there would hide a binding
 //   that the types do not describe (and lib/ has no other use for one). In test/ and bench/ too,
@@ -13,6 +17,11 @@ import { dirname, join, normalize, relative } from 'node:path';
 
 const layerRank = { core: 0, backend: 1, image: 1, grammar: 1, model: 2, engine: 3, napi: 4 };
 const problems = [];
+// Binding files that may call the CUDA face directly: the device listing and the probes.
+const faceCallers = new Set([
+  join('native', 'napi', 'backends.cc'),
+  join('native', 'napi', 'probes_binding.cc'),
+]);
 
 function filesUnder(folder, pattern) {
   return readdirSync(folder, { recursive: true, withFileTypes: true })
@@ -41,12 +50,27 @@ for (const file of filesUnder('native', /\.(cc|h|cu|cuh)$/)) {
     if (!(to.top in layerRank)) problems.push(`${where}, outside the layered folders`);
     else if (to.top !== from.top && layerRank[to.top] >= layerRank[from.top])
       problems.push(`${where}: native/${from.top} may not include native/${to.top} (layers run one way)`);
-    else if (from.top === 'backend' && to.top === 'backend' && to.backend && from.backend !== to.backend)
+    else if (
+      from.top !== 'backend' &&
+      to.top === 'backend' &&
+      to.backend &&
+      !(to.backend === 'cuda_face' && faceCallers.has(file))
+    )
       problems.push(
-        from.backend
-          ? `${where}: the ${from.backend} backend may not include the ${to.backend} backend`
-          : `${where}: the backend interface may not include a backend's internals`,
+        `${where}: native/${from.top} reaches a backend only through the interface and backend_factory.h` +
+          ` (cuda_face/ only from ${[...faceCallers].join(' and ')})`,
       );
+    else if (from.top === 'backend' && to.top === 'backend' && to.backend && from.backend !== to.backend) {
+      // The factory makes either backend; the CUDA backend implements its own face.
+      const factory = file === join('native', 'backend', 'backend_factory.cc');
+      const implementsFace = from.backend === 'cuda' && to.backend === 'cuda_face';
+      if (!factory && !implementsFace)
+        problems.push(
+          from.backend
+            ? `${where}: the ${from.backend} backend may not include the ${to.backend} backend`
+            : `${where}: the backend interface may not include a backend's internals (only backend_factory.cc makes them)`,
+        );
+    }
   }
 }
 

@@ -53,6 +53,8 @@ export interface NativeAddon {
    * count once); `reset` starts the counts again after this read. Empty without CUDA.
    */
   cudaKernelLaunches(reset?: boolean): Record<string, number>;
+  /** Copies every weight of a loaded model to GPU memory in large pinned chunks and frees it (bench/load). */
+  measureGpuUpload(model: NativeModelHandle): Promise<{ bytes: number; seconds: number }>;
   /** Maps and loads a validated checkpoint on a worker thread. */
   loadModel(checkpoint: CheckpointTable, options: EngineOptions): Promise<NativeModelHandle>;
   /** The scheduler of a loaded model: requests in, batched token events out (continuous batching). */

@@ -125,7 +125,7 @@ export class EngineModel {
 
   /** Copies every weight to GPU memory in large pinned chunks and frees it again: the upload's cost. */
   async measureGpuUpload(): Promise<{ bytes: number; seconds: number }> {
-    return native(() => this.handle.measureGpuUpload());
+    return native(() => nativeAddon().measureGpuUpload(this.handle));
   }
 
   private call<T>(body: () => T): T {

@@ -79,7 +79,6 @@ export interface NativeModelHandle {
   ): Promise<{ logits: Float32Array; experts: Int32Array; routerScores: Float32Array }>;
   decodeGreedy(requests: { sequence: number; token: number }[]): Promise<Int32Array>;
   close(): void;
-  measureGpuUpload(): Promise<{ bytes: number; seconds: number }>;
 }
 
 export interface EngineOptions {

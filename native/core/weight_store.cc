@@ -24,6 +24,18 @@ const std::uint16_t* WeightView::bf16() const {
   return static_cast<const std::uint16_t*>(data);
 }
 
+std::vector<float> widenToFloat(const WeightView& view) {
+  std::vector<float> out(static_cast<std::size_t>(view.numel()));
+  if (view.dtype == DType::kF32) {
+    const float* src = static_cast<const float*>(view.data);
+    out.assign(src, src + out.size());
+    return out;
+  }
+  const std::uint16_t* src = view.bf16();
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = bf16ToFloat(src[i]);
+  return out;
+}
+
 WeightStore::WeightStore(const std::vector<std::string>& files, std::vector<TensorRecord> records) {
   for (const std::string& path : files) files_.push_back(std::make_unique<MappedFile>(path));
   names_.reserve(records.size());

@@ -35,6 +35,9 @@ struct WeightView {
   const std::uint16_t* bf16() const;  // throws unless dtype is BF16
 };
 
+// Small tensors (norm weights, biases, embedding rows) are widened to fp32 once, at load.
+std::vector<float> widenToFloat(const WeightView& view);
+
 class WeightStore {
  public:
   WeightStore(const std::vector<std::string>& files, std::vector<TensorRecord> records);

@@ -1,7 +1,5 @@
 #include "model/model.h"
 
-#include "backend/cpu/model/cpu_backend.h"
-#include "backend/cuda_backend.h"
 #include "core/dtype.h"
 #include "core/errors.h"
 #include "model/prompt_hash.h"
@@ -11,13 +9,6 @@ namespace vl2 {
 namespace {
 constexpr int kTileSide = 384;  // processor tiles are 384x384 RGB
 constexpr std::int64_t kTileBytes = static_cast<std::int64_t>(kTileSide) * kTileSide * 3;
-
-std::unique_ptr<ModelBackend> createBackend(const WeightStore& store, const ModelConfig& config,
-                                            const ModelOptions& options) {
-  if (options.device == Device::kCuda) return createCudaBackend(store, config, options.cudaDevice);
-  return std::make_unique<CpuBackend>(store, config, options.threads);
-}
-
 }  // namespace
 
 Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, const ModelOptions& options)
@@ -38,7 +29,8 @@ Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, cons
           .bf16();
   const int ratio = config.projector.downsampleRatio;
   featureSide_ = (config.vision.gridSide() + ratio - 1) / ratio;
-  backend_ = createBackend(*store_, config_, options);
+  backend_ =
+      createBackend(*store_, config_, BackendChoice{options.device, options.cudaDevice, options.threads});
   std::int64_t blocks = (options.cacheTokens + kKvBlockTokens - 1) / kKvBlockTokens;
   if (options.cacheMemoryFraction > 0) {
     blocks = backend_->cacheBlocksFor(options.cacheMemoryFraction);

@@ -16,13 +16,12 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/backend_factory.h"
 #include "core/model_config.h"
 #include "core/weight_store.h"
 #include "model/kv_block_allocator.h"
 
 namespace vl2 {
-
-enum class Device { kCpu, kCuda };
 
 struct ModelOptions {
   Device device = Device::kCpu;

@@ -3,9 +3,7 @@
 
 #include <thread>
 
-#include "backend/cuda_devices.h"
-#include "backend/cuda_kernel_launches.h"
-#include "backend/cuda_upload.h"
+#include "backend/cuda_face/cuda_devices.h"
 #include "napi/js_errors.h"
 
 namespace vl2::napi {
@@ -55,28 +53,7 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-// measureCopyBandwidth(device = 0) -> bytes/s of a device-to-device copy (benches' ceiling).
-Napi::Value measureCopyBandwidth(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    const int device = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
-    return Napi::Number::New(info.Env(), measureDeviceCopyBandwidth(device));
-  });
-}
-
-// cudaKernelLaunches(reset = false) -> { kernelName: launches } since the last reset; with reset
-// true, the counts start again from zero after this read.
-Napi::Value kernelLaunches(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    Napi::Object out = Napi::Object::New(info.Env());
-    for (const auto& [name, launches] : cudaKernelLaunches()) out.Set(name, static_cast<double>(launches));
-    if (info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value()) resetCudaKernelLaunches();
-    return out;
-  });
-}
-
 void registerBackends(Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaKernelLaunches", Napi::Function::New(env, kernelLaunches, "cudaKernelLaunches"));
-  exports.Set("measureCopyBandwidth", Napi::Function::New(env, measureCopyBandwidth, "measureCopyBandwidth"));
   exports.Set("version", Napi::Function::New(env, version, "version"));
   exports.Set("backends", Napi::Function::New(env, backends, "backends"));
 }

@@ -10,12 +10,12 @@
 #include <unordered_set>
 #include <vector>
 
-#include "backend/cuda_backend.h"
 #include "engine/scheduler.h"
 #include "napi/grammar_binding.h"
 #include "napi/js_errors.h"
 #include "napi/js_values.h"
 #include "napi/model_binding.h"
+#include "napi/sampling_from_js.h"
 
 namespace vl2::napi {
 namespace {
@@ -32,84 +32,6 @@ const char* finishName(FinishReason reason) {
 }
 
 using Events = std::vector<TokenEvent>;
-
-SamplingParams samplingFromJs(const Napi::Object& s) {
-  SamplingParams params;
-  params.temperature = static_cast<float>(numberFieldOr(s, "temperature", 0, "sampling"));
-  // Past the vocabulary topK and maxTokens change nothing, so any safe integer is taken and capped.
-  params.topK = static_cast<int>(
-      std::min<std::int64_t>(integerFieldOr(s, "topK", 0, 0, kMaxSafeInteger, "sampling"), INT32_MAX));
-  params.topP = static_cast<float>(numberFieldOr(s, "topP", 1, "sampling"));
-  params.minP = static_cast<float>(numberFieldOr(s, "minP", 0, "sampling"));
-  params.repetitionPenalty = static_cast<float>(numberFieldOr(s, "repetitionPenalty", 1, "sampling"));
-  if (!isAbsent(s.Get("seed"))) {
-    params.seed = static_cast<std::uint64_t>(integerField(s, "seed", 0, kMaxSafeInteger, "sampling"));
-    params.seeded = true;
-  }
-  return params;
-}
-
-// probeSampler(logits: Float32Array, sampling, seenIds: Int32Array, draws) ->
-//   { ids: Int32Array, probs: Float32Array, draws: Int32Array }
-// The native sampler alone, for tests: the distribution it draws from (kept ids, most likely
-// first, renormalised) and `draws` tokens drawn from fresh copies of the logits by one seeded sampler
-// (with a fifth argument { device: 'cuda' }: drawn by the GPU sampler, draw i with counter i).
-Napi::Value probeSampler(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      fail(ErrorCode::kInvalidArgument, "probeSampler: logits must be a Float32Array");
-    if (!info[1].IsObject() || !info[3].IsNumber())
-      fail(ErrorCode::kInvalidArgument, "probeSampler(logits, sampling, seenIds, draws)");
-    Napi::Float32Array logitsJs = info[0].As<Napi::Float32Array>();
-    const std::vector<float> logits(logitsJs.Data(), logitsJs.Data() + logitsJs.ElementLength());
-    if (logits.empty()) fail(ErrorCode::kInvalidArgument, "probeSampler: logits are empty");
-    Napi::Object holder = Napi::Object::New(info.Env());
-    holder.Set("seen", info[2]);
-    const std::vector<std::int32_t> seenIds = int32ArrayField(holder, "seen", "probeSampler");
-    const std::unordered_set<std::int32_t> seen(seenIds.begin(), seenIds.end());
-    Sampler sampler(samplingFromJs(info[1].As<Napi::Object>()));
-    const auto vocab = static_cast<std::int32_t>(logits.size());
-
-    std::vector<float> scratch = logits;
-    const std::size_t count = sampler.filter(scratch.data(), vocab, seen);
-    Napi::Int32Array ids = Napi::Int32Array::New(info.Env(), count);
-    Napi::Float32Array probs = Napi::Float32Array::New(info.Env(), count);
-    for (std::size_t i = 0; i < count; ++i) {
-      ids[i] = sampler.candidateIds()[i];
-      probs[i] = sampler.candidateProbs()[i];
-    }
-    const std::int64_t drawsAsked = info[3].As<Napi::Number>().Int64Value();
-    if (drawsAsked < 0 || drawsAsked > 10'000'000)
-      fail(ErrorCode::kInvalidArgument, "probeSampler: draws must be in [0, 1e7]");
-    const auto drawCount = static_cast<std::size_t>(drawsAsked);
-    Napi::Int32Array draws = Napi::Int32Array::New(info.Env(), drawCount);
-    Napi::Float32Array logprobs = Napi::Float32Array::New(info.Env(), drawCount);
-    const bool onDevice = info[4].IsObject() && info[4].As<Napi::Object>().Get("device").IsString() &&
-                          info[4].As<Napi::Object>().Get("device").As<Napi::String>().Utf8Value() == "cuda";
-    if (onDevice) {
-      const SamplingParams params = samplingFromJs(info[1].As<Napi::Object>());
-      const std::vector<TokenChoice> chosen =
-          drawOnDevice(logits, params, params.seed, std::vector<std::int32_t>(seen.begin(), seen.end()),
-                       static_cast<int>(drawCount));
-      for (std::size_t i = 0; i < drawCount; ++i) {
-        draws[i] = chosen[i].token;
-        logprobs[i] = chosen[i].logprob;
-      }
-    } else {
-      for (std::size_t i = 0; i < drawCount; ++i) {
-        scratch = logits;
-        draws[i] = sampler.sample(scratch.data(), vocab, seen);
-        logprobs[i] = sampler.lastLogprob();
-      }
-    }
-    Napi::Object out = Napi::Object::New(info.Env());
-    out.Set("logprobs", logprobs);
-    out.Set("ids", ids);
-    out.Set("probs", probs);
-    out.Set("draws", draws);
-    return out;
-  });
-}
 
 class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
  public:
@@ -269,9 +191,6 @@ class NativeGenerator : public Napi::ObjectWrap<NativeGenerator> {
 
 }  // namespace
 
-void registerGenerator(Napi::Env env, Napi::Object exports) {
-  NativeGenerator::define(env, exports);
-  exports.Set("probeSampler", Napi::Function::New(env, probeSampler, "probeSampler"));
-}
+void registerGenerator(Napi::Env env, Napi::Object exports) { NativeGenerator::define(env, exports); }
 
 }  // namespace vl2::napi

@@ -5,8 +5,7 @@
 #include <memory>
 #include <unordered_set>
 
-#include "backend/cpu/matmul.h"
-#include "backend/cuda_upload.h"
+#include "backend/backend_factory.h"
 #include "engine/sampler.h"
 #include "model/model_loader.h"
 #include "napi/async_task.h"
@@ -36,7 +35,6 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                                          InstanceMethod("decode", &NativeModel::decode),
                                          InstanceMethod("decodeGreedy", &NativeModel::decodeGreedy),
                                          InstanceMethod("close", &NativeModel::close),
-                                         InstanceMethod("measureGpuUpload", &NativeModel::measureGpuUpload),
                                      });
     constructor = new Napi::FunctionReference(Napi::Persistent(cls));
     exports.Set("NativeModel", cls);
@@ -70,7 +68,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       out.Set("cacheBytes", static_cast<double>(memory.cacheBytes));
       out.Set("activationBytes", static_cast<double>(memory.activationBytes));
       out.Set("deviceFreeBytes", static_cast<double>(memory.freeBytes));
-      out.Set("cpuKernels", cpu::cpuHasAvx2() ? "avx2" : "portable");
+      out.Set("cpuKernels", cpuKernelSet());
       out.Set("cacheCapacityTokens", static_cast<double>(model->cacheCapacityTokens()));
       out.Set("cacheFreeTokens", static_cast<double>(model->freeCacheTokens()));
       out.Set("cacheBytesPerToken", static_cast<double>(model->cacheBytesPerToken()));
@@ -243,21 +241,6 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
             result.Set("experts", experts);
             result.Set("routerScores", toFloat32Array(env, out.routerScores));
             return result;
-          });
-    });
-  }
-
-  // measureGpuUpload() -> Promise<{ bytes, seconds }>: copies every weight to GPU memory and frees it.
-  Napi::Value measureGpuUpload(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value {
-      std::shared_ptr<Model> model = live();
-      return runAsync<GpuUploadTiming>(
-          info.Env(), [model]() { return uploadWeightsToGpu(model->weights()); },
-          [](Napi::Env env, GpuUploadTiming& timing) -> Napi::Value {
-            Napi::Object out = Napi::Object::New(env);
-            out.Set("bytes", static_cast<double>(timing.bytes));
-            out.Set("seconds", timing.seconds);
-            return out;
           });
     });
   }

@@ -38,6 +38,10 @@ for (const variant of chosen.length ? chosen : all) {
     );
   }
   for (const line of failed.slice(0, 12)) console.log(`  FAIL ${line.where}: ${line.check} = ${line.value}`);
+  const tally = report.routingTally;
+  console.log(
+    `  routing: ${tally.flipped} of ${tally.rows} rows routed differently somewhere (${tally.leftOut} of them left out)`,
+  );
   for (const flip of report.routingFlips) console.log(`  routing flip: ${flip}`);
   console.log(
     `  kernels: ${Object.entries(report.launches)

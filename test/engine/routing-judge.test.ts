@@ -48,6 +48,14 @@ describe('routing flips: how many may be left out', () => {
     ledger.leaveOut('row 9');
     expect(passed(ledger.line('x'))).toBe(false);
   });
+
+  it('tallies rows that routed differently apart from rows left out', () => {
+    const ledger = new FlipLedger();
+    for (let row = 0; row < 10; row++) ledger.judge(`row ${row}`);
+    for (const row of ['row 1', 'row 2', 'row 2']) ledger.flip(row);
+    ledger.leaveOut('row 2');
+    expect(ledger.tally()).toEqual({ rows: 10, flipped: 2, leftOut: 1 });
+  });
 });
 
 describe('routing flips: each flip is checked', () => {

@@ -64,6 +64,8 @@ export interface RealShapeReport {
   launches: Record<string, number>;
   /** Comparisons left out because routing differed (see the header). */
   routingFlips: string[];
+  /** Per variant: rows judged, rows whose routing differed at all, rows left out for it. */
+  routingTally: { rows: number; flipped: number; leftOut: number };
 }
 
 const limit = bf16Tolerance.logitsRelativeError;
@@ -109,6 +111,7 @@ function judge(
   ledger: FlipLedger,
   report: RealShapeReport,
 ): CheckLine[] {
+  if (flip >= 0) ledger.flip(row);
   if (flip < 0 || lines.every(passed)) {
     ledger.judge(row);
     return lines;
@@ -172,7 +175,12 @@ export async function checkRealShapes(
   variant: VariantName,
   { layers = 3, decodeBatches = [1, 7, 64] }: RealShapeOptions = {},
 ): Promise<RealShapeReport> {
-  const report: RealShapeReport = { lines: [], launches: {}, routingFlips: [] };
+  const report: RealShapeReport = {
+    lines: [],
+    launches: {},
+    routingFlips: [],
+    routingTally: { rows: 0, flipped: 0, leftOut: 0 },
+  };
   const dir = await mkdtemp(join(tmpdir(), `vl2-real-${variant}-`));
   const open: EngineModel[] = [];
   try {
@@ -330,6 +338,7 @@ export async function checkRealShapes(
     }
 
     lines.push(ledger.line(`${variant} routing`));
+    report.routingTally = ledger.tally();
 
     report.launches = nativeAddon().cudaKernelLaunches();
     const device = backends()

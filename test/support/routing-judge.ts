@@ -202,9 +202,20 @@ export function flipChecks(
 export class FlipLedger {
   private readonly judged = new Set<string>();
   private readonly leftOut = new Set<string>();
+  private readonly flipped = new Set<string>();
 
   judge(row: string): void {
     this.judged.add(row);
+  }
+
+  /** A row that routed differently at some MoE layer, whether or not its comparisons passed. */
+  flip(row: string): void {
+    this.flipped.add(row);
+  }
+
+  /** How often routing differed at all, beside how often that was left out (for the report). */
+  tally(): { rows: number; flipped: number; leftOut: number } {
+    return { rows: this.judged.size, flipped: this.flipped.size, leftOut: this.leftOut.size };
   }
 
   leaveOut(row: string): void {

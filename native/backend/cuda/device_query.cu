@@ -3,7 +3,7 @@
 // loads on machines without NVIDIA hardware.
 #include <cuda_runtime.h>
 
-#include "backend/cuda_devices.h"
+#include "backend/cuda_face/cuda_devices.h"
 
 namespace vl2 {
 

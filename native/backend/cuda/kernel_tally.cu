@@ -5,7 +5,7 @@
 #include <map>
 
 #include "backend/cuda/kernel_tally.h"
-#include "backend/cuda_kernel_launches.h"
+#include "backend/cuda_face/cuda_kernel_launches.h"
 
 namespace vl2::cuda {
 

@@ -5,7 +5,7 @@
 
 #include "backend/cuda/check.h"
 #include "backend/cuda/model/device_weights.h"
-#include "backend/cuda_upload.h"
+#include "backend/cuda_face/cuda_upload.h"
 
 namespace vl2 {
 

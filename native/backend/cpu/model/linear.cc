@@ -4,18 +4,6 @@
 
 namespace vl2 {
 
-std::vector<float> widenToFloat(const WeightView& view) {
-  std::vector<float> out(static_cast<std::size_t>(view.numel()));
-  if (view.dtype == DType::kF32) {
-    const float* src = static_cast<const float*>(view.data);
-    out.assign(src, src + out.size());
-    return out;
-  }
-  const std::uint16_t* src = view.bf16();
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = bf16ToFloat(src[i]);
-  return out;
-}
-
 Linear Linear::load(const WeightStore& store, const std::string& prefix, std::int64_t out, std::int64_t in,
                     bool withBias) {
   Linear linear;

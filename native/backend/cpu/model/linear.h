@@ -10,9 +10,6 @@
 
 namespace vl2 {
 
-// Small tensors (norm weights, biases, embeddings rows) are widened to fp32 once.
-std::vector<float> widenToFloat(const WeightView& view);
-
 struct Linear {
   const std::uint16_t* weight = nullptr;
   std::int64_t outFeatures = 0;

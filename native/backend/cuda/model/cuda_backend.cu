@@ -4,7 +4,7 @@
 
 #include "backend/cuda/check.h"
 #include "backend/cuda/model/cuda_backend.h"
-#include "backend/cuda_backend.h"
+#include "backend/cuda_face/cuda_backend.h"
 #include "core/dtype.h"
 #include "core/errors.h"
 

@@ -4,7 +4,7 @@
 #include "backend/cuda/check.h"
 #include "backend/cuda/device_memory.h"
 #include "backend/cuda/sampling/sampling.h"
-#include "backend/cuda_backend.h"
+#include "backend/cuda_face/cuda_backend.h"
 
 namespace vl2 {
 

@@ -1,5 +1,5 @@
 // Built into every binary; answers only when the CUDA backend was not compiled.
-#include "backend/cuda_kernel_launches.h"
+#include "backend/cuda_face/cuda_kernel_launches.h"
 
 #ifndef VL2_WITH_CUDA
 namespace vl2 {

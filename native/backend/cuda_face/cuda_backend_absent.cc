@@ -1,5 +1,5 @@
 // Built into every binary; answers only when the CUDA backend was not compiled.
-#include "backend/cuda_backend.h"
+#include "backend/cuda_face/cuda_backend.h"
 #include "core/errors.h"
 
 #ifndef VL2_WITH_CUDA

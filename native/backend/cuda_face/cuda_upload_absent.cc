@@ -1,5 +1,5 @@
 // Built into every binary; answers only when the CUDA backend was not compiled.
-#include "backend/cuda_upload.h"
+#include "backend/cuda_face/cuda_upload.h"
 
 #ifndef VL2_WITH_CUDA
 #include "core/errors.h"

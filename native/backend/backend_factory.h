@@ -1,0 +1,32 @@
+// The one way to make a backend: the model layer names a device, never a backend's class, so
+// neither backend's headers reach native/model/ (scripts/check-layers.mjs holds that line).
+#pragma once
+
+#include <memory>
+
+#include "backend/backend.h"
+#include "core/model_config.h"
+#include "core/weight_store.h"
+
+namespace vl2 {
+
+enum class Device { kCpu, kCuda };
+
+// What a backend is made for: the device, and each backend's own knobs.
+struct BackendChoice {
+  Device device = Device::kCpu;
+  int cudaDevice = 0;  // CUDA: which GPU
+  int threads = 0;     // CPU: worker threads, 0 for every hardware thread
+};
+
+// Makes the backend `choice` names over `store`'s weights. For CUDA: throws Error(kUnsupported)
+// in a build without CUDA, Error(kCuda) without a usable GPU and Error(kOutOfMemory) when the
+// weights do not fit.
+std::unique_ptr<ModelBackend> createBackend(const WeightStore& store, const ModelConfig& config,
+                                            const BackendChoice& choice);
+
+// Which instruction set the CPU backend's kernels use on this processor ("avx2" or "portable"),
+// for reports such as `vl2 backends`.
+const char* cpuKernelSet();
+
+}  // namespace vl2
