@@ -38,18 +38,6 @@ int checkedDevice(int device) {
   return device;
 }
 
-std::vector<float> widened(const WeightView& view) {
-  std::vector<float> out(static_cast<std::size_t>(view.numel()));
-  if (view.dtype == DType::kF32) {
-    const float* src = static_cast<const float*>(view.data);
-    out.assign(src, src + out.size());
-  } else {
-    const std::uint16_t* src = view.bf16();
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = bf16ToFloat(src[i]);
-  }
-  return out;
-}
-
 }  // namespace
 
 CudaBackend::CudaBackend(const WeightStore& store, const ModelConfig& config, int device)
@@ -160,7 +148,7 @@ void CudaBackend::loadLanguage(const WeightStore& store) {
       const std::string m = p + "mlp.";
       layer.router = linear(m + "gate", c.routedExperts, hidden);
       if (c.topkMethod == TopkMethod::kNoauxTc)
-        layer.correctionBias = w.upload(widened(store.get(m + "gate.e_score_correction_bias")));
+        layer.correctionBias = w.upload(widenToFloat(store.get(m + "gate.e_score_correction_bias")));
       std::vector<const __nv_bfloat16*> gates, ups, downs;
       for (int e = 0; e < c.routedExperts; ++e) {
         const std::string x = m + "experts." + std::to_string(e) + ".";

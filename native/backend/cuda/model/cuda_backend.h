@@ -77,6 +77,9 @@ class CudaBackend : public ModelBackend {
   // A decode-only step through the CUDA graph of its bucket (captured on first use or when
   // the scratch moved); null when the batch is too large for graphs.
   float* replayDecodeGraph(const StepBatch& batch, const float* x);
+  // The projector over SigLIP's output x [tiles x patches, width] into out [tiles x groups, embed]
+  // fp32 on the host (the copy is queued on the stream; the caller synchronises).
+  void project(const __nv_bfloat16* x, int tileCount, float* out);
   void loadVision(const WeightStore& store);
   void loadLanguage(const WeightStore& store);
   void attention(const Layer& layer, int index, const StepLayout& step, const __nv_bfloat16* normed,

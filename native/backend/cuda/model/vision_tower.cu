@@ -1,4 +1,5 @@
-// SigLIP and the projector on the GPU: all tiles of an image in one pass (rows = tiles x 729).
+// SigLIP on the GPU: all tiles of an image in one pass (rows = tiles x 729), then the projector
+// (projector.cu) into the language model's width.
 #include <cmath>
 
 #include "backend/cuda/attention/attention.h"
@@ -108,25 +109,12 @@ void CudaBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, flo
   }
   layerNorm(x, visionNormWeight_, visionNormBias_, x, rows, width, v.layerNormEps, stream_);
 
-  const int ratio = config_.projector.downsampleRatio;
-  const int side = (grid + ratio - 1) / ratio, groups = side * side;
-  const int embed = config_.projector.embedDim;
-  auto* gathered =
-      s.take<__nv_bfloat16>(static_cast<std::size_t>(tileCount) * groups * width * ratio * ratio);
-  downsampleGather(x, tileCount, grid, side, ratio, width, gathered, stream_);
-  auto* projected = s.take<__nv_bfloat16>(static_cast<std::size_t>(tileCount) * groups * embed);
-  linear(gathered, tileCount * groups, projectorFirst_, projected, embed, stream_);
-  geluAny(projected, static_cast<long long>(tileCount) * groups * embed, false, stream_);
-  auto* features = s.take<__nv_bfloat16>(static_cast<std::size_t>(tileCount) * groups * embed);
-  linear(projected, tileCount * groups, projectorSecond_, features, embed, stream_);
-  auto* wide = s.take<float>(static_cast<std::size_t>(tileCount) * groups * embed);
-  convertToFloat(features, wide, static_cast<long long>(tileCount) * groups * embed, stream_);
-  check(
-      cudaMemcpyAsync(out, wide, sizeof(float) * tileCount * groups * embed, cudaMemcpyDeviceToHost, stream_),
-      "features download");
+  project(x, tileCount, out);
   if (firstTile && firstTile->wanted) {
+    const int ratio = config_.projector.downsampleRatio;
+    const int side = (grid + ratio - 1) / ratio, groups = side * side;
     firstTile->vision0 = toHostFloat(x, static_cast<std::size_t>(patches) * width, stream_);
-    firstTile->projector0.assign(out, out + static_cast<std::size_t>(groups) * embed);
+    firstTile->projector0.assign(out, out + static_cast<std::size_t>(groups) * config_.projector.embedDim);
   }
   check(cudaStreamSynchronize(stream_), "vision pass");
 }

@@ -1,36 +1,16 @@
-// The decoder on the GPU: from a step's uploaded embeddings (step_layout.h) through every layer
-// over the paged bf16 cache (prefill chunks and decode tokens together) to the logits of each
-// segment's last row.
+// A decoder layer's attention on the GPU: multi-head (Tiny) or multi-head latent (Small, Base) over
+// the paged cache, prefill chunks and decode rows of one step together.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "backend/cuda/attention/attention.h"
 #include "backend/cuda/check.h"
 #include "backend/cuda/elementwise/elementwise.h"
 #include "backend/cuda/model/device_ops.h"
 #include "backend/cuda/model/step_layout.h"
-#include "backend/cuda/moe/moe.h"
-#include "core/dtype.h"
 
 namespace vl2::cuda {
-
 namespace {
-
-MoeRouting routingOf(const LanguageConfig& c) {
-  MoeRouting r;
-  r.experts = c.routedExperts;
-  r.topK = c.expertsPerToken;
-  r.groups = c.groups;
-  r.topkGroups = c.topkGroups;
-  r.scoring = c.scoring == ScoringFunc::kSoftmax ? MoeScoring::kSoftmax : MoeScoring::kSigmoid;
-  r.method = c.topkMethod == TopkMethod::kGreedy               ? MoeTopkMethod::kGreedy
-             : c.topkMethod == TopkMethod::kGroupLimitedGreedy ? MoeTopkMethod::kGroupLimitedGreedy
-                                                               : MoeTopkMethod::kNoauxTc;
-  r.normTopkProb = c.normTopkProb;
-  r.routedScalingFactor = c.routedScalingFactor;
-  return r;
-}
 
 // y[:, h, :] = x[:, h, :] W[h]^T for every head: strided operands, one launch.
 void perHeadGemm(const __nv_bfloat16* x, long long xStride, long long xHeadStride, const __nv_bfloat16* w,
@@ -53,59 +33,6 @@ void perHeadGemm(const __nv_bfloat16* x, long long xStride, long long xHeadStrid
 }
 
 }  // namespace
-
-float* CudaBackend::runDecoder(const StepLayout& step, StepCaptures* captures) {
-  const LanguageConfig& c = config_.language;
-  const int rows = step.rows, hidden = c.hiddenSize, segments = step.segments;
-  Scratch& s = *scratch_;
-  auto* x = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * hidden);
-  convertToBf16(step.embeddings, x, static_cast<long long>(rows) * hidden, stream_);
-
-  const bool capture = captures && captures->hiddenLast;
-  if (capture) {
-    captures->hidden.clear();
-    captures->experts.clear();
-    captures->routerScores.clear();
-  }
-  const __nv_bfloat16* lastRow = x + static_cast<std::size_t>(rows - 1) * hidden;
-  std::vector<std::int64_t> captureRows;
-  for (const BatchSegment& segment : step.hostSegments)
-    captureRows.push_back(segment.firstRow + segment.count - 1);
-  if (capture) captureRow(lastRow, captures->hidden);
-  auto* normed = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * hidden);
-  for (int l = 0; l < c.numLayers; ++l) {
-    const Layer& layer = layers_[l];
-    const Scratch::Mark layerStart = s.mark();  // every layer reuses the same scratch
-    rmsNorm(x, hidden, layer.inputNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
-    attention(layer, l, step, normed, x);
-    rmsNorm(x, hidden, layer.postNorm, normed, hidden, rows, hidden, c.rmsNormEps, stream_);
-    feedForward(layer, rows, normed, x, capture && layer.moe ? &captureRows : nullptr,
-                capture && layer.moe ? &captures->experts : nullptr,
-                capture && layer.moe ? &captures->routerScores : nullptr);
-    if (capture) captureRow(lastRow, captures->hidden);
-    s.rewind(layerStart);
-  }
-  // Only each segment's last row needs the final norm and the lm head.
-  auto* last = s.take<__nv_bfloat16>(static_cast<std::size_t>(segments) * hidden);
-  gatherRows(x, hidden, step.lastRows, last, hidden, segments, hidden, stream_);
-  rmsNorm(last, hidden, finalNorm_, last, hidden, segments, hidden, c.rmsNormEps, stream_);
-  if (capture) {
-    std::vector<float> normedLast;
-    captureRow(last + static_cast<std::size_t>(segments - 1) * hidden, normedLast);
-    std::copy(normedLast.begin(), normedLast.end(), captures->hidden.end() - hidden);
-  }
-  auto* logits = s.take<float>(static_cast<std::size_t>(segments) * c.vocabSize);
-  linear(last, segments, lmHead_, logits, c.vocabSize, stream_);
-  return logits;
-}
-
-void CudaBackend::captureRow(const __nv_bfloat16* row, std::vector<float>& into) {
-  const int hidden = config_.language.hiddenSize;
-  std::vector<std::uint16_t> bits(static_cast<std::size_t>(hidden));
-  check(cudaMemcpyAsync(bits.data(), row, bits.size() * 2, cudaMemcpyDeviceToHost, stream_), "capture");
-  check(cudaStreamSynchronize(stream_), "capture");
-  for (std::uint16_t b : bits) into.push_back(bf16ToFloat(b));
-}
 
 void CudaBackend::pagedRows(AnyAttention& a, const StepLayout& step, int first, int count) {
   a.blockTable = step.blockTable;
@@ -324,68 +251,6 @@ void CudaBackend::expandedPrefill(const Layer& layer, const __nv_bfloat16* kv, c
                  static_cast<long long>(heads) * vDim, vDim, 0};
   flashPrefill(fq, fk, fv, fo, 1, heads, heads, count, count, qk, vDim, scale, true, stream_);
   s.rewind(start);
-}
-
-void CudaBackend::feedForward(const Layer& layer, int rows, const __nv_bfloat16* normed, __nv_bfloat16* x,
-                              const std::vector<std::int64_t>* captureRows,
-                              std::vector<std::int32_t>* capturedExperts,
-                              std::vector<float>* capturedScores) {
-  const LanguageConfig& c = config_.language;
-  const int hidden = c.hiddenSize;
-  Scratch& s = *scratch_;
-  if (!layer.moe) {
-    auto* h = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * layer.gate.out);
-    gateUpSilu(normed, rows, layer.gate, layer.up, h, stream_);
-    linear(h, rows, layer.down, x, hidden, stream_, x, hidden);
-    return;
-  }
-  const MoeRouting routing = routingOf(c);
-  const int experts = c.routedExperts, topK = c.expertsPerToken, inter = c.moeIntermediateSize;
-  const std::size_t slots = static_cast<std::size_t>(rows) * topK;
-  auto* logits = s.take<float>(static_cast<std::size_t>(rows) * experts);
-  linear(normed, rows, layer.router, logits, experts, stream_);
-  auto* expertIds = s.take<int32_t>(slots);
-  auto* weights = s.take<float>(slots);
-  const bool captureScores = captureRows && capturedExperts && capturedScores;
-  // Scratch for the scores only while capturing: the uncaptured step writes nothing more.
-  float* choices = captureScores ? s.take<float>(static_cast<std::size_t>(rows) * experts) : nullptr;
-  moeRoute(logits, layer.correctionBias, rows, routing, expertIds, weights, stream_, choices);
-  if (captureRows && capturedExperts) {
-    std::vector<std::int32_t> all(slots);
-    check(cudaMemcpyAsync(all.data(), expertIds, slots * sizeof(int32_t), cudaMemcpyDeviceToHost, stream_),
-          "routing capture");
-    std::vector<float> allScores(captureScores ? static_cast<std::size_t>(rows) * experts : 0);
-    if (captureScores) {
-      check(cudaMemcpyAsync(allScores.data(), choices, allScores.size() * sizeof(float),
-                            cudaMemcpyDeviceToHost, stream_),
-            "routing capture");
-    }
-    check(cudaStreamSynchronize(stream_), "routing capture");
-    for (std::int64_t row : *captureRows) {
-      auto first = all.begin() + row * topK;
-      std::vector<std::int32_t> chosen(first, first + topK);
-      std::sort(chosen.begin(), chosen.end());
-      capturedExperts->insert(capturedExperts->end(), chosen.begin(), chosen.end());
-      if (captureScores) {
-        auto scores = allScores.begin() + row * experts;
-        capturedScores->insert(capturedScores->end(), scores, scores + experts);
-      }
-    }
-  }
-  auto* offsets = s.take<int32_t>(experts + 1);
-  auto* rowSource = s.take<int32_t>(slots);
-  auto* slotRow = s.take<int32_t>(slots);
-  moePermute(expertIds, rows, topK, experts, offsets, rowSource, slotRow, stream_);
-  auto* h = s.take<__nv_bfloat16>(slots * inter);
-  moeGateUp(normed, rowSource, offsets, layer.expertGate, layer.expertUp, h, rows, topK, experts, inter,
-            hidden, stream_);
-  auto* y = s.take<float>(slots * hidden);
-  moeDown(h, offsets, layer.expertDown, y, rows, topK, experts, hidden, inter, stream_);
-  auto* sharedH = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * layer.sharedGate.out);
-  gateUpSilu(normed, rows, layer.sharedGate, layer.sharedUp, sharedH, stream_);
-  auto* shared = s.take<__nv_bfloat16>(static_cast<std::size_t>(rows) * hidden);
-  linear(sharedH, rows, layer.sharedDown, shared, hidden, stream_);
-  moeCombine(y, slotRow, weights, shared, x, x, rows, topK, hidden, stream_);
 }
 
 }  // namespace vl2::cuda
