@@ -45,6 +45,26 @@ size_t slotOf(const PagedSetup& s, int b, int t) {
   return static_cast<size_t>(s.table[static_cast<size_t>(b) * s.maxBlocks + t / kPage]) * kPage + t % kPage;
 }
 
+// The fp64 reference of one query's attention over `keys` keys: scoreOf(t) the dot product with
+// key t, valueRow(t) value t's `width` values; softmax(scale * scores) . values.
+template <typename ScoreOf, typename ValueRow>
+std::vector<double> attendReference(int keys, int width, double scale, ScoreOf scoreOf, ValueRow valueRow) {
+  std::vector<double> scores(keys);
+  double maxScore = -1e300;
+  for (int t = 0; t < keys; ++t) {
+    scores[t] = scoreOf(t) * scale;
+    maxScore = std::max(maxScore, scores[t]);
+  }
+  double total = 0.0;
+  for (double& x : scores) total += (x = std::exp(x - maxScore));
+  std::vector<double> o(width, 0.0);
+  for (int t = 0; t < keys; ++t) {
+    const float* values = valueRow(t);
+    for (int i = 0; i < width; ++i) o[i] += scores[t] / total * values[i];
+  }
+  return o;
+}
+
 void poisonTails(const PagedSetup& s, std::vector<float>& cache, size_t rowValues) {
   for (size_t b = 0; b < s.lens.size(); ++b)
     for (int t = s.lens[b]; t < s.maxBlocks * kPage; ++t)
@@ -73,23 +93,17 @@ void checkMla(const std::vector<int32_t>& lens, int heads) {
     for (int h = 0; h < heads; ++h) {
       const float* ql = &qLatent.host[(static_cast<size_t>(b) * heads + h) * 512];
       const float* qr = &qRope.host[(static_cast<size_t>(b) * heads + h) * 64];
-      std::vector<double> scores(lens[b]);
-      double maxScore = -1e300;
-      for (int t = 0; t < lens[b]; ++t) {
-        const float* c = &cache.host[slotOf(s, b, t) * row];
-        double dotValue = 0.0;
-        for (int i = 0; i < 512; ++i) dotValue += static_cast<double>(ql[i]) * c[i];
-        for (int i = 0; i < 64; ++i) dotValue += static_cast<double>(qr[i]) * c[512 + i];
-        scores[t] = dotValue * scale;
-        maxScore = std::max(maxScore, scores[t]);
-      }
-      double total = 0.0;
-      for (double& v : scores) total += (v = std::exp(v - maxScore));
-      std::vector<double> o(512, 0.0);
-      for (int t = 0; t < lens[b]; ++t) {
-        const float* c = &cache.host[slotOf(s, b, t) * row];
-        for (int i = 0; i < 512; ++i) o[i] += scores[t] / total * c[i];
-      }
+      const auto latentRow = [&](int t) { return &cache.host[slotOf(s, b, t) * row]; };
+      const std::vector<double> o = attendReference(
+          lens[b], 512, scale,
+          [&](int t) {
+            const float* c = latentRow(t);
+            double dotValue = 0.0;
+            for (int i = 0; i < 512; ++i) dotValue += static_cast<double>(ql[i]) * c[i];
+            for (int i = 0; i < 64; ++i) dotValue += static_cast<double>(qr[i]) * c[512 + i];
+            return dotValue;
+          },
+          latentRow);
       want.insert(want.end(), o.begin(), o.end());
     }
   }
@@ -123,22 +137,15 @@ void checkMha(const std::vector<int32_t>& lens, int heads, int kvHeads) {
     for (int h = 0; h < heads; ++h) {
       const int kvh = h / (heads / kvHeads);
       const float* qr = &q.host[(static_cast<size_t>(b) * heads + h) * 128];
-      std::vector<double> scores(lens[b]);
-      double maxScore = -1e300;
-      for (int t = 0; t < lens[b]; ++t) {
-        const float* kr = &k.host[slotOf(s, b, t) * row + kvh * 128];
-        double d = 0.0;
-        for (int i = 0; i < 128; ++i) d += static_cast<double>(qr[i]) * kr[i];
-        scores[t] = d * scale;
-        maxScore = std::max(maxScore, scores[t]);
-      }
-      double total = 0.0;
-      for (double& x : scores) total += (x = std::exp(x - maxScore));
-      std::vector<double> o(128, 0.0);
-      for (int t = 0; t < lens[b]; ++t) {
-        const float* vr = &v.host[slotOf(s, b, t) * row + kvh * 128];
-        for (int i = 0; i < 128; ++i) o[i] += scores[t] / total * vr[i];
-      }
+      const std::vector<double> o = attendReference(
+          lens[b], 128, scale,
+          [&](int t) {
+            const float* kr = &k.host[slotOf(s, b, t) * row + kvh * 128];
+            double d = 0.0;
+            for (int i = 0; i < 128; ++i) d += static_cast<double>(qr[i]) * kr[i];
+            return d;
+          },
+          [&](int t) { return &v.host[slotOf(s, b, t) * row + kvh * 128]; });
       want.insert(want.end(), o.begin(), o.end());
     }
   }

@@ -12,14 +12,8 @@ std::atomic<GemmPath> selectedPath{GemmPath::kAuto};
 
 gemmk::GemmParams plainParams(const __nv_bfloat16* x, const __nv_bfloat16* w, void* y, int m, int n, int k,
                               int yStride, const GemmEpilogue& epilogue) {
-  gemmk::GemmParams p;
-  p.x = x;
+  gemmk::GemmParams p = gemmk::gemmShape(x, m, n, k, y, yStride);
   p.w = w;
-  p.m = m;
-  p.n = n;
-  p.k = k;
-  p.out = y;
-  p.outStride = yStride;
   p.bias = epilogue.bias;
   p.residual = epilogue.residual;
   p.residualStride = epilogue.residualStride;

@@ -29,4 +29,17 @@ struct GemmParams {
   int residualStride = 0;
 };
 
+// The fields every launch sets: the input, the sizes and where the output goes (out [m, n] with
+// row stride outStride); each launcher adds its weights, gather and epilogue.
+inline GemmParams gemmShape(const __nv_bfloat16* x, int m, int n, int k, void* out, int outStride) {
+  GemmParams p;
+  p.x = x;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.out = out;
+  p.outStride = outStride;
+  return p;
+}
+
 }  // namespace vl2::cuda::gemmk

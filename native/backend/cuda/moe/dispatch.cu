@@ -75,33 +75,21 @@ void moePermute(const int32_t* expertIds, int tokens, int topK, int experts, int
 void moeGateUp(const __nv_bfloat16* x, const int32_t* rowSource, const int32_t* expertOffsets,
                const __nv_bfloat16* const* gate, const __nv_bfloat16* const* up, __nv_bfloat16* h, int tokens,
                int topK, int experts, int intermediate, int hidden, cudaStream_t stream) {
-  gemmk::GemmParams p;
-  p.x = x;
+  gemmk::GemmParams p = gemmk::gemmShape(x, tokens * topK, intermediate, hidden, h, intermediate);
   p.rowSource = rowSource;
   p.wGroups = gate;
   p.wUpGroups = up;
   p.groupOffsets = expertOffsets;
   p.groups = experts;
-  p.m = tokens * topK;
-  p.n = intermediate;
-  p.k = hidden;
-  p.out = h;
-  p.outStride = intermediate;
   gemmk::runGrouped<true, __nv_bfloat16>(p, tokens, stream);
 }
 
 void moeDown(const __nv_bfloat16* h, const int32_t* expertOffsets, const __nv_bfloat16* const* down, float* y,
              int tokens, int topK, int experts, int hidden, int intermediate, cudaStream_t stream) {
-  gemmk::GemmParams p;
-  p.x = h;
+  gemmk::GemmParams p = gemmk::gemmShape(h, tokens * topK, hidden, intermediate, y, hidden);
   p.wGroups = down;
   p.groupOffsets = expertOffsets;
   p.groups = experts;
-  p.m = tokens * topK;
-  p.n = hidden;
-  p.k = intermediate;
-  p.out = y;
-  p.outStride = hidden;
   gemmk::runGrouped<false, float>(p, tokens, stream);
 }
 
