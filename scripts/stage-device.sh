@@ -26,6 +26,8 @@ if [[ "${1:-}" == "--images" ]]; then
   modules+=(sharp detect-libc semver @huggingface/tokenizers @huggingface/hub @huggingface/tasks
     @huggingface/xetchunk-wasm @huggingface/blake3-jit gearhash-jit)
   for module in node_modules/@img/*; do modules+=("${module#node_modules/}"); done
+  # The structured-output check and the storm validate constrained answers with ajv.
+  while IFS= read -r module; do modules+=("$module"); done < <(node scripts/module-closure.mjs ajv ajv-formats)
 fi
 if [[ "${1:-}" == "--server" ]]; then
   shift

@@ -106,12 +106,16 @@ export class EngineModel {
   /**
    * The same step, with the routed experts of each request's token: [MoE layers, requests, topK],
    * ascending per token, and the router scores they were ranked by: [MoE layers, requests, routed
-   * experts] (to tell bf16 error from a token sent to other experts, in checks).
+   * experts] (to tell bf16 error from a token sent to other experts, in checks). `routeAs` (the
+   * CPU backend only, the shape of `experts`): each token goes to those experts instead, weighted by
+   * its own scores, so the reference can follow another backend's routing; `experts` still reports
+   * the router's own choice.
    */
   async decodeWithRouting(
     requests: { sequence: number; token: number }[],
+    options: { routeAs?: Int32Array } = {},
   ): Promise<{ logits: Float32Array; experts: Int32Array; routerScores: Float32Array }> {
-    return native(() => this.handle.decode(requests, { capture: true }));
+    return native(() => this.handle.decode(requests, { capture: true, ...options }));
   }
 
   /** One decode step whose next tokens the backend picks greedily where the logits are (only ids come back). */

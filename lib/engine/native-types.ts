@@ -75,7 +75,7 @@ export interface NativeModelHandle {
   decode(requests: { sequence: number; token: number }[]): Promise<Float32Array>;
   decode(
     requests: { sequence: number; token: number }[],
-    options: { capture: true },
+    options: { capture: true; routeAs?: Int32Array },
   ): Promise<{ logits: Float32Array; experts: Int32Array; routerScores: Float32Array }>;
   decodeGreedy(requests: { sequence: number; token: number }[]): Promise<Int32Array>;
   close(): void;

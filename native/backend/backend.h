@@ -31,6 +31,10 @@ struct StepCaptures {
   // row: softmax or sigmoid of the gate's logits, plus e_score_correction_bias under noaux_tc,
   // before any group masking (so two backends' scores compare expert by expert).
   std::vector<float> routerScores;
+  // Decode steps on the CPU backend only (the reference following another backend's routing, so
+  // a routing flip does not stop a row from being compared): [MoE layers, segments, topK] the
+  // experts each segment's row uses. `experts` and `routerScores` still report its own choice.
+  const std::vector<std::int32_t>* routeAs = nullptr;
 };
 
 struct TileCaptures {

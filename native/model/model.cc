@@ -458,7 +458,8 @@ void Model::appendDecodes(const std::vector<DecodeRequest>& requests, StepBatch&
 }
 
 std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests,
-                                 std::vector<std::int32_t>* routedExperts, std::vector<float>* routerScores) {
+                                 std::vector<std::int32_t>* routedExperts, std::vector<float>* routerScores,
+                                 const std::vector<std::int32_t>* routeAs) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (requests.empty()) return {};
   StepBatch batch;
@@ -466,6 +467,8 @@ std::vector<float> Model::decode(const std::vector<DecodeRequest>& requests,
   appendDecodes(requests, batch, x);
   StepCaptures captures;
   captures.hiddenLast = routedExperts != nullptr;
+  captures.routeAs = routeAs;
+  if (routeAs && !routedExperts) fail(ErrorCode::kInvalidArgument, "routeAs needs the routing capture");
   std::vector<float> logits = backend_->forward(batch, x.data(), routedExperts ? &captures : nullptr);
   if (routedExperts) *routedExperts = std::move(captures.experts);
   if (routedExperts && routerScores) *routerScores = std::move(captures.routerScores);

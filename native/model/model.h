@@ -91,10 +91,13 @@ class Model {
   // One token for each of several sequences in one batched step; logits [requests, vocab].
   // routedExperts (optional): [MoE layers, requests, topK] the experts each request's token went to;
   // routerScores (optional, with routedExperts): [MoE layers, requests, routed experts] the scores
-  // top-k ranked for each token (StepCaptures::routerScores).
+  // top-k ranked for each token (StepCaptures::routerScores). routeAs (optional, with
+  // routedExperts; CPU backend only): [MoE layers, requests, topK] the experts to use instead of
+  // the router's own choice, which routedExperts still reports (StepCaptures::routeAs).
   std::vector<float> decode(const std::vector<DecodeRequest>& requests,
                             std::vector<std::int32_t>* routedExperts = nullptr,
-                            std::vector<float>* routerScores = nullptr);
+                            std::vector<float>* routerScores = nullptr,
+                            const std::vector<std::int32_t>* routeAs = nullptr);
   // The same step, each sequence's next token chosen by the backend where the logits are.
   std::vector<TokenChoice> decodeAndChoose(const std::vector<DecodeRequest>& requests,
                                            const std::vector<ChoiceRequest>& choices);

@@ -212,13 +212,18 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
   // decode(requests, { capture }) -> Promise<Float32Array [requests * vocab]>, or with capture
   // true Promise<{ logits, experts: Int32Array [moeLayers, requests, topK], routerScores:
-  // Float32Array [moeLayers, requests, routed experts] }>.
+  // Float32Array [moeLayers, requests, routed experts] }>; with routeAs (Int32Array, the shape of
+  // experts; CPU only) each token goes to those experts, and experts still says the router's choice.
   Napi::Value decode(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       std::shared_ptr<Model> model = live();
       std::vector<DecodeRequest> requests = decodeRequestsFromJs(info[0]);
       const bool capture =
           info[1].IsObject() && info[1].As<Napi::Object>().Get("capture").ToBoolean().Value();
+      std::shared_ptr<std::vector<std::int32_t>> routeAs;
+      if (info[1].IsObject() && !isAbsent(info[1].As<Napi::Object>().Get("routeAs")))
+        routeAs = std::make_shared<std::vector<std::int32_t>>(
+            int32ArrayField(info[1].As<Napi::Object>(), "routeAs", "decode options"));
       struct Decoded {
         std::vector<float> logits;
         std::vector<std::int32_t> experts;
@@ -226,10 +231,10 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       };
       return runAsync<Decoded>(
           info.Env(),
-          [model, requests, capture]() {
+          [model, requests, capture, routeAs]() {
             Decoded out;
             out.logits = model->decode(requests, capture ? &out.experts : nullptr,
-                                       capture ? &out.routerScores : nullptr);
+                                       capture ? &out.routerScores : nullptr, routeAs.get());
             return out;
           },
           [capture](Napi::Env env, Decoded& out) -> Napi::Value {

@@ -59,4 +59,39 @@ describe('decode with routing', () => {
     }
     for (const sequence of [...plain, ...captured, ...alone]) model.freeSequence(sequence);
   });
+
+  it('routes as told with routeAs (the reference following another backend), still reporting its own choice', async () => {
+    const language = model.checkpoint.modelConfig.language;
+    const topK = language.numExpertsPerTok;
+    const names = ['text', 'one-image', 'wide'];
+    const requests = (sequences: number[]) =>
+      sequences.map((sequence, i) => ({ sequence, token: [7, 11, 13][i] as number }));
+    const own = await model.decodeWithRouting(requests(await sequencesAt(names)));
+    // Its own choice given back: the very same step.
+    const same = await model.decodeWithRouting(requests(await sequencesAt(names)), { routeAs: own.experts });
+    expect(same.logits).toEqual(own.logits);
+    expect(same.experts).toEqual(own.experts);
+    // Row 1's first MoE layer sent to one expert it did not choose: that row's logits move, the
+    // others' do not, and the captured experts are still the router's own choice.
+    const other = own.experts.slice();
+    const chosen = new Set(other.subarray(topK, 2 * topK));
+    const outsider = Array.from({ length: language.nRoutedExperts }, (_, e) => e).find((e) => !chosen.has(e));
+    other[topK] = outsider as number;
+    const moved = await model.decodeWithRouting(requests(await sequencesAt(names)), { routeAs: other });
+    expect(moved.experts).toEqual(own.experts);
+    const vocab = own.logits.length / names.length;
+    const row = (logits: Float32Array, r: number) => logits.subarray(r * vocab, (r + 1) * vocab);
+    expect(row(moved.logits, 0)).toEqual(row(own.logits, 0));
+    expect(row(moved.logits, 2)).toEqual(row(own.logits, 2));
+    expect(row(moved.logits, 1)).not.toEqual(row(own.logits, 1));
+    // A wrong shape or an expert out of range is refused.
+    await expect(
+      model.decodeWithRouting(requests(await sequencesAt(names)), { routeAs: own.experts.subarray(1) }),
+    ).rejects.toThrow(/routeAs/);
+    const outOfRange = own.experts.slice();
+    outOfRange[0] = language.nRoutedExperts;
+    await expect(
+      model.decodeWithRouting(requests(await sequencesAt(names)), { routeAs: outOfRange }),
+    ).rejects.toThrow(/forced expert out of range/);
+  });
 });

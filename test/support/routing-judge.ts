@@ -6,7 +6,8 @@
  *     (error relative to the scores' spread at most 2e-2, the bf16 rule of every other array);
  *   - on the CPU the experts swapped were a near tie (their score gap within that same error);
  *   - the GPU's experts are the top-k of its own scores (a top-k bug is no near tie);
- *   - and flips are rare: at most 2% of the judged rows may be left out for one.
+ *   - and rows left out for one are rare: at most 2% of the judged rows (only prompt rows can be:
+ *     in decode steps the CPU routes as the GPU did, so every row is compared).
  * Pure functions over captured arrays, so the rules are unit-tested without a GPU.
  *
  * Scores are the ones top-k ranks (SPEC 6: softmax or sigmoid of the gate's logits, plus the

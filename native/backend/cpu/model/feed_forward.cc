@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "backend/cpu/elementwise.h"
+#include "core/errors.h"
 
 namespace vl2 {
 
@@ -40,7 +41,8 @@ MoeBlock::MoeBlock(const WeightStore& store, const std::string& prefix, const La
                            static_cast<std::int64_t>(config.moeIntermediateSize) * config.sharedExperts);
 }
 
-Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows, bool keepChoices) const {
+Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows, bool keepChoices,
+                        const std::int32_t* forced) const {
   const int experts = config_.routedExperts, topK = config_.expertsPerToken;
   std::vector<float> scores(static_cast<std::size_t>(rows * experts));
   router_.apply(pool, x, rows, scores.data());
@@ -48,6 +50,7 @@ Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows, boo
   routing.experts.resize(static_cast<std::size_t>(rows * topK));
   routing.weights.resize(routing.experts.size());
   if (keepChoices) routing.choices.resize(scores.size());
+  if (forced) routing.ownChoice.resize(routing.experts.size());
   std::vector<float> choice(static_cast<std::size_t>(experts));
   std::vector<int> order(static_cast<std::size_t>(experts));
   for (std::int64_t r = 0; r < rows; ++r) {
@@ -89,8 +92,14 @@ Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows, boo
     }
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return choice[a] > choice[b]; });
+    if (forced) {
+      std::copy(order.begin(), order.begin() + topK, routing.ownChoice.begin() + r * topK);
+      std::copy(forced + r * topK, forced + (r + 1) * topK, order.begin());
+    }
     float sum = 0;
     for (int k = 0; k < topK; ++k) {
+      if (order[k] < 0 || order[k] >= experts)
+        fail(ErrorCode::kInvalidArgument, "forced expert out of range");
       routing.experts[r * topK + k] = order[k];
       routing.weights[r * topK + k] = s[order[k]];  // the score without the correction bias
       sum += s[order[k]];
@@ -106,11 +115,11 @@ Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows, boo
 
 void MoeBlock::addTo(ThreadPool& pool, const float* x, std::int64_t rows, float* residual,
                      const std::vector<std::int64_t>* captureRows, std::vector<std::int32_t>* capturedExperts,
-                     std::vector<float>* capturedScores) const {
+                     std::vector<float>* capturedScores, const std::int32_t* forcedExperts) const {
   const std::int64_t hidden = config_.hiddenSize;
   const int topK = config_.expertsPerToken, experts = config_.routedExperts;
   const bool captureScores = captureRows && capturedScores;
-  const Routing routing = route(pool, x, rows, captureScores);
+  const Routing routing = route(pool, x, rows, captureScores, forcedExperts);
   if (captureScores) {
     for (std::int64_t row : *captureRows) {
       auto first = routing.choices.begin() + row * experts;
@@ -119,7 +128,7 @@ void MoeBlock::addTo(ThreadPool& pool, const float* x, std::int64_t rows, float*
   }
   if (captureRows && capturedExperts) {
     for (std::int64_t row : *captureRows) {
-      auto first = routing.experts.begin() + row * topK;
+      auto first = (forcedExperts ? routing.ownChoice : routing.experts).begin() + row * topK;
       std::vector<std::int32_t> chosen(first, first + topK);
       std::sort(chosen.begin(), chosen.end());
       capturedExperts->insert(capturedExperts->end(), chosen.begin(), chosen.end());

@@ -25,19 +25,25 @@ struct Routing {
   // [rows, experts] the scores top-k ranked (with the correction bias, before group masking);
   // kept only when route() is asked to, for captures.
   std::vector<float> choices;
+  // [rows, topK] what top-k chose, when route() was given experts to use instead.
+  std::vector<std::int32_t> ownChoice;
 };
 
 class MoeBlock {
  public:
   MoeBlock(const WeightStore& store, const std::string& prefix, const LanguageConfig& config);
-  Routing route(ThreadPool& pool, const float* x, std::int64_t rows, bool keepChoices = false) const;
+  // forced (optional, [rows, topK]): use these experts instead of the top-k, weighted by their own
+  // scores as the top-k would be; `ownChoice` then keeps what top-k chose.
+  Routing route(ThreadPool& pool, const float* x, std::int64_t rows, bool keepChoices = false,
+                const std::int32_t* forced = nullptr) const;
   // residual += sum_k w_k expert_k(x) + shared(x); capturedExperts (optional) gets the routed
   // experts of each row in captureRows, ascending per row, and capturedScores (optional) their
-  // router scores over every routed expert (Routing::choices).
+  // router scores over every routed expert (Routing::choices). forcedExperts: see route(); the
+  // captures report the top-k's own choice.
   void addTo(ThreadPool& pool, const float* x, std::int64_t rows, float* residual,
              const std::vector<std::int64_t>* captureRows = nullptr,
              std::vector<std::int32_t>* capturedExperts = nullptr,
-             std::vector<float>* capturedScores = nullptr) const;
+             std::vector<float>* capturedScores = nullptr, const std::int32_t* forcedExperts = nullptr) const;
 
  private:
   LanguageConfig config_;

@@ -1,8 +1,10 @@
 #include "backend/cpu/model/language_model.h"
 
+#include <algorithm>
 #include <string>
 
 #include "backend/cpu/elementwise.h"
+#include "core/errors.h"
 
 namespace vl2 {
 
@@ -41,6 +43,16 @@ std::vector<float> LanguageModel::forward(ThreadPool& pool, HostKvCache& cache, 
   }
   captureLastRow(x);
   const std::vector<std::int64_t> captureRows = batch.segmentLastRows();
+  const std::vector<std::int32_t>* routeAs = captures ? captures->routeAs : nullptr;
+  const int topK = config_.expertsPerToken;
+  if (routeAs) {
+    const auto moeLayers = static_cast<std::size_t>(std::count_if(
+        layers_.begin(), layers_.end(), [](const Layer& layer) { return layer.moe != nullptr; }));
+    if (rows != static_cast<std::int64_t>(batch.segments.size()) ||
+        routeAs->size() != moeLayers * static_cast<std::size_t>(rows * topK))
+      fail(ErrorCode::kInvalidArgument, "routeAs needs [MoE layers, rows, topK] experts of a decode step");
+  }
+  int moeLayer = 0;
   std::vector<float> normed(static_cast<std::size_t>(rows * hidden));
   for (int l = 0; l < config_.numLayers; ++l) {
     const Layer& layer = layers_[l];
@@ -50,8 +62,11 @@ std::vector<float> LanguageModel::forward(ThreadPool& pool, HostKvCache& cache, 
     std::copy(x, x + rows * hidden, normed.begin());
     cpu::rmsNorm(normed.data(), rows, hidden, layer.postAttentionNorm.data(), config_.rmsNormEps);
     if (layer.moe) {
-      layer.moe->addTo(pool, normed.data(), rows, x, capture ? &captureRows : nullptr,
-                       capture ? &captures->experts : nullptr, capture ? &captures->routerScores : nullptr);
+      layer.moe->addTo(
+          pool, normed.data(), rows, x, capture ? &captureRows : nullptr,
+          capture ? &captures->experts : nullptr, capture ? &captures->routerScores : nullptr,
+          routeAs ? routeAs->data() + static_cast<std::size_t>(moeLayer) * rows * topK : nullptr);
+      ++moeLayer;
     } else {
       layer.dense->addTo(pool, normed.data(), rows, x);
     }

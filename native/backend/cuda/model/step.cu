@@ -7,10 +7,14 @@
 #include "backend/cuda/check.h"
 #include "backend/cuda/model/step_layout.h"
 #include "backend/cuda/sampling/sampling.h"
+#include "core/errors.h"
 
 namespace vl2::cuda {
 
 std::vector<float> CudaBackend::forward(const StepBatch& batch, const float* x, StepCaptures* captures) {
+  // Routing as another backend chose is the reference's hook (the CPU backend's); the GPU is what
+  // is checked, so it always routes by its own scores.
+  if (captures && captures->routeAs) fail(ErrorCode::kUnsupported, "routeAs is for the CPU backend");
   check(cudaSetDevice(device_), "cudaSetDevice");
   scratch_->reset();
   const int rows = static_cast<int>(batch.rows());
