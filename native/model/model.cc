@@ -15,7 +15,7 @@ constexpr std::int64_t kTileBytes = static_cast<std::int64_t>(kTileSide) * kTile
 std::unique_ptr<ModelBackend> createBackend(const WeightStore& store, const ModelConfig& config,
                                             const ModelOptions& options) {
   if (options.device == Device::kCuda) return createCudaBackend(store, config, options.cudaDevice);
-  return std::make_unique<CpuBackend>(store, config, options.threads);
+  return std::make_unique<CpuBackend>(store, config, options.threads, options.cpuPrecision);
 }
 
 }  // namespace
@@ -39,6 +39,7 @@ Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, cons
   const int ratio = config.projector.downsampleRatio;
   featureSide_ = (config.vision.gridSide() + ratio - 1) / ratio;
   backend_ = createBackend(*store_, config_, options);
+  cpuPrecision_ = options.cpuPrecision;
   std::int64_t blocks = (options.cacheTokens + kKvBlockTokens - 1) / kKvBlockTokens;
   if (options.cacheMemoryFraction > 0) {
     blocks = backend_->cacheBlocksFor(options.cacheMemoryFraction);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/precision.h"
 #include "core/model_config.h"
 #include "core/weight_store.h"
 #include "model/kv_block_allocator.h"
@@ -32,6 +33,8 @@ struct ModelOptions {
   // CUDA: when above 0, the cache takes this fraction of the GPU memory left free after
   // the weights and a reserve for activations, instead of cacheTokens.
   double cacheMemoryFraction = 0;
+  // CPU: how the bf16-weight GEMMs compute (kBf16 only where cpuHasAvx512Bf16()).
+  cpu::CpuPrecision cpuPrecision = cpu::CpuPrecision::kFp32;
 };
 
 // One prompt: token ids with `<image>` placeholders, and the images' tiles.
@@ -77,6 +80,7 @@ class Model {
   std::int64_t visionCacheHits();
   std::uint64_t mappedBytes() const { return store_->mappedBytes(); }
   const char* backendName() const { return backend_->name(); }
+  cpu::CpuPrecision cpuPrecision() const { return cpuPrecision_; }
   BackendMemory memory() const { return backend_->memory(); }
   const WeightStore& weights() const { return *store_; }
 
@@ -149,6 +153,7 @@ class Model {
   ModelConfig config_;
   std::unique_ptr<WeightStore> store_;
   std::unique_ptr<ModelBackend> backend_;
+  cpu::CpuPrecision cpuPrecision_ = cpu::CpuPrecision::kFp32;
   const std::uint16_t* embeddings_ = nullptr;  // [vocab, hidden] bf16, in the mapped checkpoint
   int featureSide_ = 0;                        // projected features per tile row and column (14)
   std::vector<float> imageNewline_;            // [hidden], placed after each row of image features

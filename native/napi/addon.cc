@@ -5,6 +5,7 @@
 #include "napi/generator_binding.h"
 #include "napi/grammar_binding.h"
 #include "napi/image_binding.h"
+#include "napi/kernel_binding.h"
 #include "napi/model_binding.h"
 
 static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
@@ -13,6 +14,7 @@ static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
   vl2::napi::registerGenerator(env, exports);
   vl2::napi::registerGrammar(env, exports);
   vl2::napi::registerImage(env, exports);
+  vl2::napi::registerKernels(env, exports);
   return exports;
 }
 

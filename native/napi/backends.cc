@@ -3,6 +3,7 @@
 
 #include <thread>
 
+#include "backend/cpu/precision.h"
 #include "backend/cuda_devices.h"
 #include "backend/cuda_kernel_launches.h"
 #include "backend/cuda_upload.h"
@@ -46,6 +47,13 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
     cpu.Set("compiled", true);
     cpu.Set("available", true);
     cpu.Set("threads", static_cast<double>(std::thread::hardware_concurrency()));
+    // The GEMM kernels each cpuPrecision runs here, and the one a model gets by default.
+    Napi::Object kernels = Napi::Object::New(env);
+    kernels.Set("fp32", vl2::cpu::cpuKernelsName(vl2::cpu::CpuPrecision::kFp32));
+    if (vl2::cpu::cpuHasAvx512Bf16())
+      kernels.Set("bf16", vl2::cpu::cpuKernelsName(vl2::cpu::CpuPrecision::kBf16));
+    cpu.Set("kernels", kernels);
+    cpu.Set("defaultPrecision", vl2::cpu::cpuPrecisionName(vl2::cpu::defaultCpuPrecision()));
     Napi::Array list = Napi::Array::New(env, 2);
     list.Set(0u, cpu);
     list.Set(1u, describeCuda(env, queryCudaAvailability()));

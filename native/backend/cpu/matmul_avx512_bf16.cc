@@ -1,0 +1,246 @@
+// AVX-512 BF16 kernels (compiled with -mavx512f -mavx512bf16 -mavx512bw
+// -mavx512vl, called only after cpuHasAvx512Bf16() in the bf16 precision mode).
+// x is rounded to bf16 once per GEMM (roundRowsToBf16); vdpbf16ps then does
+// two multiply-adds per fp32 lane with no widening of the weights: products of
+// two bf16 values are exact in fp32, so the only new error is x's rounding.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "backend/cpu/matmul.h"
+
+namespace vl2::cpu::kernels {
+namespace {
+
+// Elements of K per zmm of bf16 (16 lanes x a pair).
+constexpr std::int64_t kBf16PerVector = 32;
+
+inline __mmask32 tailMask32(std::int64_t count) {
+  return count >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((std::uint32_t{1} << count) - 1);
+}
+
+inline __mmask16 tailMask16(std::int64_t count) {
+  return count >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << count) - 1);
+}
+
+// Vector types convert by C-style cast only (same bits, no instruction).
+inline __m512bh asBf16(__m512i v) { return (__m512bh)v; }
+
+// out += bias and the old y (when asked), for `valid` lanes of the 16 columns at y.
+inline void storeColumns(float* y, __m512 sums, const float* bias, bool accumulate, __mmask16 valid) {
+  if (bias) sums = _mm512_add_ps(sums, _mm512_maskz_loadu_ps(valid, bias));
+  if (accumulate) sums = _mm512_add_ps(sums, _mm512_maskz_loadu_ps(valid, y));
+  _mm512_mask_storeu_ps(y, valid, sums);
+}
+
+// The 8 lanes' sum (the decode path's 256-bit vectors).
+inline float horizontalSum(__m256 v) {
+  __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+  half = _mm_add_ss(half, _mm_movehdup_ps(half));
+  return _mm_cvtss_f32(half);
+}
+
+inline void storeOne(float* y, float sum, const float* bias, bool accumulate) {
+  if (bias) sum += *bias;
+  *y = accumulate ? *y + sum : sum;
+}
+
+// Rows of x few enough (decode) that packing the weights would cost more than
+// it saves: weight rows stream once from memory in their stored layout (pairs of
+// K are adjacent in both x and w, as vdpbf16ps wants them), one after another as
+// they lie in memory, against every row of x. 256-bit vectors: streaming from
+// memory, 512-bit loads ran at 18 GB/s on this EPYC where 256-bit ones ran at 23.
+constexpr std::int64_t kDirectMaxRows = 4;
+constexpr std::int64_t kBf16PerHalfVector = 16;
+// Vectors of K per step: Rows x 4 independent sums hide vdpbf16ps's latency,
+// which one sum per output would leave exposed.
+constexpr int kDirectUnroll = 4;
+
+inline __m256bh asBf16(__m256i v) { return (__m256bh)v; }
+
+inline __mmask16 halfTailMask(std::int64_t count) { return tailMask16(count); }
+
+// Constant trip counts let GCC keep the sums in registers.
+template <int Rows>
+void directRows(const std::uint16_t* x, std::int64_t K, std::int64_t xStride, const std::uint16_t* w,
+                std::int64_t n0, std::int64_t n1, std::int64_t N, const float* bias, float* y,
+                bool accumulate) {
+  constexpr std::int64_t kStep = kDirectUnroll * kBf16PerHalfVector;
+  for (std::int64_t n = n0; n < n1; ++n) {
+    const std::uint16_t* wr = w + n * K;
+    __m256 acc[Rows][kDirectUnroll];
+    for (int m = 0; m < Rows; ++m)
+      for (int u = 0; u < kDirectUnroll; ++u) acc[m][u] = _mm256_setzero_ps();
+    std::int64_t k = 0;
+    for (; k + kStep <= K; k += kStep) {
+      for (int u = 0; u < kDirectUnroll; ++u) {
+        const std::int64_t at = k + u * kBf16PerHalfVector;
+        const __m256bh wv = asBf16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + at)));
+        for (int m = 0; m < Rows; ++m) {
+          const __m256bh xv =
+              asBf16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + m * xStride + at)));
+          acc[m][u] = _mm256_dpbf16_ps(acc[m][u], xv, wv);
+        }
+      }
+    }
+    // The last vectors are masked to K: the row ends there (an odd K reads no
+    // element of the next row), and x's pad element is zero anyway.
+    for (; k < K; k += kBf16PerHalfVector) {
+      const __mmask16 mask = halfTailMask(K - k);
+      const __m256bh wv = asBf16(_mm256_maskz_loadu_epi16(mask, wr + k));
+      for (int m = 0; m < Rows; ++m) {
+        const __m256bh xv = asBf16(_mm256_maskz_loadu_epi16(mask, x + m * xStride + k));
+        acc[m][0] = _mm256_dpbf16_ps(acc[m][0], xv, wv);
+      }
+    }
+    for (int m = 0; m < Rows; ++m) {
+      __m256 sum = acc[m][0];
+      for (int u = 1; u < kDirectUnroll; ++u) sum = _mm256_add_ps(sum, acc[m][u]);
+      storeOne(y + m * N + n, horizontalSum(sum), bias ? bias + n : nullptr, accumulate);
+    }
+  }
+}
+
+// Many rows (prefill, vision): a packed-panel GEMM. kPanelColumns weight rows
+// are interleaved once into [K/2][kPanelColumns][2] bf16 (one zmm per 16
+// columns per pair of K, L2-resident); a kTileRows x kPanelColumns register tile
+// then broadcasts one pair of x against it: 4 loads + 6 broadcasts feed 24
+// vdpbf16ps, enough independent sums to cover the instruction's latency.
+constexpr std::int64_t kPanelVectors = 4;
+constexpr std::int64_t kPanelColumns = kPanelVectors * 16;
+static_assert(kPanelColumns == kMatmulRowsPerTask, "one panel is one parallel task's weight rows");
+
+// panel[p][j][0..1] = w[n + j][2p .. 2p + 1], zero past `valid` columns and past K.
+void packPanel(const std::uint16_t* w, std::int64_t K, std::int64_t n, std::int64_t valid,
+               std::uint16_t* panel) {
+  const std::int64_t pairs = (K + 1) / 2;
+  for (std::int64_t j = 0; j < kPanelColumns; ++j) {
+    std::uint16_t* dst = panel + 2 * j;
+    if (j >= valid) {
+      for (std::int64_t p = 0; p < pairs; ++p)
+        dst[p * 2 * kPanelColumns] = dst[p * 2 * kPanelColumns + 1] = 0;
+      continue;
+    }
+    const std::uint16_t* src = w + (n + j) * K;
+    std::int64_t p = 0;
+    for (; 2 * p + 1 < K; ++p) {
+      dst[p * 2 * kPanelColumns] = src[2 * p];
+      dst[p * 2 * kPanelColumns + 1] = src[2 * p + 1];
+    }
+    if (p < pairs) {
+      dst[p * 2 * kPanelColumns] = src[2 * p];
+      dst[p * 2 * kPanelColumns + 1] = 0;
+    }
+  }
+}
+
+constexpr int kTileRows = static_cast<int>(kBf16TileRows);
+
+// y rows [0, rows) x panel columns [0, valid) from kTileRows rows of x (the
+// rows past `rows` are zero padding, see roundRowsToBf16). Named accumulators,
+// as in matmul_avx2.cc: arrays of vectors make GCC spill.
+void panelTile(const std::uint16_t* x, std::int64_t xStride, std::int64_t pairs, const std::uint16_t* panel,
+               std::int64_t valid, int rows, std::int64_t N, const float* bias, float* y, bool accumulate) {
+  __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00,
+         a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00,
+         a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
+  // A pair of bf16 is one 32-bit word: broadcast it to all 16 lanes.
+  const auto* x0 = reinterpret_cast<const std::int32_t*>(x);
+  const auto* x1 = reinterpret_cast<const std::int32_t*>(x + xStride);
+  const auto* x2 = reinterpret_cast<const std::int32_t*>(x + 2 * xStride);
+  const auto* x3 = reinterpret_cast<const std::int32_t*>(x + 3 * xStride);
+  const auto* x4 = reinterpret_cast<const std::int32_t*>(x + 4 * xStride);
+  const auto* x5 = reinterpret_cast<const std::int32_t*>(x + 5 * xStride);
+  for (std::int64_t p = 0; p < pairs; ++p) {
+    const std::uint16_t* b = panel + p * 2 * kPanelColumns;
+    const __m512bh b0 = asBf16(_mm512_loadu_si512(b));
+    const __m512bh b1 = asBf16(_mm512_loadu_si512(b + 32));
+    const __m512bh b2 = asBf16(_mm512_loadu_si512(b + 64));
+    const __m512bh b3 = asBf16(_mm512_loadu_si512(b + 96));
+    __m512bh a = asBf16(_mm512_set1_epi32(x0[p]));
+    a00 = _mm512_dpbf16_ps(a00, a, b0);
+    a01 = _mm512_dpbf16_ps(a01, a, b1);
+    a02 = _mm512_dpbf16_ps(a02, a, b2);
+    a03 = _mm512_dpbf16_ps(a03, a, b3);
+    a = asBf16(_mm512_set1_epi32(x1[p]));
+    a10 = _mm512_dpbf16_ps(a10, a, b0);
+    a11 = _mm512_dpbf16_ps(a11, a, b1);
+    a12 = _mm512_dpbf16_ps(a12, a, b2);
+    a13 = _mm512_dpbf16_ps(a13, a, b3);
+    a = asBf16(_mm512_set1_epi32(x2[p]));
+    a20 = _mm512_dpbf16_ps(a20, a, b0);
+    a21 = _mm512_dpbf16_ps(a21, a, b1);
+    a22 = _mm512_dpbf16_ps(a22, a, b2);
+    a23 = _mm512_dpbf16_ps(a23, a, b3);
+    a = asBf16(_mm512_set1_epi32(x3[p]));
+    a30 = _mm512_dpbf16_ps(a30, a, b0);
+    a31 = _mm512_dpbf16_ps(a31, a, b1);
+    a32 = _mm512_dpbf16_ps(a32, a, b2);
+    a33 = _mm512_dpbf16_ps(a33, a, b3);
+    a = asBf16(_mm512_set1_epi32(x4[p]));
+    a40 = _mm512_dpbf16_ps(a40, a, b0);
+    a41 = _mm512_dpbf16_ps(a41, a, b1);
+    a42 = _mm512_dpbf16_ps(a42, a, b2);
+    a43 = _mm512_dpbf16_ps(a43, a, b3);
+    a = asBf16(_mm512_set1_epi32(x5[p]));
+    a50 = _mm512_dpbf16_ps(a50, a, b0);
+    a51 = _mm512_dpbf16_ps(a51, a, b1);
+    a52 = _mm512_dpbf16_ps(a52, a, b2);
+    a53 = _mm512_dpbf16_ps(a53, a, b3);
+  }
+  const __m512 results[kTileRows][kPanelVectors] = {{a00, a01, a02, a03}, {a10, a11, a12, a13},
+                                                    {a20, a21, a22, a23}, {a30, a31, a32, a33},
+                                                    {a40, a41, a42, a43}, {a50, a51, a52, a53}};
+  for (int r = 0; r < rows; ++r) {
+    for (std::int64_t v = 0; v < kPanelVectors && 16 * v < valid; ++v) {
+      const __mmask16 mask = tailMask16(valid - 16 * v);
+      storeColumns(y + r * N + 16 * v, results[r][v], bias ? bias + 16 * v : nullptr, accumulate, mask);
+    }
+  }
+}
+
+}  // namespace
+
+// Round-to-nearest-even, as the GPU path rounds its activations; vcvtne2ps2bf16
+// also flushes denormal inputs to zero (no larger than the rounding error itself).
+void roundRowsToBf16(const float* x, std::int64_t m0, std::int64_t m1, std::int64_t K, std::uint16_t* out) {
+  const std::int64_t stride = bf16RowStride(K);
+  for (std::int64_t m = m0; m < m1; ++m) {
+    const float* src = x + m * K;
+    std::uint16_t* dst = out + m * stride;
+    for (std::int64_t k = 0; k < stride; k += kBf16PerVector) {
+      const __m512 lo = _mm512_maskz_loadu_ps(tailMask16(K - k), src + k);
+      const __m512 hi =
+          K - k > 16 ? _mm512_maskz_loadu_ps(tailMask16(K - k - 16), src + k + 16) : _mm512_setzero_ps();
+      const __m512i packed = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+      _mm512_mask_storeu_epi16(dst + k, tailMask32(stride - k), packed);
+    }
+  }
+}
+
+void matmulRangeAvx512Bf16(const std::uint16_t* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
+                           std::int64_t n0, std::int64_t n1, std::int64_t N, const float* bias, float* y,
+                           bool accumulate, std::uint16_t* scratch) {
+  const std::int64_t stride = bf16RowStride(K);
+  static_assert(kDirectMaxRows == 4, "one directRows instance per row count");
+  switch (M) {
+    case 1: return directRows<1>(x, K, stride, w, n0, n1, N, bias, y, accumulate);
+    case 2: return directRows<2>(x, K, stride, w, n0, n1, N, bias, y, accumulate);
+    case 3: return directRows<3>(x, K, stride, w, n0, n1, N, bias, y, accumulate);
+    case 4: return directRows<4>(x, K, stride, w, n0, n1, N, bias, y, accumulate);
+    default: break;
+  }
+  const std::int64_t pairs = stride / 2;
+  for (std::int64_t n = n0; n < n1; n += kPanelColumns) {
+    const std::int64_t valid = n1 - n < kPanelColumns ? n1 - n : kPanelColumns;
+    packPanel(w, K, n, valid, scratch);
+    for (std::int64_t m = 0; m < M; m += kTileRows) {
+      const int rows = static_cast<int>(M - m < kTileRows ? M - m : kTileRows);
+      panelTile(x + m * stride, stride, pairs, scratch, valid, rows, N, bias ? bias + n : nullptr,
+                y + m * N + n, accumulate);
+    }
+  }
+}
+
+}  // namespace vl2::cpu::kernels
