@@ -112,25 +112,38 @@ constexpr std::int64_t kPanelColumns = kPanelVectors * 16;
 static_assert(kPanelColumns == kMatmulRowsPerTask, "one panel is one parallel task's weight rows");
 
 // panel[p][j][0..1] = w[n + j][2p .. 2p + 1], zero past `valid` columns and past K.
+// A pair of bf16 is one 32-bit word, so this is a word transpose of 64 rows:
+// one gather per pair and 16 columns (scalar stores of pairs cost more than
+// the GEMM itself below M ~ 80: the prompt's MoE experts get ~50 rows each).
 void packPanel(const std::uint16_t* w, std::int64_t K, std::int64_t n, std::int64_t valid,
                std::uint16_t* panel) {
   const std::int64_t pairs = (K + 1) / 2;
-  for (std::int64_t j = 0; j < kPanelColumns; ++j) {
-    std::uint16_t* dst = panel + 2 * j;
-    if (j >= valid) {
+  // With K odd the last word of a row would take the next row's first element
+  // (or read past the weights): that pair is copied one element at a time.
+  const std::int64_t wholePairs = K / 2;
+  const __m512i rowBytes =
+      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                         _mm512_set1_epi32(static_cast<int>(K * 2)));
+  for (std::int64_t v = 0; v < kPanelVectors; ++v) {
+    const __mmask16 rows = tailMask16(valid - 16 * v);
+    const std::uint16_t* first = w + (n + 16 * v) * K;
+    std::uint16_t* dst = panel + 32 * v;
+    if (rows == 0) {
       for (std::int64_t p = 0; p < pairs; ++p)
-        dst[p * 2 * kPanelColumns] = dst[p * 2 * kPanelColumns + 1] = 0;
+        _mm512_storeu_si512(dst + p * 2 * kPanelColumns, _mm512_setzero_si512());
       continue;
     }
-    const std::uint16_t* src = w + (n + j) * K;
-    std::int64_t p = 0;
-    for (; 2 * p + 1 < K; ++p) {
-      dst[p * 2 * kPanelColumns] = src[2 * p];
-      dst[p * 2 * kPanelColumns + 1] = src[2 * p + 1];
+    for (std::int64_t p = 0; p < wholePairs; ++p) {
+      const __m512i words =
+          _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rows, rowBytes, first + 2 * p, 1);
+      _mm512_storeu_si512(dst + p * 2 * kPanelColumns, words);
     }
-    if (p < pairs) {
-      dst[p * 2 * kPanelColumns] = src[2 * p];
-      dst[p * 2 * kPanelColumns + 1] = 0;
+    if (wholePairs < pairs) {
+      std::uint16_t* last = dst + wholePairs * 2 * kPanelColumns;
+      for (std::int64_t j = 0; j < 16; ++j) {
+        last[2 * j] = 16 * v + j < valid ? first[j * K + K - 1] : 0;
+        last[2 * j + 1] = 0;
+      }
     }
   }
 }
