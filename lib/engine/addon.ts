@@ -60,8 +60,8 @@ export type BackendInfo =
 export interface CpuMatmulProbe {
   /** [M, K] */
   x: Float32Array;
-  /** [N, K] bf16 bits, a Linear weight as stored */
-  w: Uint16Array;
+  /** [N, K]: bf16 bits (a Linear weight as stored: matmulBf16) or fp32 (attention's operands: matmulF32, no bias or y) */
+  w: Uint16Array | Float32Array;
   M: number;
   K: number;
   N: number;

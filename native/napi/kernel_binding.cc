@@ -20,7 +20,7 @@ Array typedArrayArgument(const Napi::Value& value, napi_typedarray_type type, co
   return value.As<Array>();
 }
 
-// probeCpuMatmul({ x: Float32Array [M, K], w: Uint16Array [N, K] bf16 bits, M, K, N,
+// probeCpuMatmul({ x: Float32Array [M, K], w: Uint16Array [N, K] bf16 bits or Float32Array, M, K, N,
 //   bias?: Float32Array [N], y?: Float32Array [M, N] to accumulate into,
 //   precision?: 'fp32' | 'bf16', threads?: number (0: all cores), repeats?: number })
 //   -> { y: Float32Array [M, N], seconds: the mean time of one call }
@@ -32,8 +32,15 @@ Napi::Value probeCpuMatmul(const Napi::CallbackInfo& info) {
     const Napi::Object options = info[0].As<Napi::Object>();
     const auto x = typedArrayArgument<Napi::Float32Array>(options.Get("x"), napi_float32_array,
                                                           "x must be a Float32Array");
-    const auto w =
-        typedArrayArgument<Napi::Uint16Array>(options.Get("w"), napi_uint16_array, "w must be a Uint16Array");
+    // An fp32 w runs matmulF32 (attention's operands, fp32 in either precision), a Uint16Array matmulBf16.
+    const Napi::Value wValue = options.Get("w");
+    const bool fp32Weights =
+        wValue.IsTypedArray() && wValue.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+    if (!fp32Weights) {
+      typedArrayArgument<Napi::Uint16Array>(wValue, napi_uint16_array,
+                                            "w must be a Uint16Array (bf16 bits) or a Float32Array");
+    }
+    const Napi::TypedArray w = wValue.As<Napi::TypedArray>();
     const std::int64_t M = integerField(options, "M", 0, kMaxSafeInteger, "probeCpuMatmul");
     const std::int64_t K = integerField(options, "K", 0, kMaxSafeInteger, "probeCpuMatmul");
     const std::int64_t N = integerField(options, "N", 0, kMaxSafeInteger, "probeCpuMatmul");
@@ -50,6 +57,9 @@ Napi::Value probeCpuMatmul(const Napi::CallbackInfo& info) {
     }
     Napi::Float32Array y = Napi::Float32Array::New(info.Env(), static_cast<std::size_t>(M * N));
     const bool accumulate = !options.Get("y").IsUndefined();
+    if (fp32Weights && (bias != nullptr || accumulate))
+      fail(ErrorCode::kInvalidArgument,
+           "probeCpuMatmul: an fp32 w takes no bias or y (matmulF32 has neither)");
     if (accumulate) {
       const auto start = typedArrayArgument<Napi::Float32Array>(options.Get("y"), napi_float32_array,
                                                                 "y must be a Float32Array");
@@ -71,8 +81,14 @@ Napi::Value probeCpuMatmul(const Napi::CallbackInfo& info) {
     ThreadPool pool(threads);
     cpu::CpuPrecisionScope scope(precision);
     const auto started = std::chrono::steady_clock::now();
-    for (std::int64_t r = 0; r < repeats; ++r)
-      cpu::matmulBf16(pool, x.Data(), M, K, w.Data(), N, bias, y.Data(), accumulate);
+    for (std::int64_t r = 0; r < repeats; ++r) {
+      if (fp32Weights) {
+        cpu::matmulF32(pool, x.Data(), M, K, w.As<Napi::Float32Array>().Data(), N, y.Data());
+      } else {
+        cpu::matmulBf16(pool, x.Data(), M, K, w.As<Napi::Uint16Array>().Data(), N, bias, y.Data(),
+                        accumulate);
+      }
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() /
                            static_cast<double>(repeats);
     Napi::Object out = Napi::Object::New(info.Env());

@@ -12,11 +12,14 @@
  *   is the fp32 summation: |err| <= 2^-8 S + gamma(K + 2) ((1 + 2^-8) S + |b| + |y0|).
  *   Against a reference that rounds x to bf16 itself, only the summation term is left, which
  *   checks the rounding is to nearest even (truncation would miss by ~2^-8 |x_i w_i| per element).
+ * - matmulF32 (attention's fp32 operands; no bias, nothing accumulated) stays fp32 in both
+ *   precisions: |err| <= gamma(K) S.
  */
 
 import { describe, expect, it } from 'vitest';
 import { backends } from '../../lib/backends.js';
 import { type CpuMatmulProbe, nativeAddon } from '../../lib/engine/addon.js';
+import type { CpuPrecision } from '../../lib/engine/native-types.js';
 import { bf16Bits } from '../../lib/synth/random.js';
 
 const cpu = backends().find((b) => b.name === 'cpu');
@@ -144,5 +147,45 @@ describe.skipIf(!hasBf16)('CPU GEMM, bf16 precision (AVX-512 BF16), against fp64
     const { y } = nativeAddon().probeCpuMatmul({ x, w, M, K, N, precision: 'bf16' });
     const zero = { ...p, probe: { ...p.probe, bias: new Float32Array(N), y: new Float32Array(M * N) } };
     expect(worstRatio(zero, y, true, fp32Bound(K))).toBeLessThanOrEqual(1);
+  });
+});
+
+/** matmulF32: an fp32 right-hand side, against fp64. */
+function f32Ratio(M: number, K: number, N: number, seed: number, precision: CpuPrecision): number {
+  const next = random(seed);
+  const value = () => (next() - 0.5) * 2 ** Math.floor(next() * 6 - 3);
+  const x = Float32Array.from({ length: M * K }, value);
+  const w = Float32Array.from({ length: N * K }, value);
+  const { y } = nativeAddon().probeCpuMatmul({ x, w, M, K, N, precision });
+  let worst = 0;
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let sum = 0;
+      let S = 0;
+      for (let k = 0; k < K; k++) {
+        const product = (x[m * K + k] as number) * (w[n * K + k] as number);
+        sum += product;
+        S += Math.abs(product);
+      }
+      worst = Math.max(worst, Math.abs((y[m * N + n] as number) - sum) / (gamma(K) * S));
+    }
+  }
+  return worst;
+}
+
+// Attention's shapes at toy size: Q K^T (K = head dim) and P V (K = tokens, odd).
+const f32Shapes: [number, number, number][] = [
+  [1, 72, 1],
+  [29, 72, 29],
+  [29, 29, 72],
+  [5, 33, 7],
+  [70, 3, 65],
+];
+
+describe('CPU GEMM with an fp32 right-hand side (attention), against fp64', () => {
+  const precisions: CpuPrecision[] = hasBf16 ? ['fp32', 'bf16'] : ['fp32'];
+  it.each(f32Shapes)('M=%i K=%i N=%i, in each precision', (M, K, N) => {
+    for (const precision of precisions)
+      expect(f32Ratio(M, K, N, M + 7 * K + 31 * N, precision), precision).toBeLessThanOrEqual(1);
   });
 });
