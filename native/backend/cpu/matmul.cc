@@ -40,8 +40,12 @@ namespace {
 
 // x rows per rounding task: enough work per task to amortise the hand-off.
 constexpr std::int64_t kRoundRowsPerTask = 16;
+// Below this many values of x, rounding on the calling thread beats waking the
+// pool (tens of microseconds in a VM): the prompt's MoE experts see ~50 rows each,
+// three GEMMs per expert.
+constexpr std::int64_t kRoundInlineValues = std::int64_t{1} << 18;
 
-// The bf16 mode: x rounded once (in parallel), then every task's weight rows
+// The bf16 mode: x rounded once (in parallel when large), then every task's weight rows
 // against it. Only called where cpuHasAvx512Bf16().
 void matmulBf16Rounded(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K,
                        const std::uint16_t* w, std::int64_t N, const float* bias, float* y, bool accumulate) {
@@ -50,8 +54,13 @@ void matmulBf16Rounded(ThreadPool& pool, const float* x, std::int64_t M, std::in
   rounded.resize(static_cast<std::size_t>(kernels::bf16PaddedRows(M) * stride));
   std::fill(rounded.begin() + M * stride, rounded.end(), std::uint16_t{0});
   std::uint16_t* xBf16 = rounded.data();
-  pool.parallelFor(M, kRoundRowsPerTask,
-                   [&](std::int64_t m0, std::int64_t m1) { kernels::roundRowsToBf16(x, m0, m1, K, xBf16); });
+  if (M * K <= kRoundInlineValues) {
+    kernels::roundRowsToBf16(x, 0, M, K, xBf16);
+  } else {
+    pool.parallelFor(M, kRoundRowsPerTask, [&](std::int64_t m0, std::int64_t m1) {
+      kernels::roundRowsToBf16(x, m0, m1, K, xBf16);
+    });
+  }
   pool.parallelFor(N, kMatmulRowsPerTask, [&](std::int64_t n0, std::int64_t n1) {
     thread_local std::vector<std::uint16_t> panel;
     if (panel.size() < static_cast<std::size_t>(kMatmulRowsPerTask * stride))

@@ -111,39 +111,58 @@ constexpr std::int64_t kPanelVectors = 4;
 constexpr std::int64_t kPanelColumns = kPanelVectors * 16;
 static_assert(kPanelColumns == kMatmulRowsPerTask, "one panel is one parallel task's weight rows");
 
+// In-register transpose of a 16 x 16 block of 32-bit words: on return, v[c]
+// holds word c of rows 0..15 in order. Zero-masked forms of the shuffles keep
+// every lane (GCC 12's unmasked ones trip -Wmaybe-uninitialized in its headers).
+inline void transpose16x16(__m512i v[16]) {
+  constexpr __mmask16 all32 = 0xffff;
+  constexpr __mmask8 all64 = 0xff;
+  __m512i t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_maskz_unpacklo_epi32(all32, v[i], v[i + 1]);
+    t[i + 1] = _mm512_maskz_unpackhi_epi32(all32, v[i], v[i + 1]);
+  }
+  // u[4g + c]: word 4L + c of rows 4g..4g+3 in each 128-bit lane L.
+  for (int g = 0; g < 4; ++g) {
+    u[4 * g] = _mm512_maskz_unpacklo_epi64(all64, t[4 * g], t[4 * g + 2]);
+    u[4 * g + 1] = _mm512_maskz_unpackhi_epi64(all64, t[4 * g], t[4 * g + 2]);
+    u[4 * g + 2] = _mm512_maskz_unpacklo_epi64(all64, t[4 * g + 1], t[4 * g + 3]);
+    u[4 * g + 3] = _mm512_maskz_unpackhi_epi64(all64, t[4 * g + 1], t[4 * g + 3]);
+  }
+  for (int h = 0; h < 2; ++h) {
+    for (int c = 0; c < 4; ++c) {
+      t[8 * h + c] = _mm512_maskz_shuffle_i32x4(all32, u[8 * h + c], u[8 * h + c + 4], 0x88);
+      t[8 * h + c + 4] = _mm512_maskz_shuffle_i32x4(all32, u[8 * h + c], u[8 * h + c + 4], 0xdd);
+    }
+  }
+  for (int c = 0; c < 8; ++c) {
+    v[c] = _mm512_maskz_shuffle_i32x4(all32, t[c], t[c + 8], 0x88);
+    v[c + 8] = _mm512_maskz_shuffle_i32x4(all32, t[c], t[c + 8], 0xdd);
+  }
+}
+
 // panel[p][j][0..1] = w[n + j][2p .. 2p + 1], zero past `valid` columns and past K.
-// A pair of bf16 is one 32-bit word, so this is a word transpose of 64 rows:
-// one gather per pair and 16 columns (scalar stores of pairs cost more than
-// the GEMM itself below M ~ 80: the prompt's MoE experts get ~50 rows each).
+// A pair of bf16 is one 32-bit word, so this is a word transpose of 64 rows,
+// 16 rows x 16 pairs at a time in registers (scalar stores of pairs cost more
+// than the GEMM below M ~ 80: the prompt's MoE experts get ~50 rows each).
 void packPanel(const std::uint16_t* w, std::int64_t K, std::int64_t n, std::int64_t valid,
                std::uint16_t* panel) {
   const std::int64_t pairs = (K + 1) / 2;
-  // With K odd the last word of a row would take the next row's first element
-  // (or read past the weights): that pair is copied one element at a time.
-  const std::int64_t wholePairs = K / 2;
-  const __m512i rowBytes =
-      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                         _mm512_set1_epi32(static_cast<int>(K * 2)));
   for (std::int64_t v = 0; v < kPanelVectors; ++v) {
-    const __mmask16 rows = tailMask16(valid - 16 * v);
-    const std::uint16_t* first = w + (n + 16 * v) * K;
+    const std::int64_t rows = valid - 16 * v < 16 ? valid - 16 * v : 16;
     std::uint16_t* dst = panel + 32 * v;
-    if (rows == 0) {
-      for (std::int64_t p = 0; p < pairs; ++p)
-        _mm512_storeu_si512(dst + p * 2 * kPanelColumns, _mm512_setzero_si512());
-      continue;
-    }
-    for (std::int64_t p = 0; p < wholePairs; ++p) {
-      const __m512i words =
-          _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rows, rowBytes, first + 2 * p, 1);
-      _mm512_storeu_si512(dst + p * 2 * kPanelColumns, words);
-    }
-    if (wholePairs < pairs) {
-      std::uint16_t* last = dst + wholePairs * 2 * kPanelColumns;
-      for (std::int64_t j = 0; j < 16; ++j) {
-        last[2 * j] = 16 * v + j < valid ? first[j * K + K - 1] : 0;
-        last[2 * j + 1] = 0;
-      }
+    for (std::int64_t k = 0; k < K; k += kBf16PerVector) {
+      // Masked to K: an odd K's last pair gets a zero pad, and no row reads into the next.
+      const __mmask32 mask = tailMask32(K - k);
+      __m512i block[16];
+      for (std::int64_t r = 0; r < 16; ++r)
+        block[r] =
+            r < rows ? _mm512_maskz_loadu_epi16(mask, w + (n + 16 * v + r) * K + k) : _mm512_setzero_si512();
+      transpose16x16(block);
+      const std::int64_t first = k / 2;
+      const std::int64_t count = pairs - first < 16 ? pairs - first : 16;
+      for (std::int64_t q = 0; q < count; ++q)
+        _mm512_storeu_si512(dst + (first + q) * 2 * kPanelColumns, block[q]);
     }
   }
 }
