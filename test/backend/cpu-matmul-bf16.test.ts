@@ -92,8 +92,9 @@ const fp32Bound = (K: number) => (S: number, rest: number) => gamma(K + 2) * (S 
 const bf16Bound = (K: number) => (S: number, rest: number) =>
   bf16Unit * S + gamma(K + 2) * ((1 + bf16Unit) * S + rest);
 
-// Edge shapes: M = 1..4 take the decode path, 5 and up the packed panels (7 and 13 leave a partial
-// 6-row tile); K = 1, 31, 33, 65, 1153 are odd; N = 1, 63, 65, 130 end panels part-way.
+// Edge shapes: M = 1..4 take the decode path, 5..16 the 4 x 4 blocks (7 and 13 end in a partial
+// block), 17 and up the packed panels (65 and 97 end in a partial 6-row tile); K = 1, 31, 33, 65,
+// 1153 are odd; N = 1, 63, 65, 70, 130 end panels and 4-row groups part-way.
 const edgeShapes: [number, number, number][] = [
   [1, 1, 1],
   [1, 2, 17],
@@ -105,11 +106,13 @@ const edgeShapes: [number, number, number][] = [
   [7, 33, 65],
   [13, 1153, 130],
   [64, 129, 200],
+  [65, 33, 70],
+  [97, 1153, 130],
 ];
 const randomShapes: [number, number, number][] = (() => {
   const next = random(28);
   const pick = (most: number) => 1 + Math.floor(next() * most);
-  return Array.from({ length: 12 }, () => [pick(40), pick(300), pick(300)] as [number, number, number]);
+  return Array.from({ length: 12 }, () => [pick(120), pick(300), pick(300)] as [number, number, number]);
 })();
 const shapes = [...edgeShapes, ...randomShapes];
 

@@ -42,11 +42,15 @@ inline float widen(float value) { return value; }
 
 // The bf16 kernel's x: each row rounded to bf16 and padded to an even length
 // (vdpbf16ps takes K in pairs; the pad is zero), the row count padded with zero
-// rows to whole register tiles so the last tile reads no past-the-end memory.
+// rows to whole register tiles (6 rows, and 4 for mid-sized M) so the last tile
+// reads no past-the-end memory.
 constexpr std::int64_t kBf16TileRows = 6;
+constexpr std::int64_t kBf16PaddedRowMultiple = 12;
+static_assert(kBf16PaddedRowMultiple % kBf16TileRows == 0 && kBf16PaddedRowMultiple % 4 == 0,
+              "whole tiles of either kernel");
 inline std::int64_t bf16RowStride(std::int64_t K) { return (K + 1) & ~std::int64_t{1}; }
 inline std::int64_t bf16PaddedRows(std::int64_t M) {
-  return (M + kBf16TileRows - 1) / kBf16TileRows * kBf16TileRows;
+  return (M + kBf16PaddedRowMultiple - 1) / kBf16PaddedRowMultiple * kBf16PaddedRowMultiple;
 }
 // Rows [m0, m1) of x: [M, K] fp32 into out: [bf16PaddedRows(M), bf16RowStride(K)].
 void roundRowsToBf16(const float* x, std::int64_t m0, std::int64_t m1, std::int64_t K, std::uint16_t* out);
