@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "backend/cpu/matmul.h"
@@ -12,6 +13,12 @@
 
 namespace vl2::napi {
 namespace {
+
+// Each of M, K, N at most 2^31 - 1, so their products fit int64 before they are compared with
+// the arrays' lengths.
+constexpr std::int64_t kMaxDimension = INT32_MAX;
+// y is allocated here: V8 aborts the process, rather than throwing, on an allocation it cannot make.
+constexpr std::int64_t kMaxOutputValues = std::int64_t{1} << 28;
 
 template <typename Array>
 Array typedArrayArgument(const Napi::Value& value, napi_typedarray_type type, const char* what) {
@@ -41,9 +48,11 @@ Napi::Value probeCpuMatmul(const Napi::CallbackInfo& info) {
                                             "w must be a Uint16Array (bf16 bits) or a Float32Array");
     }
     const Napi::TypedArray w = wValue.As<Napi::TypedArray>();
-    const std::int64_t M = integerField(options, "M", 0, kMaxSafeInteger, "probeCpuMatmul");
-    const std::int64_t K = integerField(options, "K", 0, kMaxSafeInteger, "probeCpuMatmul");
-    const std::int64_t N = integerField(options, "N", 0, kMaxSafeInteger, "probeCpuMatmul");
+    const std::int64_t M = integerField(options, "M", 0, kMaxDimension, "probeCpuMatmul");
+    const std::int64_t K = integerField(options, "K", 0, kMaxDimension, "probeCpuMatmul");
+    const std::int64_t N = integerField(options, "N", 0, kMaxDimension, "probeCpuMatmul");
+    if (M * N > kMaxOutputValues)
+      fail(ErrorCode::kInvalidArgument, "probeCpuMatmul: M * N must be at most 2^28 (y is allocated here)");
     if (static_cast<std::int64_t>(x.ElementLength()) != M * K ||
         static_cast<std::int64_t>(w.ElementLength()) != N * K)
       fail(ErrorCode::kInvalidArgument, "probeCpuMatmul: x must hold M * K values and w N * K");
