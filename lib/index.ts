@@ -14,7 +14,14 @@ export {
   type VisionConfig,
 } from './checkpoint/index.js';
 export { EngineModel } from './engine/native-model.js';
-export type { EngineInfo, EngineOptions, EnginePrompt, PrefillResult } from './engine/native-types.js';
+export type {
+  CpuKernels,
+  CpuPrecision,
+  EngineInfo,
+  EngineOptions,
+  EnginePrompt,
+  PrefillResult,
+} from './engine/native-types.js';
 export {
   AbortError,
   CheckpointError,

@@ -22,6 +22,8 @@ const faceCallers = new Set([
   join('native', 'napi', 'backends.cc'),
   join('native', 'napi', 'probes_binding.cc'),
 ]);
+// The probe that runs the CPU backend's GEMM kernels alone, for their tests and bench.
+const cpuKernelProbe = join('native', 'napi', 'cpu_kernel_probes.cc');
 
 function filesUnder(folder, pattern) {
   return readdirSync(folder, { recursive: true, withFileTypes: true })
@@ -54,11 +56,12 @@ for (const file of filesUnder('native', /\.(cc|h|cu|cuh)$/)) {
       from.top !== 'backend' &&
       to.top === 'backend' &&
       to.backend &&
-      !(to.backend === 'cuda_face' && faceCallers.has(file))
+      !(to.backend === 'cuda_face' && faceCallers.has(file)) &&
+      !(to.backend === 'cpu' && file === cpuKernelProbe)
     )
       problems.push(
         `${where}: native/${from.top} reaches a backend only through the interface and backend_factory.h` +
-          ` (cuda_face/ only from ${[...faceCallers].join(' and ')})`,
+          ` (cuda_face/ only from ${[...faceCallers].join(' and ')}; cpu/ only from ${cpuKernelProbe})`,
       );
     else if (from.top === 'backend' && to.top === 'backend' && to.backend && from.backend !== to.backend) {
       // The factory makes either backend; the CUDA backend implements its own face.

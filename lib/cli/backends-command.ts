@@ -8,7 +8,14 @@ export function describeBackends(): string {
   const lines = [`deepseek-vl2 native ${nativeVersion()}`];
   for (const backend of backends()) {
     if (backend.name === 'cpu') {
-      lines.push(`cpu: available, ${backend.threads} threads`);
+      const { kernels, defaultPrecision } = backend;
+      const bf16 = kernels.bf16
+        ? `cpuPrecision 'bf16' runs ${kernels.bf16}`
+        : "no AVX-512 BF16, so no cpuPrecision 'bf16'";
+      lines.push(
+        `cpu: available, ${backend.threads} threads, kernels ${kernels[defaultPrecision] ?? kernels.fp32} ` +
+          `(cpuPrecision '${defaultPrecision}' by default; 'fp32' runs ${kernels.fp32}, ${bf16})`,
+      );
     } else if (!backend.available) {
       lines.push(`cuda: unavailable (${backend.reason ?? 'unknown reason'})`);
     } else {

@@ -49,13 +49,16 @@ export async function loadWithProgress(source: string, options: ModelLoadOptions
   return model;
 }
 
-/** One line on what loaded where: "cuda (NVIDIA H100 80GB HBM3): KV cache 1091712 tokens (61440 B/token, 67.1 GB), weights 6.7 GB". */
+/**
+ * One line on what loaded where: "cuda (NVIDIA H100 80GB HBM3): KV cache 1091712 tokens (61440 B/token,
+ * 67.1 GB), weights 6.7 GB on the GPU", or on the CPU "..., weights 6.7 GB mapped, bf16 on avx512-bf16 kernels".
+ */
 export function describeLoaded(info: EngineInfo): string {
   const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
   const cache = `KV cache ${info.cacheCapacityTokens} tokens (${info.cacheBytesPerToken} B/token, ${gb(info.cacheCapacityTokens * info.cacheBytesPerToken)})`;
   const weights =
     info.backend === 'cuda'
       ? `weights ${gb(info.weightBytes)} on the GPU`
-      : `weights ${gb(info.mappedBytes)} mapped`;
+      : `weights ${gb(info.mappedBytes)} mapped, ${info.cpuPrecision} on ${info.cpuKernels} kernels`;
   return `${info.backend} (${info.device}): ${cache}, ${weights}`;
 }

@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { drawGrounding } from '../grounding.js';
 import type { ChatMessage } from '../processor/index.js';
 import { grammarOf, type ResponseFormat } from '../structured/response-format.js';
+import { cpuPrecisionHelp, cpuPrecisionLoadOptions } from './cpu-precision-option.js';
 import { loadWithProgress } from './load-with-progress.js';
 
 /** Parsed flags of `vl2 run`. */
@@ -20,6 +21,7 @@ export interface RunOptions {
   json?: boolean;
   regex?: string;
   grammar?: string;
+  cpuPrecision?: string;
 }
 
 /** The response format the flags ask for (at most one), read from its file where it has one. */
@@ -64,11 +66,13 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'answer with a JSON object')
     .option('--regex <pattern>', 'answer with text the whole regular expression matches')
     .option('--grammar <file>', 'answer with text of this grammar (native/grammar/README.md)')
+    .option('--cpu-precision <precision>', cpuPrecisionHelp)
     .argument('<prompt>', 'the question or instruction')
     .action(async (prompt: string, options: RunOptions) => {
       const responseFormat = await responseFormatOf(options);
       if (responseFormat) grammarOf(responseFormat); // a bad format stops here, before the model loads
-      const model = await loadWithProgress(options.model, { tokenizer: options.tokenizer });
+      const precision = cpuPrecisionLoadOptions(options.cpuPrecision);
+      const model = await loadWithProgress(options.model, { tokenizer: options.tokenizer, ...precision });
       try {
         const images = options.image ?? [];
         const content = `${images.map(() => '<image>\n').join('')}${prompt}`;

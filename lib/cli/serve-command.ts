@@ -9,10 +9,12 @@ import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
 import { createServer } from '../server/index.js';
+import { cpuPrecisionHelp, cpuPrecisionLoadOptions } from './cpu-precision-option.js';
 import { loadWithProgress } from './load-with-progress.js';
 
 interface ServeOptions {
   model: string;
+  cpuPrecision?: string;
   tokenizer?: string;
   host: string;
   port: number;
@@ -36,7 +38,11 @@ async function serve(options: ServeOptions): Promise<void> {
   const modelName = options.modelName ?? defaultModelName(options.model);
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
     throw new InvalidArgumentError(`--port must be 0..65535, got ${options.port}`);
-  const loading = loadWithProgress(options.model, { tokenizer: options.tokenizer, device: options.device });
+  const loading = loadWithProgress(options.model, {
+    tokenizer: options.tokenizer,
+    device: options.device,
+    ...cpuPrecisionLoadOptions(options.cpuPrecision),
+  });
   loading.catch(() => {}); // reported below, after the server is up
   const server = createServer(loading, {
     modelName,
@@ -92,6 +98,7 @@ export function registerServeCommand(program: Command): void {
     .option('--allow-remote-images', 'fetch http(s) image URLs (public addresses only, 20 MiB, 10 s)')
     .option('--model-name <name>', "the model id clients send (default: the directory's name, or the hub id)")
     .option('--device <device>', 'auto, cpu or cuda', 'auto')
+    .option('--cpu-precision <precision>', cpuPrecisionHelp)
     .option('--grace-seconds <s>', 'on SIGINT/SIGTERM, how long requests in flight may finish', integer, 30)
     .option('--no-ui', 'do not serve the web demo (the chat page at /)')
     .action(serve);

@@ -10,6 +10,7 @@ import type { CheckpointTable } from '../checkpoint/index.js';
 import { NativeMissingError } from '../errors.js';
 import type { GenerateOptions } from '../options.js';
 import type {
+  CpuPrecision,
   EngineOptions,
   NativeGeneratorClass,
   NativeGrammar,
@@ -30,7 +31,16 @@ export interface CudaDevice {
 
 /** A compute backend of this binary and whether it can run here. */
 export type BackendInfo =
-  | { name: 'cpu'; compiled: true; available: true; threads: number }
+  | {
+      name: 'cpu';
+      compiled: true;
+      available: true;
+      threads: number;
+      /** The GEMM kernels each cpuPrecision runs here ('bf16' only where the processor has AVX-512 BF16). */
+      kernels: { fp32: 'avx2' | 'portable'; bf16?: 'avx512-bf16' };
+      /** The cpuPrecision a model loads with unless told. */
+      defaultPrecision: CpuPrecision;
+    }
   | {
       name: 'cuda';
       compiled: boolean;
@@ -41,6 +51,27 @@ export type BackendInfo =
       runtimeVersion: number;
       devices: CudaDevice[];
     };
+
+/**
+ * One CPU GEMM alone (a test and bench hook, native/napi/cpu_kernel_probes.cc): y = x w^T (+ bias)
+ * through the dispatch a model uses, in `precision` (default 'fp32'; 'bf16' is refused without
+ * AVX-512 BF16), added to `y` when given; `seconds` is the mean of `repeats` calls.
+ */
+export interface CpuMatmulProbe {
+  /** [M, K] */
+  x: Float32Array;
+  /** [N, K]: bf16 bits (a Linear weight as stored: matmulBf16) or fp32 (attention's operands: matmulF32, no bias or y) */
+  w: Uint16Array | Float32Array;
+  M: number;
+  K: number;
+  N: number;
+  bias?: Float32Array;
+  y?: Float32Array;
+  precision?: CpuPrecision;
+  /** 0 (default): every core */
+  threads?: number;
+  repeats?: number;
+}
 
 /** The functions and classes the addon exports (native/napi/). */
 export interface NativeAddon {
@@ -79,6 +110,7 @@ export interface NativeAddon {
    * (kept ids most likely first, probabilities renormalised) and `draws` tokens drawn by one sampler,
    * or with `{ device: 'cuda' }` by the GPU sampler (draw i with counter i of the seed).
    */
+  probeCpuMatmul(probe: CpuMatmulProbe): { y: Float32Array; seconds: number };
   probeSampler(
     logits: Float32Array,
     sampling: SamplerProbeOptions,

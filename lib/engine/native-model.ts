@@ -24,7 +24,7 @@ async function native<T>(call: () => Promise<T>): Promise<T> {
 }
 
 function validateOptions(options: EngineOptions): void {
-  const { threads, cacheTokens, device, cudaDevice, cacheMemoryFraction } = options;
+  const { threads, cacheTokens, device, cudaDevice, cacheMemoryFraction, cpuPrecision } = options;
   if (device !== undefined && device !== 'cpu' && device !== 'cuda') {
     throw new InvalidArgumentError(`device must be 'cpu' or 'cuda', got ${String(device)}`);
   }
@@ -41,6 +41,12 @@ function validateOptions(options: EngineOptions): void {
   }
   if (cacheMemoryFraction !== undefined && device !== 'cuda') {
     throw new InvalidArgumentError("cacheMemoryFraction applies to device 'cuda' only");
+  }
+  if (cpuPrecision !== undefined && cpuPrecision !== 'fp32' && cpuPrecision !== 'bf16') {
+    throw new InvalidArgumentError(`cpuPrecision must be 'fp32' or 'bf16', got ${String(cpuPrecision)}`);
+  }
+  if (cpuPrecision !== undefined && device === 'cuda') {
+    throw new InvalidArgumentError("cpuPrecision applies to device 'cpu' only");
   }
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 0 || threads > 1024)) {
     throw new InvalidArgumentError(`threads must be an integer from 0 (all cores) to 1024, got ${threads}`);

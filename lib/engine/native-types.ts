@@ -39,6 +39,17 @@ export interface PrefillResult {
   routerScores?: Float32Array;
 }
 
+/**
+ * How the CPU backend multiplies by the bf16 weights. 'fp32': fp32 activations times the widened
+ * weights, the exact reference (1e-4 from the official model). 'bf16': activations rounded to bf16
+ * (nearest even) at each GEMM's input, fp32 sums, on AVX-512 BF16 (`vdpbf16ps`): about 2x the
+ * multiply-adds of fp32 and the GPU path's rounding (the golden README's bf16 tolerances).
+ */
+export type CpuPrecision = 'fp32' | 'bf16';
+
+/** CPU GEMM kernel sets: 'avx512-bf16' (precision 'bf16'), 'avx2' or 'portable' (precision 'fp32'). */
+export type CpuKernels = 'avx512-bf16' | 'avx2' | 'portable';
+
 export interface EngineInfo {
   backend: 'cpu' | 'cuda';
   /** 'cpu', or the GPU's name. */
@@ -49,8 +60,13 @@ export interface EngineInfo {
   activationBytes: number;
   /** Memory the GPU still has free (0 on the CPU). */
   deviceFreeBytes: number;
-  /** The CPU kernel set in use: AVX2+FMA, or the portable one (no AVX2, or VL2_CPU_KERNELS=portable). */
-  cpuKernels: 'avx2' | 'portable';
+  /**
+   * The CPU GEMM kernels this model runs: AVX-512 BF16 (cpuPrecision 'bf16'), AVX2+FMA, or the
+   * portable ones (no AVX2, or VL2_CPU_KERNELS=portable).
+   */
+  cpuKernels: CpuKernels;
+  /** How the CPU backend's GEMMs compute (see {@link EngineOptions.cpuPrecision}); 'fp32' on CUDA. */
+  cpuPrecision: CpuPrecision;
   cacheCapacityTokens: number;
   cacheFreeTokens: number;
   cacheBytesPerToken: number;
@@ -88,6 +104,11 @@ export interface EngineOptions {
   cudaDevice?: number;
   /** Worker threads for the CPU backend; default: all cores. */
   threads?: number;
+  /**
+   * CPU only: 'bf16' (the default where the processor has AVX-512 BF16; refused where it has not)
+   * or 'fp32' (the default elsewhere, and the exact reference).
+   */
+  cpuPrecision?: CpuPrecision;
   /** KV cache capacity in tokens (rounded up to 64-token blocks); default 8192. */
   cacheTokens?: number;
   /**

@@ -189,6 +189,7 @@ export class ReplicatedModel extends GenerationSurface implements LoadedModel {
       activationBytes: sum('activationBytes'),
       deviceFreeBytes: sum('deviceFreeBytes'),
       cpuKernels: first.cpuKernels,
+      cpuPrecision: first.cpuPrecision,
       cacheCapacityTokens: sum('cacheCapacityTokens'),
       cacheFreeTokens: sum('cacheFreeTokens'),
       cacheBytesPerToken: first.cacheBytesPerToken,

@@ -4,6 +4,7 @@
 
 #include "backend/cpu/matmul.h"
 #include "backend/cpu/model/cpu_backend.h"
+#include "backend/cpu/precision.h"
 #include "backend/cuda_face/cuda_backend.h"
 
 namespace vl2 {
@@ -11,9 +12,13 @@ namespace vl2 {
 std::unique_ptr<ModelBackend> createBackend(const WeightStore& store, const ModelConfig& config,
                                             const BackendChoice& choice) {
   if (choice.device == Device::kCuda) return createCudaBackend(store, config, choice.cudaDevice);
-  return std::make_unique<CpuBackend>(store, config, choice.threads);
+  return std::make_unique<CpuBackend>(store, config, choice.threads, choice.cpuPrecision);
 }
 
-const char* cpuKernelSet() { return cpu::cpuHasAvx2() ? "avx2" : "portable"; }
+const char* cpuKernelSet(CpuPrecision precision) { return cpu::cpuKernelsName(precision); }
+
+bool cpuHasBf16Kernels() { return cpu::cpuHasAvx512Bf16(); }
+
+CpuPrecision defaultCpuPrecision() { return cpu::defaultCpuPrecision(); }
 
 }  // namespace vl2

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "napi/backends.h"
+#include "napi/cpu_kernel_probes.h"
 #include "napi/generator_binding.h"
 #include "napi/grammar_binding.h"
 #include "napi/image_binding.h"
@@ -15,6 +16,7 @@ static Napi::Object initAddon(Napi::Env env, Napi::Object exports) {
   vl2::napi::registerGrammar(env, exports);
   vl2::napi::registerImage(env, exports);
   vl2::napi::registerProbes(env, exports);
+  vl2::napi::registerCpuKernelProbes(env, exports);
   return exports;
 }
 

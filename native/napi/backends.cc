@@ -3,6 +3,7 @@
 
 #include <thread>
 
+#include "backend/backend_factory.h"
 #include "backend/cuda_face/cuda_devices.h"
 #include "napi/js_errors.h"
 
@@ -44,6 +45,12 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
     cpu.Set("compiled", true);
     cpu.Set("available", true);
     cpu.Set("threads", static_cast<double>(std::thread::hardware_concurrency()));
+    // The GEMM kernels each cpuPrecision runs here, and the one a model gets by default.
+    Napi::Object kernels = Napi::Object::New(env);
+    kernels.Set("fp32", cpuKernelSet(CpuPrecision::kFp32));
+    if (cpuHasBf16Kernels()) kernels.Set("bf16", cpuKernelSet(CpuPrecision::kBf16));
+    cpu.Set("kernels", kernels);
+    cpu.Set("defaultPrecision", cpuPrecisionName(defaultCpuPrecision()));
     Napi::Array list = Napi::Array::New(env, 2);
     list.Set(0u, cpu);
     list.Set(1u, describeCuda(env, queryCudaAvailability()));

@@ -68,7 +68,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       out.Set("cacheBytes", static_cast<double>(memory.cacheBytes));
       out.Set("activationBytes", static_cast<double>(memory.activationBytes));
       out.Set("deviceFreeBytes", static_cast<double>(memory.freeBytes));
-      out.Set("cpuKernels", cpuKernelSet());
+      out.Set("cpuKernels", cpuKernelSet(model->cpuPrecision()));
+      out.Set("cpuPrecision", cpuPrecisionName(model->cpuPrecision()));
       out.Set("cacheCapacityTokens", static_cast<double>(model->cacheCapacityTokens()));
       out.Set("cacheFreeTokens", static_cast<double>(model->freeCacheTokens()));
       out.Set("cacheBytesPerToken", static_cast<double>(model->cacheBytesPerToken()));
@@ -261,7 +262,22 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
 Napi::FunctionReference* NativeModel::constructor = nullptr;
 
-// loadModel(checkpointTable, { device, cudaDevice, threads, cacheTokens, cacheMemoryFraction })
+// options.cpuPrecision: 'fp32', 'bf16' (only where the CPU has AVX-512 BF16: no
+// silent fallback to fp32), or absent for the best this CPU has. fp32 on CUDA.
+CpuPrecision cpuPrecisionFromJs(const Napi::Object& options, Device device) {
+  const std::string name = stringFieldOr(options, "cpuPrecision", "", "options");
+  if (name.empty()) return device == Device::kCpu ? defaultCpuPrecision() : CpuPrecision::kFp32;
+  if (name == "fp32") return CpuPrecision::kFp32;
+  if (name != "bf16") fail(ErrorCode::kInvalidArgument, "options.cpuPrecision must be 'fp32' or 'bf16'");
+  if (device != Device::kCpu)
+    fail(ErrorCode::kInvalidArgument, "options.cpuPrecision applies to device 'cpu' only");
+  if (!cpuHasBf16Kernels())
+    fail(ErrorCode::kUnsupported,
+         "cpuPrecision 'bf16' needs a processor with AVX-512 BF16 (avx512_bf16); this one runs 'fp32'");
+  return CpuPrecision::kBf16;
+}
+
+// loadModel(checkpointTable, { device, cudaDevice, threads, cacheTokens, cacheMemoryFraction, cpuPrecision })
 //   -> Promise<NativeModel>
 Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
@@ -282,6 +298,7 @@ Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
                  !(device.IsString() && device.As<Napi::String>().Utf8Value() == "cpu")) {
         fail(ErrorCode::kInvalidArgument, "options.device must be 'cpu' or 'cuda'");
       }
+      options.cpuPrecision = cpuPrecisionFromJs(o, options.device);
     }
     using Loaded = std::shared_ptr<Model>;
     return runAsync<Loaded>(

@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { backends } from '../../lib/backends.js';
 import { vl2, workFolder } from '../support/cli.js';
 import { goldenPath } from '../support/golden.js';
 
@@ -36,6 +37,26 @@ describe('vl2 CLI', () => {
     expect(stderr).toMatch(/(cpu \(cpu\)|cuda \(.+\)): KV cache \d+ tokens \(\d+ B\/token/);
     expect((await stat(boxes)).size).toBeGreaterThan(0);
   });
+
+  // vl2 run takes the GPU where one answers, and cpuPrecision then applies to nothing.
+  const onGpu = backends().some((b) => b.name === 'cuda' && b.available);
+  it.skipIf(onGpu)(
+    'runs the CPU precision --cpu-precision asks for, says so, and refuses other values',
+    async () => {
+      const cpu = backends().find((b) => b.name === 'cpu');
+      const precision = cpu?.name === 'cpu' && cpu.kernels.bf16 ? 'bf16' : 'fp32';
+      const model = goldenPath('models', 'tiny');
+      const tokenizer = goldenPath('tokenizer', 'tokenizer.json');
+      const args = ['run', '--model', model, '--tokenizer', tokenizer, '--max-tokens', '2'];
+      const { stderr } = await vl2(...args, '--cpu-precision', precision, 'Hi');
+      expect(stderr).toContain(
+        `, ${precision} on ${precision === 'bf16' ? 'avx512-bf16' : cpu?.name === 'cpu' && cpu.kernels.fp32} kernels`,
+      );
+      await expect(vl2(...args, '--cpu-precision', 'fp16', 'Hi')).rejects.toMatchObject({
+        stderr: expect.stringMatching(/--cpu-precision takes 'fp32' or 'bf16', got 'fp16'/),
+      });
+    },
+  );
 
   it('fails loudly with a typed message on a missing model', async () => {
     await expect(vl2('run', '--model', join(work, 'nothing'), 'hi')).rejects.toMatchObject({

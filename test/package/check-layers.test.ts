@@ -37,6 +37,7 @@ describe('check-layers', () => {
         '#include "backend/cpu/model/cpu_backend.h"\n#include "backend/cuda_face/cuda_backend.h"\n',
       'native/backend/cuda/model/cuda_backend.cu': '#include "backend/cuda_face/cuda_backend.h"\n',
       'native/napi/probes_binding.cc': '#include "backend/cuda_face/cuda_upload.h"\n',
+      'native/napi/cpu_kernel_probes.cc': '#include "backend/cpu/matmul.h"\n',
     });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);

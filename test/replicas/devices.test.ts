@@ -7,7 +7,14 @@ import type { BackendInfo } from '../../lib/engine/addon.js';
 import { InvalidArgumentError, UnsupportedError } from '../../lib/errors.js';
 import { replicaPlacements } from '../../lib/replicas/devices.js';
 
-const cpu: BackendInfo = { name: 'cpu', compiled: true, available: true, threads: 16 };
+const cpu: BackendInfo = {
+  name: 'cpu',
+  compiled: true,
+  available: true,
+  threads: 16,
+  kernels: { fp32: 'avx2' },
+  defaultPrecision: 'fp32',
+};
 const gpu = (index: number) => ({
   index,
   name: 'NVIDIA H200',

@@ -1,5 +1,6 @@
 /**
- * The golden cases through a bf16 backend (the GPU), judged by the golden README's bf16 rule:
+ * The golden cases through a bf16 backend (the GPU, or the CPU in cpuPrecision 'bf16'), judged by the
+ * golden README's bf16 rule:
  * logits within 2e-2 relative error, the reference's top-1 token inside our top-3 at every checked
  * position, and the same greedy token wherever the reference's top-2 margin is above 0.5.
  * Free of vitest so the GPU machine (no test runner there) runs it as a plain script too.
@@ -7,7 +8,7 @@
 
 import { nativeAddon } from '../../lib/engine/addon.js';
 import { EngineModel } from '../../lib/engine/native-model.js';
-import type { EnginePrompt } from '../../lib/engine/native-types.js';
+import type { CpuPrecision, EnginePrompt } from '../../lib/engine/native-types.js';
 import {
   argmax,
   caseNames,
@@ -68,10 +69,17 @@ export async function checkVariant(
   device: 'cpu' | 'cuda',
   /** The first this many cases only (default all): a shorter run under compute-sanitizer. */
   caseCount: number = caseNames.length,
+  /** On the CPU: its precision (default: the fp32 reference, which these bounds hold a fortiori). */
+  cpuPrecision?: CpuPrecision,
 ): Promise<CheckLine[]> {
   const names = caseNames.slice(0, caseCount);
   const lines: CheckLine[] = [];
-  const model = await EngineModel.load(goldenPath('models', variant), { device, cacheTokens: 16384 });
+  const model = await EngineModel.load(goldenPath('models', variant), {
+    device,
+    cacheTokens: 16384,
+    cpuPrecision: device === 'cpu' ? (cpuPrecision ?? 'fp32') : undefined,
+  });
+  const bf16Arithmetic = device === 'cuda' || cpuPrecision === 'bf16';
   try {
     for (const name of names) {
       const golden = goldenCase(variant, name);
@@ -124,7 +132,7 @@ export async function checkVariant(
       }
     }
     lines.push(...(await batchedChecks(model, variant, names)));
-    lines.push(...(await schedulerChecks(model, variant, names, device)));
+    lines.push(...(await schedulerChecks(model, variant, names, bf16Arithmetic)));
   } finally {
     model.close();
   }
@@ -166,7 +174,7 @@ async function schedulerChecks(
   model: EngineModel,
   variant: ModelVariant,
   names: readonly string[],
-  device: 'cpu' | 'cuda',
+  bf16Arithmetic: boolean,
 ): Promise<CheckLine[]> {
   const cases = names.map((name) => goldenCase(variant, name));
   const eos = model.checkpoint.modelConfig.language.eosTokenId;
@@ -184,7 +192,7 @@ async function schedulerChecks(
     })),
     deadlineMs,
   );
-  const tieMargin = device === 'cuda' ? bf16Tolerance.greedyMargin : fp32GreedyMargin;
+  const tieMargin = bf16Arithmetic ? bf16Tolerance.greedyMargin : fp32GreedyMargin;
   const comparisons = new Map<string, TokenComparison>();
   for (const golden of cases) {
     const name = golden.name;

@@ -28,6 +28,9 @@ void geluTanhGeneric(float* x, std::int64_t count);
 void geluTanhAvx2(float* x, std::int64_t count);
 void siluMulGeneric(const float* gate, const float* up, float* out, std::int64_t count);
 void siluMulAvx2(const float* gate, const float* up, float* out, std::int64_t count);
+// x[i] = e^(x[i] - shift) with the 2-ulp vector exp; returns their sum. The
+// softmax of the bf16 precision (fp32 keeps the exact std::exp).
+double expShiftedAvx2(float* x, std::int64_t count, float shift);
 }  // namespace kernels
 
 }  // namespace vl2::cpu

@@ -1,6 +1,6 @@
 // AVX2+FMA activations (compiled with -mavx2 -mfma, called only after cpuHasAvx2()).
-// Both are x * sigmoid(a x-ish), so one vector exp serves them; a scalar tail
-// finishes counts that are not a multiple of 8.
+// Both are x * sigmoid(a x-ish), so one vector exp serves them (and the bf16
+// precision's softmax); a scalar tail finishes counts that are not a multiple of 8.
 #include <immintrin.h>
 
 #include <cmath>
@@ -51,6 +51,23 @@ void geluTanhAvx2(float* x, std::int64_t count) {
     _mm256_storeu_ps(x + i, timesSigmoid(v, z));
   }
   geluTanhGeneric(x + i, count - i);
+}
+
+double expShiftedAvx2(float* x, std::int64_t count, float shift) {
+  const __m256 minus = _mm256_set1_ps(shift);
+  __m256 sum = _mm256_setzero_ps();
+  std::int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const __m256 e = expApprox(_mm256_sub_ps(_mm256_loadu_ps(x + i), minus));
+    _mm256_storeu_ps(x + i, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  double total = 0;
+  for (float lane : lanes) total += lane;
+  for (; i < count; ++i) total += (x[i] = std::exp(x[i] - shift));
+  return total;
 }
 
 void siluMulAvx2(const float* gate, const float* up, float* out, std::int64_t count) {

@@ -1,5 +1,6 @@
 #include "backend/cpu/matmul.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 #include <vector>
@@ -24,7 +25,55 @@ bool cpuHasAvx2() {
 #endif
 }
 
+bool cpuHasAvx512Bf16() {
+#if defined(VL2_X86_DISPATCH)
+  static const bool has = __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512f") &&
+                          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                          !portableRequested();
+  return has;
+#else
+  return false;
+#endif
+}
+
 namespace {
+
+// x rows per rounding task: enough work per task to amortise the hand-off.
+constexpr std::int64_t kRoundRowsPerTask = 16;
+// Below this many values of x, rounding on the calling thread beats waking the
+// pool (tens of microseconds in a VM): the prompt's MoE experts see ~50 rows each,
+// three GEMMs per expert.
+constexpr std::int64_t kRoundInlineValues = std::int64_t{1} << 18;
+
+// The bf16 mode: x rounded once (in parallel when large), then every task's weight rows
+// against it. Only called where cpuHasAvx512Bf16().
+void matmulBf16Rounded(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K,
+                       const std::uint16_t* w, std::int64_t N, const float* bias, float* y, bool accumulate) {
+  const std::int64_t stride = kernels::bf16RowStride(K);
+  thread_local std::vector<std::uint16_t> rounded;
+  rounded.resize(static_cast<std::size_t>(kernels::bf16PaddedRows(M) * stride));
+  std::fill(rounded.begin() + M * stride, rounded.end(), std::uint16_t{0});
+  std::uint16_t* xBf16 = rounded.data();
+  if (M * K <= kRoundInlineValues) {
+    kernels::roundRowsToBf16(x, 0, M, K, xBf16);
+  } else {
+    pool.parallelFor(M, kRoundRowsPerTask, [&](std::int64_t m0, std::int64_t m1) {
+      kernels::roundRowsToBf16(x, m0, m1, K, xBf16);
+    });
+  }
+  // Split in whole panels: the kernel computes 64 weight rows per panel whatever
+  // it stores, and the pool's chunks of N (N / 8 on two threads: 144 of 1152)
+  // left a third of a panel's work unused at each chunk's end.
+  const std::int64_t panels = (N + kMatmulRowsPerTask - 1) / kMatmulRowsPerTask;
+  pool.parallelFor(panels, 1, [&](std::int64_t p0, std::int64_t p1) {
+    thread_local std::vector<std::uint16_t> panel;
+    if (panel.size() < static_cast<std::size_t>(kMatmulRowsPerTask * stride))
+      panel.resize(kMatmulRowsPerTask * stride);
+    const std::int64_t n1 = p1 * kMatmulRowsPerTask < N ? p1 * kMatmulRowsPerTask : N;
+    kernels::matmulRangeAvx512Bf16(xBf16, M, K, w, p0 * kMatmulRowsPerTask, n1, N, bias, y, accumulate,
+                                   panel.data());
+  });
+}
 
 template <typename Weight>
 void matmul(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const Weight* w, std::int64_t N,
@@ -51,6 +100,10 @@ void matmul(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, co
 
 void matmulBf16(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
                 std::int64_t N, const float* bias, float* y, bool accumulate) {
+  if (currentCpuPrecision() == CpuPrecision::kBf16 && cpuHasAvx512Bf16()) {
+    if (M > 0 && N > 0) matmulBf16Rounded(pool, x, M, K, w, N, bias, y, accumulate);
+    return;
+  }
   matmul(pool, x, M, K, w, N, bias, y, accumulate);
 }
 

@@ -4,8 +4,10 @@
 
 namespace vl2 {
 
-CpuBackend::CpuBackend(const WeightStore& store, const ModelConfig& config, int threads)
+CpuBackend::CpuBackend(const WeightStore& store, const ModelConfig& config, int threads,
+                       cpu::CpuPrecision precision)
     : config_(config),
+      precision_(precision),
       pool_(threads),
       vision_(store, config.vision),
       projector_(store, config),
@@ -30,6 +32,7 @@ void CpuBackend::encodeTiles(const std::uint8_t* tiles, std::int64_t count, floa
   const std::int64_t features =
       static_cast<std::int64_t>(projector_.side()) * projector_.side() * config_.language.hiddenSize;
   std::vector<float> visionOut(static_cast<std::size_t>(config_.vision.patches() * config_.vision.width));
+  cpu::CpuPrecisionScope precision(precision_);
   for (std::int64_t t = 0; t < count; ++t) {
     vision_.encodeTile(pool_, tiles + t * tileBytes, visionOut.data());
     float* projected = out + t * features;
@@ -49,6 +52,7 @@ std::int64_t CpuBackend::cacheBytesPerToken() const {
 std::vector<float> CpuBackend::forward(const StepBatch& batch, const float* x, StepCaptures* captures) {
   // The decoder overwrites its input with the residual stream.
   std::vector<float> residual(x, x + batch.rows() * config_.language.hiddenSize);
+  cpu::CpuPrecisionScope precision(precision_);
   return language_.forward(pool_, *cache_, batch, residual.data(), captures);
 }
 

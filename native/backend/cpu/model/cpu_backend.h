@@ -1,5 +1,6 @@
 // The CPU backend: fp32 activations on bf16 weights used in place from the mapped
-// checkpoint, the reference for every other backend.
+// checkpoint, the reference for every other backend (in the fp32 precision; the
+// bf16 one rounds each GEMM's input to bf16, see backend/cpu/precision.h).
 #pragma once
 
 #include <memory>
@@ -9,13 +10,14 @@
 #include "backend/cpu/model/language_model.h"
 #include "backend/cpu/model/projector.h"
 #include "backend/cpu/model/vision_tower.h"
+#include "backend/cpu/precision.h"
 #include "core/thread_pool.h"
 
 namespace vl2 {
 
 class CpuBackend : public ModelBackend {
  public:
-  CpuBackend(const WeightStore& store, const ModelConfig& config, int threads);
+  CpuBackend(const WeightStore& store, const ModelConfig& config, int threads, cpu::CpuPrecision precision);
   const char* name() const override { return "cpu"; }
   void createCache(std::int64_t blocks) override;
   std::int64_t cacheBytesPerToken() const override;
@@ -27,6 +29,7 @@ class CpuBackend : public ModelBackend {
 
  private:
   ModelConfig config_;
+  cpu::CpuPrecision precision_;
   ThreadPool pool_;
   VisionTower vision_;
   Projector projector_;
