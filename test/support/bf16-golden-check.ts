@@ -8,7 +8,7 @@
 
 import { nativeAddon } from '../../lib/engine/addon.js';
 import { EngineModel } from '../../lib/engine/native-model.js';
-import type { CpuPrecision, EnginePrompt } from '../../lib/engine/native-types.js';
+import type { CpuPrecision, EnginePrompt, NativeGrammar } from '../../lib/engine/native-types.js';
 import {
   argmax,
   caseNames,
@@ -215,29 +215,45 @@ function soloGreedy(model: EngineModel, golden: GoldenCase, eos: number): Promis
 
 /**
  * A prompt decoded alone: full prefill, then one sequence decoding greedily until EOS (kept as the
- * last token) or `maxTokens`, with the top-2 margin each token was chosen by.
+ * last token) or `maxTokens`, with the top-2 margin each token was chosen by. With a grammar, as a
+ * constrained request decodes: the choice and its margin among the tokens the grammar allows next
+ * (EOS once it is complete).
  */
 export async function soloGreedyDecode(
   model: EngineModel,
   prompt: EnginePrompt,
   maxTokens: number,
   eos: number,
+  grammar?: NativeGrammar,
 ): Promise<SoloDecode> {
   const sequence = model.createSequence();
   try {
     let logits = (await model.prefill(sequence, prompt)).logits;
+    let state = grammar?.initial() ?? 0;
     const decoded: SoloDecode = { tokens: [], margins: [] };
     while (decoded.tokens.length < maxTokens) {
-      const token = argmax(logits);
+      const choices = grammar ? allowedLogits(logits, grammar, state, eos) : logits;
+      const token = argmax(choices);
       decoded.tokens.push(token);
-      decoded.margins.push(topTwoMargin(logits));
+      decoded.margins.push(topTwoMargin(choices));
       if (token === eos || decoded.tokens.length === maxTokens) break;
+      if (grammar) state = grammar.afterToken(state, token);
       logits = await model.decode([{ sequence, token }]);
     }
     return decoded;
   } finally {
     model.freeSequence(sequence);
   }
+}
+
+/** The logits with every token the grammar refuses in `state` at -Infinity (EOS allowed once complete). */
+function allowedLogits(logits: Float32Array, grammar: NativeGrammar, state: number, eos: number): Float32Array {
+  const mask = grammar.allowed(state);
+  const out = new Float32Array(logits.length).fill(Number.NEGATIVE_INFINITY);
+  for (let t = 0; t < logits.length; t++)
+    if (((mask[t >>> 5] as number) >>> (t & 31)) & 1) out[t] = logits[t] as number;
+  if (grammar.complete(state)) out[eos] = logits[eos] as number;
+  return out;
 }
 
 /** The worst line of each check kind, for printing. */

@@ -25,6 +25,7 @@ import { readFileSync } from 'node:fs';
 // mulberry32, seeded, so a failing storm can be replayed by its seed.
 import { seededRandom as random } from '../../bench/support/prompts.js';
 import { EngineModel } from '../../lib/engine/native-model.js';
+import { FormatCompiler } from '../../lib/structured/format-compiler.js';
 import {
   AbortError,
   type ChatMessage,
@@ -371,11 +372,15 @@ async function settleBy(promises: Promise<unknown>[], deadline: number): Promise
 async function soloJudge(model: Model, modelDir: string): Promise<NearTieJudge & { close(): void }> {
   const engine = await EngineModel.load(modelDir, { device: 'cuda', cacheTokens: 4096 });
   const eos = engine.checkpoint.modelConfig.language.eosTokenId;
+  // Constrained requests are judged as they decode: among the tokens their grammar allows.
+  const formats = new FormatCompiler(model.processor.tokenizer, engine.info().vocabSize);
   return {
     tieMargin: bf16Tolerance.greedyMargin,
     async solo(request, tokens) {
       const { prompt } = await model.prepare(request.messages);
-      const decoded = await soloGreedyDecode(engine, prompt, tokens + 1, eos);
+      const format = request.options.responseFormat;
+      const grammar = format ? await formats.compile(format) : undefined;
+      const decoded = await soloGreedyDecode(engine, prompt, tokens + 1, eos, grammar);
       // The storm's tokens leave out the EOS that ends an answer.
       if (decoded.tokens.at(-1) === eos) {
         decoded.tokens.pop();
