@@ -247,7 +247,12 @@ export async function soloGreedyDecode(
 }
 
 /** The logits with every token the grammar refuses in `state` at -Infinity (EOS allowed once complete). */
-function allowedLogits(logits: Float32Array, grammar: NativeGrammar, state: number, eos: number): Float32Array {
+function allowedLogits(
+  logits: Float32Array,
+  grammar: NativeGrammar,
+  state: number,
+  eos: number,
+): Float32Array {
   const mask = grammar.allowed(state);
   const out = new Float32Array(logits.length).fill(Number.NEGATIVE_INFINITY);
   for (let t = 0; t < logits.length; t++)

@@ -25,7 +25,6 @@ import { readFileSync } from 'node:fs';
 // mulberry32, seeded, so a failing storm can be replayed by its seed.
 import { seededRandom as random } from '../../bench/support/prompts.js';
 import { EngineModel } from '../../lib/engine/native-model.js';
-import { FormatCompiler } from '../../lib/structured/format-compiler.js';
 import {
   AbortError,
   type ChatMessage,
@@ -39,6 +38,7 @@ import {
   type Model,
   Vl2Error,
 } from '../../lib/index.js';
+import { FormatCompiler } from '../../lib/structured/format-compiler.js';
 import { validator } from './ajv.js';
 import { bf16Tolerance, soloGreedyDecode } from './bf16-golden-check.js';
 import { goldenPath } from './golden.js';
