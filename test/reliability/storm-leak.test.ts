@@ -1,9 +1,12 @@
 /**
  * The storm's RSS check catches a leak: the storm keeps 256 KiB of resident off-heap memory (a filled
  * Buffer) per completed request, and the check "RSS growth after the storm within slack + a bound per
- * completed request" must then fail, while the storm itself still ends well. 400 requests (about 180
- * completed after the baseline, 45 MiB kept past a bound of about 35 MiB) on the golden Tiny model:
- * ~20 s on 2 shared cores; the answer check is off, it has its own test (storm.test.ts).
+ * completed request" must then fail, while the storm itself still ends well. 1,600 requests (about
+ * 660 completed after the baseline: ~165 MiB kept past a bound of ~65 MiB) on the golden Tiny model,
+ * ~55 s on 2 shared cores. With 400 (183 completed, 45.8 MiB kept past a bound of 35.4 MiB) the RSS
+ * the rest of the process gave back in one CI run (-10 MiB; -35 to +22 MiB across leak-free runs,
+ * docs/RELIABILITY.md 3) hid the leak: the margin must outgrow that noise. The answer check is off,
+ * it has its own test (storm.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { underAddressSanitizer } from '../support/memory.js';
@@ -16,7 +19,7 @@ describe.skipIf(underAddressSanitizer)('request storm: the RSS check', () => {
   it('fails when every completed request leaks 256 KiB', async () => {
     const report = await runStorm({
       device: 'cpu',
-      requests: 400,
+      requests: 1600,
       concurrency: 24,
       cacheTokens: 1024,
       deadlineMs: 240_000,
