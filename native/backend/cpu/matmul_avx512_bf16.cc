@@ -3,9 +3,9 @@
 // x is rounded to bf16 once per GEMM (roundRowsToBf16); vdpbf16ps then does
 // two multiply-adds per fp32 lane with no widening of the weights: products of
 // two bf16 values are exact in fp32, so the only new error is x's rounding.
+// Three shapes of work, by rows of x: decode (1..4, weights streamed as stored),
+// a few (5..16, 4 x 4 blocks over the stored weights), many (packed panels).
 #include <immintrin.h>
-
-#include <cstring>
 
 #include "backend/cpu/matmul.h"
 
@@ -59,8 +59,6 @@ constexpr int kDirectUnroll = 4;
 
 inline __m256bh asBf16(__m256i v) { return (__m256bh)v; }
 
-inline __mmask16 halfTailMask(std::int64_t count) { return tailMask16(count); }
-
 // Constant trip counts let GCC keep the sums in registers.
 template <int Rows>
 void directRows(const std::uint16_t* x, std::int64_t K, std::int64_t xStride, const std::uint16_t* w,
@@ -87,7 +85,7 @@ void directRows(const std::uint16_t* x, std::int64_t K, std::int64_t xStride, co
     // The last vectors are masked to K: the row ends there (an odd K reads no
     // element of the next row), and x's pad element is zero anyway.
     for (; k < K; k += kBf16PerHalfVector) {
-      const __mmask16 mask = halfTailMask(K - k);
+      const __mmask16 mask = tailMask16(K - k);
       const __m256bh wv = asBf16(_mm256_maskz_loadu_epi16(mask, wr + k));
       for (int m = 0; m < Rows; ++m) {
         const __m256bh xv = asBf16(_mm256_maskz_loadu_epi16(mask, x + m * xStride + k));
