@@ -317,17 +317,17 @@ void panelTile(const std::uint16_t* x, std::int64_t xStride, std::int64_t pairs,
 
 // Round-to-nearest-even, as the GPU path rounds its activations; vcvtne2ps2bf16
 // also flushes denormal inputs to zero (no larger than the rounding error itself).
-void roundRowsToBf16(const float* x, std::int64_t m0, std::int64_t m1, std::int64_t K, std::uint16_t* out) {
-  const std::int64_t stride = bf16RowStride(K);
+void roundRowsToBf16(const float* x, std::int64_t m0, std::int64_t m1, std::int64_t K, std::uint16_t* out,
+                     std::int64_t outStride) {
   for (std::int64_t m = m0; m < m1; ++m) {
     const float* src = x + m * K;
-    std::uint16_t* dst = out + m * stride;
-    for (std::int64_t k = 0; k < stride; k += kBf16PerVector) {
+    std::uint16_t* dst = out + m * outStride;
+    for (std::int64_t k = 0; k < outStride; k += kBf16PerVector) {
       const __m512 lo = _mm512_maskz_loadu_ps(tailMask16(K - k), src + k);
       const __m512 hi =
           K - k > 16 ? _mm512_maskz_loadu_ps(tailMask16(K - k - 16), src + k + 16) : _mm512_setzero_ps();
       const __m512i packed = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
-      _mm512_mask_storeu_epi16(dst + k, tailMask32(stride - k), packed);
+      _mm512_mask_storeu_epi16(dst + k, tailMask32(outStride - k), packed);
     }
   }
 }
