@@ -12,8 +12,9 @@
  *   is the fp32 summation: |err| <= 2^-8 S + gamma(K + 2) ((1 + 2^-8) S + |b| + |y0|).
  *   Against a reference that rounds x to bf16 itself, only the summation term is left, which
  *   checks the rounding is to nearest even (truncation would miss by ~2^-8 |x_i w_i| per element).
- * - matmulF32 (attention's fp32 operands; no bias, nothing accumulated) stays fp32 in both
- *   precisions: the fp32 bound with b = y0 = 0.
+ * - matmulF32 (attention's fp32 operands; no bias, nothing accumulated): in fp32 the fp32 bound
+ *   with b = y0 = 0; in bf16 both x and w are rounded, |bf16(x) bf16(w) - x w| <= (2 2^-8 + 2^-16)
+ *   |x w|, so |err| <= (2 2^-8 + 2^-16) S + gamma(K + 2) (1 + 2^-8)^2 S.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -89,6 +90,8 @@ function worstRatio(
 }
 
 const fp32Bound = (K: number) => (S: number, rest: number) => gamma(K + 2) * (S + rest);
+const bothRoundedBound = (K: number) => (S: number, rest: number) =>
+  (2 * bf16Unit + bf16Unit ** 2) * S + gamma(K + 2) * ((1 + bf16Unit) ** 2 * S + rest);
 const bf16Bound = (K: number) => (S: number, rest: number) =>
   bf16Unit * S + gamma(K + 2) * ((1 + bf16Unit) * S + rest);
 
@@ -153,20 +156,28 @@ describe.skipIf(!hasBf16)('CPU GEMM, bf16 precision (AVX-512 BF16), against fp64
   });
 });
 
-/** matmulF32: an fp32 right-hand side (no bias, nothing accumulated), against fp64. */
-function f32Ratio(M: number, K: number, N: number, seed: number, precision: CpuPrecision): number {
+/**
+ * matmulF32: an fp32 right-hand side (no bias, nothing accumulated), against fp64 with both operands
+ * as given, or both rounded to bf16 in the reference (`roundBoth`).
+ */
+function f32Ratio(
+  M: number,
+  K: number,
+  N: number,
+  seed: number,
+  precision: CpuPrecision,
+  roundBoth: boolean,
+): number {
   const next = random(seed);
   const value = () => (next() - 0.5) * 2 ** Math.floor(next() * 6 - 3);
   const x = Float32Array.from({ length: M * K }, value);
   const w = Float32Array.from({ length: N * K }, value);
   const { y } = nativeAddon().probeCpuMatmul({ x, w, M, K, N, precision });
+  const round = (v: number) => bf16Value(bf16Bits(v));
+  const weights = Float64Array.from(w, roundBoth ? round : (v) => v);
   const zeros = { bias: new Float32Array(N), y: new Float32Array(M * N) };
-  return worstRatio(
-    { probe: { x, w, M, K, N, ...zeros }, weights: Float64Array.from(w) },
-    y,
-    false,
-    fp32Bound(K),
-  );
+  const bound = precision === 'fp32' || roundBoth ? fp32Bound(K) : bothRoundedBound(K);
+  return worstRatio({ probe: { x, w, M, K, N, ...zeros }, weights }, y, roundBoth, bound);
 }
 
 // Attention's shapes at toy size: Q K^T (K = head dim) and P V (K = tokens, odd).
@@ -179,9 +190,11 @@ const f32Shapes: [number, number, number][] = [
 ];
 
 describe('CPU GEMM with an fp32 right-hand side (attention), against fp64', () => {
-  const precisions: CpuPrecision[] = hasBf16 ? ['fp32', 'bf16'] : ['fp32'];
-  it.each(f32Shapes)('M=%i K=%i N=%i, in each precision', (M, K, N) => {
-    for (const precision of precisions)
-      expect(f32Ratio(M, K, N, M + 7 * K + 31 * N, precision), precision).toBeLessThanOrEqual(1);
+  it.each(f32Shapes)('fp32: M=%i K=%i N=%i', (M, K, N) => {
+    expect(f32Ratio(M, K, N, M + 7 * K + 31 * N, 'fp32', false)).toBeLessThanOrEqual(1);
+  });
+  it.skipIf(!hasBf16).each(f32Shapes)('bf16: M=%i K=%i N=%i', (M, K, N) => {
+    expect(f32Ratio(M, K, N, M + 7 * K + 31 * N, 'bf16', true), 'both rounded').toBeLessThanOrEqual(1);
+    expect(f32Ratio(M, K, N, M + 7 * K + 31 * N, 'bf16', false)).toBeLessThanOrEqual(1);
   });
 });

@@ -55,10 +55,10 @@ void matmulBf16Rounded(ThreadPool& pool, const float* x, std::int64_t M, std::in
   std::fill(rounded.begin() + M * stride, rounded.end(), std::uint16_t{0});
   std::uint16_t* xBf16 = rounded.data();
   if (M * K <= kRoundInlineValues) {
-    kernels::roundRowsToBf16(x, 0, M, K, xBf16);
+    kernels::roundRowsToBf16(x, 0, M, K, xBf16, stride);
   } else {
     pool.parallelFor(M, kRoundRowsPerTask, [&](std::int64_t m0, std::int64_t m1) {
-      kernels::roundRowsToBf16(x, m0, m1, K, xBf16);
+      kernels::roundRowsToBf16(x, m0, m1, K, xBf16, stride);
     });
   }
   // Split in whole panels: the kernel computes 64 weight rows per panel whatever
@@ -109,6 +109,22 @@ void matmulBf16(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K
 
 void matmulF32(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const float* w,
                std::int64_t N, float* y) {
+  if (currentCpuPrecision() == CpuPrecision::kBf16 && cpuHasAvx512Bf16()) {
+    if (M <= 0 || N <= 0) return;
+    // w's rows keep their stride K: the kernel reads them as stored weights.
+    thread_local std::vector<std::uint16_t> wBf16;
+    wBf16.resize(static_cast<std::size_t>(N * K));
+    std::uint16_t* rounded = wBf16.data();
+    if (N * K <= kRoundInlineValues) {
+      kernels::roundRowsToBf16(w, 0, N, K, rounded, K);
+    } else {
+      pool.parallelFor(N, kRoundRowsPerTask, [&](std::int64_t n0, std::int64_t n1) {
+        kernels::roundRowsToBf16(w, n0, n1, K, rounded, K);
+      });
+    }
+    matmulBf16Rounded(pool, x, M, K, rounded, N, nullptr, y, false);
+    return;
+  }
   matmul(pool, x, M, K, w, N, nullptr, y, false);
 }
 

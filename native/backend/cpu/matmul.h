@@ -16,7 +16,8 @@ namespace vl2::cpu {
 // In the calling thread's precision (precision.h).
 void matmulBf16(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
                 std::int64_t N, const float* bias, float* y, bool accumulate = false);
-// The same with an fp32 right-hand side w: [N, K] (e.g. attention: Q K^T, P V).
+// The same with an fp32 right-hand side w: [N, K] (e.g. attention: Q K^T, P V);
+// in the bf16 precision both operands are rounded to bf16.
 void matmulF32(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K, const float* w,
                std::int64_t N, float* y);
 
@@ -52,8 +53,10 @@ inline std::int64_t bf16RowStride(std::int64_t K) { return (K + 1) & ~std::int64
 inline std::int64_t bf16PaddedRows(std::int64_t M) {
   return (M + kBf16PaddedRowMultiple - 1) / kBf16PaddedRowMultiple * kBf16PaddedRowMultiple;
 }
-// Rows [m0, m1) of x: [M, K] fp32 into out: [bf16PaddedRows(M), bf16RowStride(K)].
-void roundRowsToBf16(const float* x, std::int64_t m0, std::int64_t m1, std::int64_t K, std::uint16_t* out);
+// Rows [m0, m1) of x: [M, K] fp32 into out, rows outStride >= K apart (zeros past K):
+// bf16RowStride(K) for the x operand, K for an fp32 right-hand side made bf16 weights.
+void roundRowsToBf16(const float* x, std::int64_t m0, std::int64_t m1, std::int64_t K, std::uint16_t* out,
+                     std::int64_t outStride);
 // x as roundRowsToBf16 left it; w: [N, K] bf16; scratch: kMatmulRowsPerTask * bf16RowStride(K).
 void matmulRangeAvx512Bf16(const std::uint16_t* x, std::int64_t M, std::int64_t K, const std::uint16_t* w,
                            std::int64_t n0, std::int64_t n1, std::int64_t N, const float* bias, float* y,

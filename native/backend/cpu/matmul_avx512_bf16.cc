@@ -3,9 +3,9 @@
 // x is rounded to bf16 once per GEMM (roundRowsToBf16); vdpbf16ps then does
 // two multiply-adds per fp32 lane with no widening of the weights: products of
 // two bf16 values are exact in fp32, so the only new error is x's rounding.
+// Three shapes of work, by rows of x: decode (1..4, weights streamed as stored),
+// a few (5..16, 4 x 4 blocks over the stored weights), many (packed panels).
 #include <immintrin.h>
-
-#include <cstring>
 
 #include "backend/cpu/matmul.h"
 
@@ -59,8 +59,6 @@ constexpr int kDirectUnroll = 4;
 
 inline __m256bh asBf16(__m256i v) { return (__m256bh)v; }
 
-inline __mmask16 halfTailMask(std::int64_t count) { return tailMask16(count); }
-
 // Constant trip counts let GCC keep the sums in registers.
 template <int Rows>
 void directRows(const std::uint16_t* x, std::int64_t K, std::int64_t xStride, const std::uint16_t* w,
@@ -87,7 +85,7 @@ void directRows(const std::uint16_t* x, std::int64_t K, std::int64_t xStride, co
     // The last vectors are masked to K: the row ends there (an odd K reads no
     // element of the next row), and x's pad element is zero anyway.
     for (; k < K; k += kBf16PerHalfVector) {
-      const __mmask16 mask = halfTailMask(K - k);
+      const __mmask16 mask = tailMask16(K - k);
       const __m256bh wv = asBf16(_mm256_maskz_loadu_epi16(mask, wr + k));
       for (int m = 0; m < Rows; ++m) {
         const __m256bh xv = asBf16(_mm256_maskz_loadu_epi16(mask, x + m * xStride + k));
@@ -319,17 +317,17 @@ void panelTile(const std::uint16_t* x, std::int64_t xStride, std::int64_t pairs,
 
 // Round-to-nearest-even, as the GPU path rounds its activations; vcvtne2ps2bf16
 // also flushes denormal inputs to zero (no larger than the rounding error itself).
-void roundRowsToBf16(const float* x, std::int64_t m0, std::int64_t m1, std::int64_t K, std::uint16_t* out) {
-  const std::int64_t stride = bf16RowStride(K);
+void roundRowsToBf16(const float* x, std::int64_t m0, std::int64_t m1, std::int64_t K, std::uint16_t* out,
+                     std::int64_t outStride) {
   for (std::int64_t m = m0; m < m1; ++m) {
     const float* src = x + m * K;
-    std::uint16_t* dst = out + m * stride;
-    for (std::int64_t k = 0; k < stride; k += kBf16PerVector) {
+    std::uint16_t* dst = out + m * outStride;
+    for (std::int64_t k = 0; k < outStride; k += kBf16PerVector) {
       const __m512 lo = _mm512_maskz_loadu_ps(tailMask16(K - k), src + k);
       const __m512 hi =
           K - k > 16 ? _mm512_maskz_loadu_ps(tailMask16(K - k - 16), src + k + 16) : _mm512_setzero_ps();
       const __m512i packed = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
-      _mm512_mask_storeu_epi16(dst + k, tailMask32(stride - k), packed);
+      _mm512_mask_storeu_epi16(dst + k, tailMask32(outStride - k), packed);
     }
   }
 }
