@@ -18,6 +18,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
+import { seededRandom as random } from '../../bench/support/prompts.js';
 import { backends } from '../../lib/backends.js';
 import { type CpuMatmulProbe, nativeAddon } from '../../lib/engine/addon.js';
 import type { CpuPrecision } from '../../lib/engine/native-types.js';
@@ -29,18 +30,6 @@ const hasBf16 = cpu?.name === 'cpu' && cpu.kernels.bf16 === 'avx512-bf16';
 const u = 2 ** -24;
 const gamma = (n: number) => (n * u) / (1 - n * u);
 const bf16Unit = 2 ** -8;
-
-/** mulberry32: seeded, so a failing shape replays. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const bf16Value = (bits: number) => new Float32Array(new Uint32Array([bits << 16]).buffer)[0] as number;
 
