@@ -2,7 +2,6 @@
 // through its face (cuda_face/), which a build without CUDA answers with a clear refusal.
 #include "backend/backend_factory.h"
 
-#include "backend/cpu/matmul.h"
 #include "backend/cpu/model/cpu_backend.h"
 #include "backend/cpu/precision.h"
 #include "backend/cuda_face/cuda_backend.h"

@@ -29,10 +29,8 @@ Model::Model(std::unique_ptr<WeightStore> store, const ModelConfig& config, cons
           .bf16();
   const int ratio = config.projector.downsampleRatio;
   featureSide_ = (config.vision.gridSide() + ratio - 1) / ratio;
-  backend_ =
-      createBackend(*store_, config_,
-                    BackendChoice{options.device, options.cudaDevice, options.threads, options.cpuPrecision});
-  cpuPrecision_ = options.cpuPrecision;
+  backend_ = createBackend(*store_, config_, options.backend);
+  backendChoice_ = options.backend;
   std::int64_t blocks = (options.cacheTokens + kKvBlockTokens - 1) / kKvBlockTokens;
   if (options.cacheMemoryFraction > 0) {
     blocks = backend_->cacheBlocksFor(options.cacheMemoryFraction);

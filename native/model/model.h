@@ -24,15 +24,11 @@
 namespace vl2 {
 
 struct ModelOptions {
-  Device device = Device::kCpu;
-  int cudaDevice = 0;
-  int threads = 0;                  // CPU: 0 for all hardware threads
+  BackendChoice backend;            // the device and its backend's knobs (backend_factory.h)
   std::int64_t cacheTokens = 8192;  // KV cache capacity, rounded up to whole blocks
   // CUDA: when above 0, the cache takes this fraction of the GPU memory left free after
   // the weights and a reserve for activations, instead of cacheTokens.
   double cacheMemoryFraction = 0;
-  // CPU: how the bf16-weight GEMMs compute (kBf16 only where cpuHasBf16Kernels()).
-  CpuPrecision cpuPrecision = CpuPrecision::kFp32;
 };
 
 // One prompt: token ids with `<image>` placeholders, and the images' tiles.
@@ -78,7 +74,7 @@ class Model {
   std::int64_t visionCacheHits();
   std::uint64_t mappedBytes() const { return store_->mappedBytes(); }
   const char* backendName() const { return backend_->name(); }
-  CpuPrecision cpuPrecision() const { return cpuPrecision_; }
+  CpuPrecision cpuPrecision() const { return backendChoice_.cpuPrecision; }
   BackendMemory memory() const { return backend_->memory(); }
   const WeightStore& weights() const { return *store_; }
 
@@ -154,7 +150,7 @@ class Model {
   ModelConfig config_;
   std::unique_ptr<WeightStore> store_;
   std::unique_ptr<ModelBackend> backend_;
-  CpuPrecision cpuPrecision_ = CpuPrecision::kFp32;
+  BackendChoice backendChoice_;
   const std::uint16_t* embeddings_ = nullptr;  // [vocab, hidden] bf16, in the mapped checkpoint
   int featureSide_ = 0;                        // projected features per tile row and column (14)
   std::vector<float> imageNewline_;            // [hidden], placed after each row of image features

@@ -287,18 +287,19 @@ Napi::Value loadModelJs(const Napi::CallbackInfo& info) {
     ModelOptions options;
     if (info[1].IsObject()) {
       Napi::Object o = info[1].As<Napi::Object>();
-      options.threads = static_cast<int>(integerFieldOr(o, "threads", 0, 0, INT32_MAX, "options"));
+      options.backend.threads = static_cast<int>(integerFieldOr(o, "threads", 0, 0, INT32_MAX, "options"));
       options.cacheTokens = integerFieldOr(o, "cacheTokens", 8192, 0, kMaxSafeInteger, "options");
       options.cacheMemoryFraction = numberFieldOr(o, "cacheMemoryFraction", 0, "options");
-      options.cudaDevice = static_cast<int>(integerFieldOr(o, "cudaDevice", 0, 0, INT32_MAX, "options"));
+      options.backend.cudaDevice =
+          static_cast<int>(integerFieldOr(o, "cudaDevice", 0, 0, INT32_MAX, "options"));
       const Napi::Value device = o.Get("device");
       if (device.IsString() && device.As<Napi::String>().Utf8Value() == "cuda") {
-        options.device = Device::kCuda;
+        options.backend.device = Device::kCuda;
       } else if (!device.IsUndefined() &&
                  !(device.IsString() && device.As<Napi::String>().Utf8Value() == "cpu")) {
         fail(ErrorCode::kInvalidArgument, "options.device must be 'cpu' or 'cuda'");
       }
-      options.cpuPrecision = cpuPrecisionFromJs(o, options.device);
+      options.backend.cpuPrecision = cpuPrecisionFromJs(o, options.backend.device);
     }
     using Loaded = std::shared_ptr<Model>;
     return runAsync<Loaded>(

@@ -37,7 +37,8 @@ Napi::Value probeSampler(const Napi::CallbackInfo& info) {
     holder.Set("seen", info[2]);
     const std::vector<std::int32_t> seenIds = int32ArrayField(holder, "seen", "probeSampler");
     const std::unordered_set<std::int32_t> seen(seenIds.begin(), seenIds.end());
-    Sampler sampler(samplingFromJs(info[1].As<Napi::Object>()));
+    const SamplingParams params = samplingFromJs(info[1].As<Napi::Object>());
+    Sampler sampler(params);
     const auto vocab = static_cast<std::int32_t>(logits.size());
 
     std::vector<float> scratch = logits;
@@ -57,7 +58,6 @@ Napi::Value probeSampler(const Napi::CallbackInfo& info) {
     const bool onDevice = info[4].IsObject() && info[4].As<Napi::Object>().Get("device").IsString() &&
                           info[4].As<Napi::Object>().Get("device").As<Napi::String>().Utf8Value() == "cuda";
     if (onDevice) {
-      const SamplingParams params = samplingFromJs(info[1].As<Napi::Object>());
       const std::vector<TokenChoice> chosen =
           drawOnDevice(logits, params, params.seed, std::vector<std::int32_t>(seen.begin(), seen.end()),
                        static_cast<int>(drawCount));

@@ -57,7 +57,12 @@ Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows, boo
   routing.experts.resize(static_cast<std::size_t>(rows * topK));
   routing.weights.resize(routing.experts.size());
   if (keepChoices) routing.choices.resize(scores.size());
-  if (forced) routing.ownChoice.resize(routing.experts.size());
+  if (forced) {
+    // Checked before any row is routed: only a forced choice can name an expert that is not there.
+    if (std::any_of(forced, forced + rows * topK, [&](std::int32_t e) { return e < 0 || e >= experts; }))
+      fail(ErrorCode::kInvalidArgument, "forced expert out of range");
+    routing.ownChoice.resize(routing.experts.size());
+  }
   std::vector<float> choice(static_cast<std::size_t>(experts));
   std::vector<int> order(static_cast<std::size_t>(experts));
   for (std::int64_t r = 0; r < rows; ++r) {
@@ -105,8 +110,6 @@ Routing MoeBlock::route(ThreadPool& pool, const float* x, std::int64_t rows, boo
     }
     float sum = 0;
     for (int k = 0; k < topK; ++k) {
-      if (order[k] < 0 || order[k] >= experts)
-        fail(ErrorCode::kInvalidArgument, "forced expert out of range");
       routing.experts[r * topK + k] = order[k];
       routing.weights[r * topK + k] = s[order[k]];  // the score without the correction bias
       sum += s[order[k]];
