@@ -45,6 +45,19 @@ constexpr std::int64_t kRoundRowsPerTask = 16;
 // three GEMMs per expert.
 constexpr std::int64_t kRoundInlineValues = std::int64_t{1} << 18;
 
+// rows [0, rows) of src [rows, K] rounded to bf16 into dst (row stride dstStride): on the calling
+// thread when small, else over the pool.
+void roundToBf16(ThreadPool& pool, const float* src, std::int64_t rows, std::int64_t K, std::uint16_t* dst,
+                 std::int64_t dstStride) {
+  if (rows * K <= kRoundInlineValues) {
+    kernels::roundRowsToBf16(src, 0, rows, K, dst, dstStride);
+    return;
+  }
+  pool.parallelFor(rows, kRoundRowsPerTask, [&](std::int64_t r0, std::int64_t r1) {
+    kernels::roundRowsToBf16(src, r0, r1, K, dst, dstStride);
+  });
+}
+
 // The bf16 mode: x rounded once (in parallel when large), then every task's weight rows
 // against it. Only called where cpuHasAvx512Bf16().
 void matmulBf16Rounded(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K,
@@ -54,13 +67,7 @@ void matmulBf16Rounded(ThreadPool& pool, const float* x, std::int64_t M, std::in
   rounded.resize(static_cast<std::size_t>(kernels::bf16PaddedRows(M) * stride));
   std::fill(rounded.begin() + M * stride, rounded.end(), std::uint16_t{0});
   std::uint16_t* xBf16 = rounded.data();
-  if (M * K <= kRoundInlineValues) {
-    kernels::roundRowsToBf16(x, 0, M, K, xBf16, stride);
-  } else {
-    pool.parallelFor(M, kRoundRowsPerTask, [&](std::int64_t m0, std::int64_t m1) {
-      kernels::roundRowsToBf16(x, m0, m1, K, xBf16, stride);
-    });
-  }
+  roundToBf16(pool, x, M, K, xBf16, stride);
   // Split in whole panels: the kernel computes 64 weight rows per panel whatever
   // it stores, and the pool's chunks of N (N / 8 on two threads: 144 of 1152)
   // left a third of a panel's work unused at each chunk's end.
@@ -115,13 +122,7 @@ void matmulF32(ThreadPool& pool, const float* x, std::int64_t M, std::int64_t K,
     thread_local std::vector<std::uint16_t> wBf16;
     wBf16.resize(static_cast<std::size_t>(N * K));
     std::uint16_t* rounded = wBf16.data();
-    if (N * K <= kRoundInlineValues) {
-      kernels::roundRowsToBf16(w, 0, N, K, rounded, K);
-    } else {
-      pool.parallelFor(N, kRoundRowsPerTask, [&](std::int64_t n0, std::int64_t n1) {
-        kernels::roundRowsToBf16(w, n0, n1, K, rounded, K);
-      });
-    }
+    roundToBf16(pool, w, N, K, rounded, K);
     matmulBf16Rounded(pool, x, M, K, rounded, N, nullptr, y, false);
     return;
   }
